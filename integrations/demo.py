@@ -1,0 +1,41 @@
+"""The embedded demo: upstream-shaped bodies, parsed by the same code as live responses.
+
+After the parsers there is no separate demo path: the app cannot tell demo data from a live
+fetch except by the source label it is given.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from integrations.demo_experian import experian_demo_report
+from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
+from integrations.experian_parse import parse_credit_report
+from integrations.models import CreditReport, ItemData
+from integrations.plaid_parse import parse_item_data
+
+__all__ = [
+    "DemoPlaidItem",
+    "demo_credit_report",
+    "demo_item_data",
+    "experian_demo_report",
+    "plaid_demo_items",
+]
+
+
+def parse_demo_item(item: DemoPlaidItem) -> ItemData:
+    return parse_item_data(
+        item_body=item.item_get,
+        institution_body=item.institution,
+        accounts_body=item.accounts_get,
+        sync_pages=item.transactions_sync_pages,
+        liabilities_body=item.liabilities_get,
+    )
+
+
+def demo_item_data(today: date) -> tuple[ItemData, ...]:
+    return tuple(parse_demo_item(item) for item in plaid_demo_items(today))
+
+
+def demo_credit_report(today: date) -> CreditReport:
+    return parse_credit_report(experian_demo_report(today))

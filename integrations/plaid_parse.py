@@ -1,0 +1,190 @@
+"""Parse Plaid response bodies into domain objects.
+
+Accepts the JSON bodies as Plaid sends them and the dictionaries plaid-python's
+``response.to_dict()`` returns (where dates are already ``datetime.date`` and enums are their
+string values), so the demo bodies and live responses share one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from integrations.models import (
+    Account,
+    Apr,
+    CardLiability,
+    Institution,
+    Item,
+    ItemData,
+    Transaction,
+)
+
+Body = Mapping[str, Any]
+
+
+class PlaidBodyError(ValueError):
+    """A Plaid body lacks something we cannot do without. Carries no upstream values."""
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _as_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _required(body: Body, key: str, where: str) -> Any:
+    value = body.get(key)
+    if value is None:
+        raise PlaidBodyError(f"{where} has no {key}")
+    return value
+
+
+def parse_institution(body: Body) -> Institution:
+    """Parse an /institutions/get_by_id body (or its ``institution`` object)."""
+    inst = body.get("institution", body)
+    return Institution(
+        institution_id=str(_required(inst, "institution_id", "institution")),
+        name=str(inst.get("name") or "Unknown institution"),
+    )
+
+
+def parse_item(body: Body, institution: Institution | None = None) -> Item:
+    """Parse an /item/get body (or any body carrying ``item``)."""
+    item = body.get("item", body)
+    error = item.get("error") or {}
+    inst = institution or Institution(
+        institution_id=str(item.get("institution_id") or "unknown"),
+        name=str(item.get("institution_name") or "Unknown institution"),
+    )
+    return Item(
+        item_id=str(_required(item, "item_id", "item")),
+        institution=inst,
+        available_products=tuple(str(p) for p in item.get("available_products") or ()),
+        billed_products=tuple(str(p) for p in item.get("billed_products") or ()),
+        error_code=_text(error.get("error_code")) if error else None,
+    )
+
+
+def parse_account(raw: Body, item_id: str) -> Account:
+    balances = raw.get("balances") or {}
+    iso = balances.get("iso_currency_code")
+    unofficial = balances.get("unofficial_currency_code")
+    return Account(
+        account_id=str(_required(raw, "account_id", "account")),
+        item_id=item_id,
+        name=str(raw.get("name") or raw.get("official_name") or "Account"),
+        official_name=_text(raw.get("official_name")),
+        mask=_text(raw.get("mask")),
+        type=str(raw.get("type") or "other"),
+        subtype=_text(raw.get("subtype")),
+        current=_as_float(balances.get("current")),
+        available=_as_float(balances.get("available")),
+        limit=_as_float(balances.get("limit")),
+        currency=str(iso or unofficial or "XXX"),
+        currency_is_official=iso is not None or unofficial is None,
+    )
+
+
+def parse_accounts(body: Body, item_id: str) -> tuple[Account, ...]:
+    """Parse the ``accounts`` list of an /accounts/get (or /liabilities/get) body."""
+    return tuple(parse_account(raw, item_id) for raw in body.get("accounts") or ())
+
+
+def parse_transaction(raw: Body) -> Transaction:
+    category = raw.get("personal_finance_category") or {}
+    return Transaction(
+        transaction_id=str(_required(raw, "transaction_id", "transaction")),
+        account_id=str(_required(raw, "account_id", "transaction")),
+        amount=float(_required(raw, "amount", "transaction")),
+        currency=str(raw.get("iso_currency_code") or raw.get("unofficial_currency_code") or "XXX"),
+        date=_as_date(_required(raw, "date", "transaction")) or date.min,
+        authorized_date=_as_date(raw.get("authorized_date")),
+        name=str(raw.get("name") or raw.get("merchant_name") or ""),
+        merchant_name=_text(raw.get("merchant_name")),
+        pending=bool(raw.get("pending")),
+        pending_transaction_id=_text(raw.get("pending_transaction_id")),
+        category=_text(category.get("primary")),
+        category_detailed=_text(category.get("detailed")),
+        payment_channel=_text(raw.get("payment_channel")),
+    )
+
+
+def merge_sync_pages(pages: Iterable[Body]) -> list[Body]:
+    """Apply /transactions/sync pages in order: added, then modified, then removed."""
+    by_id: dict[str, Body] = {}
+    for page in pages:
+        for raw in page.get("added") or ():
+            by_id[str(raw["transaction_id"])] = raw
+        for raw in page.get("modified") or ():
+            by_id[str(raw["transaction_id"])] = raw
+        for gone in page.get("removed") or ():
+            by_id.pop(str(gone.get("transaction_id")), None)
+    return list(by_id.values())
+
+
+def parse_transactions(raws: Iterable[Body]) -> tuple[Transaction, ...]:
+    return tuple(parse_transaction(raw) for raw in raws)
+
+
+def _parse_apr(raw: Body) -> Apr:
+    return Apr(
+        apr_type=str(raw.get("apr_type") or "unknown"),
+        apr_percentage=float(raw.get("apr_percentage") or 0.0),
+        balance_subject_to_apr=_as_float(raw.get("balance_subject_to_apr")),
+        interest_charge_amount=_as_float(raw.get("interest_charge_amount")),
+    )
+
+
+def parse_card_liability(raw: Body) -> CardLiability:
+    return CardLiability(
+        account_id=str(_required(raw, "account_id", "credit liability")),
+        aprs=tuple(_parse_apr(a) for a in raw.get("aprs") or ()),
+        is_overdue=raw.get("is_overdue"),
+        last_payment_amount=_as_float(raw.get("last_payment_amount")),
+        last_payment_date=_as_date(raw.get("last_payment_date")),
+        last_statement_issue_date=_as_date(raw.get("last_statement_issue_date")),
+        last_statement_balance=_as_float(raw.get("last_statement_balance")),
+        minimum_payment_amount=_as_float(raw.get("minimum_payment_amount")),
+        next_payment_due_date=_as_date(raw.get("next_payment_due_date")),
+    )
+
+
+def parse_card_liabilities(body: Body | None) -> tuple[CardLiability, ...]:
+    """Parse the credit cards of a /liabilities/get body; a missing list means none."""
+    if not body:
+        return ()
+    credit = (body.get("liabilities") or {}).get("credit") or ()
+    return tuple(parse_card_liability(raw) for raw in credit)
+
+
+def parse_item_data(
+    *,
+    item_body: Body,
+    institution_body: Body | None,
+    accounts_body: Body,
+    sync_pages: Iterable[Body],
+    liabilities_body: Body | None,
+) -> ItemData:
+    """Assemble one item's parsed data from the bodies of the calls that fetch it."""
+    institution = parse_institution(institution_body) if institution_body else None
+    item = parse_item(item_body, institution)
+    return ItemData(
+        item=item,
+        accounts=parse_accounts(accounts_body, item.item_id),
+        transactions=parse_transactions(merge_sync_pages(sync_pages)),
+        liabilities=parse_card_liabilities(liabilities_body),
+    )

@@ -1,0 +1,120 @@
+"""The alerts list on the overview: what needs attention, most urgent first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+
+from integrations.models import CreditReport
+from services.cards import DUE_SOON_DAYS, UtilizationTotal, upcoming_payments
+from services.credit import late_payments, recent_hard_inquiries
+from services.format import card_label, money, percent
+
+Severity = Literal["error", "warning", "info"]
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+HIGH_UTILIZATION = 0.30
+VERY_HIGH_UTILIZATION = 0.50
+
+
+@dataclass(frozen=True)
+class Alert:
+    severity: Severity
+    kind: str
+    title: str
+    detail: str
+
+
+def _utilization_alert(subject: str, ratio: float | None, kind: str) -> Alert | None:
+    if ratio is None or pd.isna(ratio) or ratio <= HIGH_UTILIZATION:
+        return None
+    severe = ratio > VERY_HIGH_UTILIZATION
+    limit = VERY_HIGH_UTILIZATION if severe else HIGH_UTILIZATION
+    return Alert(
+        severity="error" if severe else "warning",
+        kind=kind,
+        title=f"{subject} is {percent(ratio)}",
+        detail=f"Above {percent(limit)}; paying down before the statement closes helps your score.",
+    )
+
+
+def utilization_alerts(cards: pd.DataFrame, totals: Sequence[UtilizationTotal]) -> list[Alert]:
+    alerts = [
+        _utilization_alert(f"{card_label(card, mask)} utilization", ratio, "card_utilization")
+        for card, mask, ratio in cards[["card", "mask", "utilization"]].itertuples(index=False)
+    ]
+    alerts += [
+        _utilization_alert(
+            "Overall utilization" + (f" ({t.currency})" if len(totals) > 1 else ""),
+            t.utilization,
+            "overall_utilization",
+        )
+        for t in totals
+    ]
+    return [a for a in alerts if a is not None]
+
+
+def payment_alerts(cards: pd.DataFrame) -> list[Alert]:
+    alerts = []
+    for due in upcoming_payments(cards):
+        label = card_label(due.card, due.mask)
+        amount = money(due.minimum_payment, due.currency) if due.minimum_payment else "a payment"
+        if due.overdue or due.days_left < 0:
+            alerts.append(
+                Alert(
+                    "error",
+                    "overdue",
+                    f"{label} payment is overdue",
+                    f"{amount} was due on {due.due_date:%b %d}; pay now to limit fees "
+                    "and avoid a late mark at 30 days.",
+                )
+            )
+        elif due.days_left <= DUE_SOON_DAYS:
+            when = "today" if due.days_left == 0 else f"in {due.days_left} days"
+            alerts.append(
+                Alert(
+                    "warning",
+                    "due_soon",
+                    f"{label} payment due {when}",
+                    f"Minimum {amount} due on {due.due_date:%b %d}.",
+                )
+            )
+    return alerts
+
+
+def credit_report_alerts(report: CreditReport | None, today: date) -> list[Alert]:
+    if report is None:
+        return []
+    alerts = [
+        Alert(
+            "warning",
+            "hard_inquiry",
+            f"New hard inquiry from {inquiry.subscriber_name}",
+            f"On {inquiry.date:%b %d, %Y}. If you did not apply for credit, dispute it.",
+        )
+        for inquiry in recent_hard_inquiries(report, today)
+    ]
+    alerts += [
+        Alert(
+            "warning",
+            "late_payment",
+            f"Late payment reported on {late.creditor}",
+            f"{late.month.label} in {late.month.month:%b %Y}.",
+        )
+        for late in late_payments(report)
+    ]
+    return alerts
+
+
+def build_alerts(
+    cards: pd.DataFrame,
+    totals: Sequence[UtilizationTotal],
+    report: CreditReport | None,
+    today: date,
+) -> list[Alert]:
+    alerts = payment_alerts(cards) + utilization_alerts(cards, totals)
+    alerts += credit_report_alerts(report, today)
+    return sorted(alerts, key=lambda a: _ORDER[a.severity])

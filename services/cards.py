@@ -1,0 +1,203 @@
+"""Credit card analytics: utilization, what is due and when."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from integrations.models import Account, CardLiability, Item
+
+# Scoring models reward low revolving utilization; these are the widely quoted break points.
+UTILIZATION_THRESHOLDS = (0.10, 0.30, 0.50)
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class UtilizationBand:
+    label: str
+    colour: str  # a Streamlit colour name, used for our own text only
+    advice: str
+
+
+BANDS = (
+    UtilizationBand("Excellent", "green", "Under 10%: the range scoring models reward most."),
+    UtilizationBand("Good", "blue", "10% to 30%: fine, though under 10% scores better."),
+    UtilizationBand("High", "orange", "30% to 50%: high enough to lower credit scores."),
+    UtilizationBand("Very high", "red", "50% or more: likely hurting credit scores."),
+)
+UNKNOWN_BAND = UtilizationBand("Unknown", "gray", "No credit limit reported for this card.")
+
+
+def utilization_band(ratio: float | None) -> UtilizationBand:
+    if ratio is None or pd.isna(ratio):
+        return UNKNOWN_BAND
+    for threshold, band in zip(UTILIZATION_THRESHOLDS, BANDS, strict=False):
+        if ratio < threshold:
+            return band
+    return BANDS[-1]
+
+
+def _owed(current: float | None) -> float:
+    """What is owed on a card: a credit balance (negative current) owes nothing."""
+    return max(current or 0.0, 0.0)
+
+
+def _utilization(current: float | None, limit: float | None) -> float | None:
+    if limit is None or limit <= 0:
+        return None
+    return _owed(current) / limit
+
+
+def _paid_this_cycle(liability: CardLiability | None) -> bool:
+    """A payment of at least the minimum since the last statement covers the coming due date."""
+    if liability is None or liability.last_payment_date is None:
+        return False
+    statement = liability.last_statement_issue_date
+    minimum = liability.minimum_payment_amount or 0.0
+    return (
+        statement is not None
+        and liability.last_payment_date >= statement
+        and (liability.last_payment_amount or 0.0) >= minimum
+    )
+
+
+CARD_COLUMNS = (
+    "account_id",
+    "institution",
+    "card",
+    "mask",
+    "currency",
+    "balance",
+    "owed",
+    "limit",
+    "available",
+    "utilization",
+    "statement_balance",
+    "minimum_payment",
+    "due_date",
+    "days_left",
+    "overdue",
+    "paid_this_cycle",
+    "purchase_apr",
+    "last_payment_amount",
+    "last_payment_date",
+)
+
+
+def cards_frame(
+    accounts: Iterable[Account],
+    liabilities: Iterable[CardLiability],
+    items: Sequence[Item],
+    today: date,
+) -> pd.DataFrame:
+    """One row per credit card with its balance, utilization and payment position."""
+    by_account = {li.account_id: li for li in liabilities}
+    institutions = {i.item_id: i.institution.name for i in items}
+    rows = []
+    for card in (a for a in accounts if a.is_credit_card):
+        li = by_account.get(card.account_id)
+        due = li.next_payment_due_date if li else None
+        rows.append(
+            {
+                "account_id": card.account_id,
+                "institution": institutions.get(card.item_id, "Unknown institution"),
+                "card": card.name,
+                "mask": card.mask,
+                "currency": card.currency,
+                "balance": card.current,
+                "owed": _owed(card.current),
+                "limit": card.limit,
+                "available": card.available,
+                "utilization": _utilization(card.current, card.limit),
+                "statement_balance": li.last_statement_balance if li else None,
+                "minimum_payment": li.minimum_payment_amount if li else None,
+                "due_date": due,
+                "days_left": (due - today).days if due else None,
+                "overdue": bool(li and li.is_overdue),
+                "paid_this_cycle": _paid_this_cycle(li),
+                "purchase_apr": li.apr("purchase_apr") if li else None,
+                "last_payment_amount": li.last_payment_amount if li else None,
+                "last_payment_date": li.last_payment_date if li else None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(CARD_COLUMNS))
+    for column in ("balance", "owed", "limit", "available", "utilization", "statement_balance"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["days_left"] = frame["days_left"].astype("Int64")
+    return frame
+
+
+@dataclass(frozen=True)
+class UtilizationTotal:
+    """Utilization across the cards of one currency."""
+
+    currency: str
+    owed: float  # on every card, limit known or not
+    owed_with_limit: float
+    limit: float
+    utilization: float | None
+    cards_counted: int
+    cards_without_limit: int
+
+
+def overall_utilization(cards: pd.DataFrame) -> tuple[UtilizationTotal, ...]:
+    """Per currency: balances over limits of the cards whose limit is known."""
+    totals = []
+    for currency, group in cards.groupby("currency", sort=True):
+        known = group[group["limit"].notna() & (group["limit"] > 0)]
+        limit = float(known["limit"].sum())
+        owed_with_limit = float(known["owed"].sum())
+        totals.append(
+            UtilizationTotal(
+                currency=str(currency),
+                owed=float(group["owed"].sum()),
+                owed_with_limit=owed_with_limit,
+                limit=limit,
+                utilization=owed_with_limit / limit if limit > 0 else None,
+                cards_counted=len(known),
+                cards_without_limit=len(group) - len(known),
+            )
+        )
+    # The currency with the most credit first: it is the headline.
+    return tuple(sorted(totals, key=lambda t: -t.limit))
+
+
+@dataclass(frozen=True)
+class PaymentDue:
+    card: str
+    mask: str | None
+    currency: str
+    due_date: date
+    days_left: int
+    minimum_payment: float | None
+    statement_balance: float | None
+    overdue: bool
+
+
+def _payment_due(row: pd.Series) -> PaymentDue:
+    return PaymentDue(
+        card=str(row["card"]),
+        mask=row["mask"],
+        currency=str(row["currency"]),
+        due_date=row["due_date"],
+        days_left=int(row["days_left"]),
+        minimum_payment=None if pd.isna(row["minimum_payment"]) else row["minimum_payment"],
+        statement_balance=None if pd.isna(row["statement_balance"]) else row["statement_balance"],
+        overdue=bool(row["overdue"]),
+    )
+
+
+def upcoming_payments(cards: pd.DataFrame) -> tuple[PaymentDue, ...]:
+    """Unpaid card payments, overdue first, then by due date."""
+    open_dues = cards[cards["due_date"].notna() & ~cards["paid_this_cycle"]]
+    ordered = open_dues.assign(_late=~open_dues["overdue"]).sort_values(["_late", "due_date"])
+    return tuple(_payment_due(row) for _, row in ordered.iterrows())
+
+
+def next_payment_due(cards: pd.DataFrame) -> PaymentDue | None:
+    """The nearest payment not yet overdue and not yet paid this cycle."""
+    ahead = [p for p in upcoming_payments(cards) if not p.overdue and p.days_left >= 0]
+    return min(ahead, key=lambda p: p.due_date, default=None)

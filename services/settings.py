@@ -1,0 +1,288 @@
+"""One typed, immutable settings object.
+
+Values come from the process environment first, then a ``.env`` file, then Streamlit secrets.
+Validation collects every problem at once and names the setting and what it expects, never
+the value of a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+PlaidEnv = Literal["sandbox", "production"]
+ExperianEnv = Literal["sandbox", "uat", "production"]
+DataSource = Literal["auto", "demo", "plaid"]
+
+PLAID_HOSTS: Mapping[str, str] = {
+    "sandbox": "https://sandbox.plaid.com",
+    "production": "https://production.plaid.com",
+}
+EXPERIAN_HOSTS: Mapping[str, str] = {
+    "sandbox": "https://sandbox-us-api.experian.com",
+    "uat": "https://uat-us-api.experian.com",
+    "production": "https://us-api.experian.com",
+}
+PLAID_PRODUCTS = frozenset(
+    {
+        "assets",
+        "auth",
+        "balance",
+        "identity",
+        "investments",
+        "liabilities",
+        "transactions",
+        "income_verification",
+        "signal",
+        "statements",
+    }
+)
+PLAID_COUNTRIES = frozenset(
+    {"US", "CA", "GB", "IE", "FR", "ES", "NL", "DE", "IT", "PL"}
+    | {"DK", "NO", "SE", "EE", "LT", "LV", "PT", "BE", "AT", "FI"}
+)
+DEFAULT_CACHE_TTL_SECONDS = 300
+MAX_CACHE_TTL_SECONDS = 24 * 3600
+
+
+class Secret:
+    """A string that does not print itself, so it cannot leak through a repr or an f-string."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is never pickled")
+
+
+class SettingsError(ValueError):
+    """Every problem found in the configuration, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("Invalid configuration:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    plaid_client_id: str | None = None
+    plaid_secret: Secret | None = None
+    plaid_env: PlaidEnv = "sandbox"
+    plaid_base_url: str | None = None
+    plaid_access_tokens: tuple[Secret, ...] = ()
+    plaid_products: tuple[str, ...] = ("transactions", "liabilities")
+    plaid_country_codes: tuple[str, ...] = ("US",)
+    plaid_redirect_uri: str | None = None
+    experian_client_id: str | None = None
+    experian_client_secret: Secret | None = None
+    experian_username: str | None = None
+    experian_password: Secret | None = None
+    experian_env: ExperianEnv = "sandbox"
+    experian_base_url: str | None = None
+    experian_subscriber_code: str | None = None
+    token_encryption_keys: tuple[Secret, ...] = field(default=(), repr=False)
+    cache_ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
+    data_source: DataSource = "auto"
+
+    @property
+    def plaid_configured(self) -> bool:
+        return bool(self.plaid_client_id and self.plaid_secret)
+
+    @property
+    def experian_configured(self) -> bool:
+        return bool(
+            self.experian_client_id
+            and self.experian_client_secret
+            and self.experian_username
+            and self.experian_password
+        )
+
+    @property
+    def plaid_host(self) -> str:
+        return self.plaid_base_url or PLAID_HOSTS[self.plaid_env]
+
+    @property
+    def experian_host(self) -> str:
+        return self.experian_base_url or EXPERIAN_HOSTS[self.experian_env]
+
+    @property
+    def effective_source(self) -> Literal["demo", "plaid"]:
+        """``auto`` means demo data until Plaid credentials are present."""
+        if self.data_source == "auto":
+            return "plaid" if self.plaid_configured else "demo"
+        return self.data_source
+
+
+# Each setting: name -> (field, parser). Parsers raise ValueError with what is expected; the
+# message never contains the value, because the value may be a secret.
+Parser = Callable[[str], Any]
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _secret(raw: str) -> Secret:
+    return Secret(raw)
+
+
+def _secret_list(raw: str) -> tuple[Secret, ...]:
+    parts = tuple(part.strip() for part in raw.split(","))
+    if any(not part for part in parts):
+        raise ValueError("a comma-separated list without empty entries")
+    return tuple(Secret(part) for part in parts)
+
+
+def _choice(*allowed: str) -> Parser:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError("one of " + ", ".join(allowed))
+        return value
+
+    return parse
+
+
+def _url(raw: str) -> str:
+    parsed = urlparse(raw.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError("an http:// or https:// URL with a host")
+    return raw.strip().rstrip("/")
+
+
+def _products(raw: str) -> tuple[str, ...]:
+    values = tuple(p.strip().lower() for p in raw.split(",") if p.strip())
+    unknown = [p for p in values if p not in PLAID_PRODUCTS]
+    if not values or unknown:
+        raise ValueError("a comma-separated list of Plaid products, e.g. transactions,liabilities")
+    return values
+
+
+def _countries(raw: str) -> tuple[str, ...]:
+    values = tuple(c.strip().upper() for c in raw.split(",") if c.strip())
+    if not values or any(c not in PLAID_COUNTRIES for c in values):
+        raise ValueError("a comma-separated list of country codes Plaid supports, e.g. US,CA")
+    return values
+
+
+def _ttl(raw: str) -> int:
+    if not re.fullmatch(r"\s*\d+\s*", raw) or not 1 <= int(raw) <= MAX_CACHE_TTL_SECONDS:
+        raise ValueError(f"a whole number of seconds from 1 to {MAX_CACHE_TTL_SECONDS}")
+    return int(raw)
+
+
+def _subscriber_code(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9]{1,20}", raw.strip()):
+        raise ValueError("letters and digits only")
+    return raw.strip()
+
+
+SETTINGS: Mapping[str, tuple[str, Parser]] = {
+    "PLAID_CLIENT_ID": ("plaid_client_id", _text),
+    "PLAID_SECRET": ("plaid_secret", _secret),
+    "PLAID_ENV": ("plaid_env", _choice("sandbox", "production")),
+    "PLAID_BASE_URL": ("plaid_base_url", _url),
+    "PLAID_ACCESS_TOKEN": ("plaid_access_tokens", _secret_list),
+    "PLAID_PRODUCTS": ("plaid_products", _products),
+    "PLAID_COUNTRY_CODES": ("plaid_country_codes", _countries),
+    "PLAID_REDIRECT_URI": ("plaid_redirect_uri", _url),
+    "EXPERIAN_CLIENT_ID": ("experian_client_id", _text),
+    "EXPERIAN_CLIENT_SECRET": ("experian_client_secret", _secret),
+    "EXPERIAN_USERNAME": ("experian_username", _text),
+    "EXPERIAN_PASSWORD": ("experian_password", _secret),
+    "EXPERIAN_ENV": ("experian_env", _choice("sandbox", "uat", "production")),
+    "EXPERIAN_BASE_URL": ("experian_base_url", _url),
+    "EXPERIAN_SUBSCRIBER_CODE": ("experian_subscriber_code", _subscriber_code),
+    "TOKEN_ENCRYPTION_KEY": ("token_encryption_keys", _secret_list),
+    "CACHE_TTL_SECONDS": ("cache_ttl_seconds", _ttl),
+    "DATA_SOURCE": ("data_source", _choice("auto", "demo", "plaid")),
+}
+
+
+def merge_sources(*sources: Mapping[str, Any]) -> dict[str, str]:
+    """Take each known setting from the first source that has a non-empty value."""
+    merged: dict[str, str] = {}
+    for name in SETTINGS:
+        for source in sources:
+            value = source.get(name)
+            if value is not None and str(value).strip() != "":
+                merged[name] = str(value)
+                break
+    return merged
+
+
+def parse_settings(raw: Mapping[str, str]) -> Settings:
+    """Validate raw strings into Settings, raising one SettingsError listing every problem."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, (attr, parse) in SETTINGS.items():
+        if name not in raw:
+            continue
+        try:
+            values[attr] = parse(raw[name])
+        except ValueError as expected:
+            problems.append(f"{name} must be {expected}.")
+    _check_consistency(values, problems)
+    if problems:
+        raise SettingsError(problems)
+    return Settings(**values)
+
+
+def _check_consistency(values: Mapping[str, Any], problems: list[str]) -> None:
+    if bool(values.get("plaid_client_id")) != bool(values.get("plaid_secret")):
+        problems.append("PLAID_CLIENT_ID and PLAID_SECRET must be set together.")
+    if values.get("data_source") == "plaid" and not values.get("plaid_client_id"):
+        problems.append("DATA_SOURCE=plaid needs PLAID_CLIENT_ID and PLAID_SECRET.")
+    redirect = values.get("plaid_redirect_uri")
+    if values.get("plaid_env") == "production" and redirect and not redirect.startswith("https"):
+        problems.append("PLAID_REDIRECT_URI must be an https:// URL in production.")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: Path | None = Path(".env"),
+    secrets: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read settings from the environment, then ``.env``, then Streamlit secrets."""
+    env = os.environ if environ is None else environ
+    dotenv = dotenv_values(dotenv_path) if dotenv_path and dotenv_path.is_file() else {}
+    return parse_settings(merge_sources(env, dotenv, secrets or {}))
+
+
+def streamlit_secrets() -> dict[str, Any]:
+    """Top-level values of ``.streamlit/secrets.toml`` (or the Cloud secrets box), if any."""
+    import streamlit as st
+
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return {}
+        return {k: v for k, v in st.secrets.items() if isinstance(v, str | int | float)}
+    except Exception:  # a malformed secrets file must not take the app down
+        return {}
+
+
+def current_settings() -> Settings:
+    return load_settings(secrets=streamlit_secrets())

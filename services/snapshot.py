@@ -1,0 +1,109 @@
+"""The financial snapshot: everything fetched for a user, with transactions as one frame.
+
+The frame is built once per fetch (inside the cached loader) so that page reruns only filter
+and aggregate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import pandas as pd
+
+from integrations.models import Account, CardLiability, Item, ItemData
+
+SnapshotSource = Literal["demo", "plaid"]
+
+TRANSACTION_COLUMNS = (
+    "transaction_id",
+    "date",
+    "authorized_date",
+    "name",
+    "merchant",
+    "amount",
+    "currency",
+    "pending",
+    "pending_transaction_id",
+    "category",
+    "category_detailed",
+    "payment_channel",
+    "account_id",
+    "account",
+    "account_type",
+    "institution",
+    "item_id",
+)
+
+
+@dataclass(frozen=True)
+class FinancialSnapshot:
+    source: SnapshotSource
+    fetched_at: datetime
+    items: tuple[Item, ...]
+    accounts: tuple[Account, ...]
+    liabilities: tuple[CardLiability, ...]
+    transactions: pd.DataFrame
+
+    @property
+    def cards(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.is_credit_card)
+
+    def institution_of(self, item_id: str) -> str:
+        return next(
+            (i.institution.name for i in self.items if i.item_id == item_id), "Unknown institution"
+        )
+
+
+def transactions_frame(item_data: Sequence[ItemData]) -> pd.DataFrame:
+    """One row per transaction across every item, with account and institution names."""
+    rows = []
+    for data in item_data:
+        accounts = {a.account_id: a for a in data.accounts}
+        institution = data.item.institution.name
+        for t in data.transactions:
+            account = accounts.get(t.account_id)
+            rows.append(
+                (
+                    t.transaction_id,
+                    t.date,
+                    t.authorized_date,
+                    t.name,
+                    t.merchant_name,
+                    t.amount,
+                    t.currency,
+                    t.pending,
+                    t.pending_transaction_id,
+                    t.category or "UNCATEGORIZED",
+                    t.category_detailed or "UNCATEGORIZED",
+                    t.payment_channel,
+                    t.account_id,
+                    account.display_name if account else "Unknown account",
+                    account.type if account else "other",
+                    institution,
+                    data.item.item_id,
+                )
+            )
+    frame = pd.DataFrame.from_records(rows, columns=list(TRANSACTION_COLUMNS))
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["authorized_date"] = pd.to_datetime(frame["authorized_date"])
+    frame["amount"] = frame["amount"].astype("float64")
+    frame["pending"] = frame["pending"].astype(bool)
+    for column in ("currency", "category", "category_detailed", "account", "institution"):
+        frame[column] = frame[column].astype("category")
+    return frame.sort_values(["date", "transaction_id"], ascending=[False, True], ignore_index=True)
+
+
+def build_snapshot(
+    item_data: Sequence[ItemData], source: SnapshotSource, fetched_at: datetime
+) -> FinancialSnapshot:
+    return FinancialSnapshot(
+        source=source,
+        fetched_at=fetched_at,
+        items=tuple(d.item for d in item_data),
+        accounts=tuple(a for d in item_data for a in d.accounts),
+        liabilities=tuple(li for d in item_data for li in d.liabilities),
+        transactions=transactions_frame(item_data),
+    )

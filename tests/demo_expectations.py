@@ -1,0 +1,94 @@
+"""Numbers the demo data implies, computed straight from the raw demo bodies.
+
+Written independently of the app's parsers and analytics: plain loops over the JSON, so a
+page test compares the app's answer with a second, separate derivation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from integrations.demo_experian import experian_demo_report
+from integrations.demo_plaid import plaid_demo_items
+
+NOT_SPENDING = {"INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS"}
+
+
+def raw_cards(today: date) -> list[dict[str, Any]]:
+    return [
+        a
+        for item in plaid_demo_items(today)
+        for a in item.accounts_get["accounts"]
+        if a["type"] == "credit"
+    ]
+
+
+def raw_liabilities(today: date) -> list[dict[str, Any]]:
+    return [
+        c
+        for item in plaid_demo_items(today)
+        if item.liabilities_get
+        for c in item.liabilities_get["liabilities"]["credit"]
+    ]
+
+
+def raw_transactions(today: date) -> list[dict[str, Any]]:
+    """Every item's sync pages applied by hand, pending rows superseded by a posted twin dropped."""
+    result: list[dict[str, Any]] = []
+    for item in plaid_demo_items(today):
+        current: dict[str, dict[str, Any]] = {}
+        for page in item.transactions_sync_pages:
+            for t in page["added"] + page["modified"]:
+                current[t["transaction_id"]] = t
+            for gone in page["removed"]:
+                current.pop(gone["transaction_id"], None)
+        result.extend(current.values())
+    posted_from = {t["pending_transaction_id"] for t in result if not t["pending"]}
+    return [t for t in result if not (t["pending"] and t["transaction_id"] in posted_from)]
+
+
+def overall_utilization(today: date) -> tuple[float, float, float]:
+    """(owed on all cards, limit of cards with a limit, utilization over those cards)."""
+    owed_all = owed_limited = limit = 0.0
+    for card in raw_cards(today):
+        owed = max(card["balances"]["current"] or 0.0, 0.0)
+        owed_all += owed
+        if card["balances"]["limit"]:
+            owed_limited += owed
+            limit += card["balances"]["limit"]
+    return owed_all, limit, owed_limited / limit
+
+
+def spending(today: date, start: date, end: date, currency: str = "USD") -> float:
+    return sum(
+        t["amount"]
+        for t in raw_transactions(today)
+        if t["personal_finance_category"]["primary"] not in NOT_SPENDING
+        and t["iso_currency_code"] == currency
+        and start <= date.fromisoformat(t["date"]) <= end
+    )
+
+
+def overdue_cards(today: date) -> list[str]:
+    return [c["account_id"] for c in raw_liabilities(today) if c["is_overdue"]]
+
+
+def due_within_week(today: date) -> list[dict[str, Any]]:
+    return [
+        c
+        for c in raw_liabilities(today)
+        if not c["is_overdue"]
+        and today <= date.fromisoformat(c["next_payment_due_date"]) <= today + timedelta(days=7)
+    ]
+
+
+def credit_score(today: date) -> int:
+    return int(experian_demo_report(today)["creditProfile"][0]["riskModel"][0]["score"])
+
+
+def tradeline_count(today: date, *, closed: bool | None = None) -> int:
+    lines = experian_demo_report(today)["creditProfile"][0]["tradeline"]
+    if closed is None:
+        return len(lines)
+    return sum((t["openOrClosed"] == "C") == closed for t in lines)

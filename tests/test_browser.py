@@ -1,0 +1,71 @@
+"""The whole app in headless Chromium against a freshly started `streamlit run`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.browser_support import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    RUN_FINISHED,
+    require_chromium,
+    streamlit_server,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    ("Overview", "Overview"),
+    ("Cards", "Cards"),
+    ("Transactions", "Transactions"),
+    ("Credit report", "Credit report"),
+    ("Setup", "Setup"),
+]
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_chromium()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with streamlit_server(log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = require_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    yield opened
+    context.close()
+
+
+def wait_for_run(page: Page) -> None:
+    page.wait_for_selector(RUN_FINISHED, timeout=60_000)
+
+
+def test_fresh_server_serves_every_page_through_the_sidebar(server_url: str, page: Page) -> None:
+    page.goto(server_url)
+    wait_for_run(page)
+    expect(page.get_by_role("heading", level=1, name="Overview")).to_be_visible()
+    expect(page.get_by_text("demo data", exact=False).first).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for link_text, heading in PAGES:
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=link_text).click()
+        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        wait_for_run(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, link_text
+        slug = link_text.lower().replace(" ", "_")
+        page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)

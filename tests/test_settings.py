@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.settings import Secret, SettingsError, load_settings, parse_settings
+
+SECRET_VALUE = "super-secret-value-123"
+
+
+def test_defaults_open_on_demo_data() -> None:
+    settings = parse_settings({})
+    assert settings.effective_source == "demo"
+    assert settings.plaid_env == "sandbox"
+    assert settings.cache_ttl_seconds == 300
+    assert settings.plaid_products == ("transactions", "liabilities")
+    assert settings.plaid_host == "https://sandbox.plaid.com"
+    assert settings.experian_host == "https://sandbox-us-api.experian.com"
+
+
+def test_plaid_credentials_switch_auto_to_plaid() -> None:
+    settings = parse_settings({"PLAID_CLIENT_ID": "cid", "PLAID_SECRET": SECRET_VALUE})
+    assert settings.effective_source == "plaid"
+    assert (
+        parse_settings(
+            {"PLAID_CLIENT_ID": "cid", "PLAID_SECRET": SECRET_VALUE, "DATA_SOURCE": "demo"}
+        ).effective_source
+        == "demo"
+    )
+
+
+def test_base_url_override_and_production_host() -> None:
+    assert parse_settings({"PLAID_ENV": "production"}).plaid_host == "https://production.plaid.com"
+    local = parse_settings({"PLAID_BASE_URL": "http://127.0.0.1:8765/"})
+    assert local.plaid_host == "http://127.0.0.1:8765"
+    assert (
+        parse_settings({"EXPERIAN_ENV": "uat"}).experian_host == "https://uat-us-api.experian.com"
+    )
+
+
+def test_every_problem_is_reported_at_once_with_names() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(
+            {
+                "PLAID_ENV": "development",
+                "CACHE_TTL_SECONDS": "five",
+                "PLAID_PRODUCTS": "transactions,teleportation",
+                "EXPERIAN_BASE_URL": "ftp://example",
+                "DATA_SOURCE": "plaid",
+            }
+        )
+    problems = caught.value.problems
+    assert any(p.startswith("PLAID_ENV must be one of sandbox, production") for p in problems)
+    assert any(p.startswith("CACHE_TTL_SECONDS must be a whole number") for p in problems)
+    assert any(p.startswith("PLAID_PRODUCTS must be") for p in problems)
+    assert any(p.startswith("EXPERIAN_BASE_URL must be an http") for p in problems)
+    assert any(p.startswith("DATA_SOURCE=plaid needs PLAID_CLIENT_ID") for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("PLAID_ACCESS_TOKEN", f"{SECRET_VALUE},,"),
+        ("TOKEN_ENCRYPTION_KEY", f",{SECRET_VALUE}"),
+    ],
+)
+def test_a_rejected_secret_is_never_echoed(name: str, bad: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({name: bad})
+    assert SECRET_VALUE not in str(caught.value)
+    assert name in str(caught.value)
+
+
+def test_secret_without_partner_is_rejected_without_its_value() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"PLAID_SECRET": SECRET_VALUE})
+    assert "PLAID_CLIENT_ID and PLAID_SECRET must be set together" in str(caught.value)
+    assert SECRET_VALUE not in str(caught.value)
+
+
+def test_secrets_do_not_print_themselves() -> None:
+    settings = parse_settings(
+        {
+            "PLAID_CLIENT_ID": "cid",
+            "PLAID_SECRET": SECRET_VALUE,
+            "PLAID_ACCESS_TOKEN": "access-sandbox-aaa, access-sandbox-bbb",
+        }
+    )
+    assert SECRET_VALUE not in repr(settings)
+    assert SECRET_VALUE not in f"{settings.plaid_secret}"
+    assert "access-sandbox-aaa" not in repr(settings)
+    assert [t.reveal() for t in settings.plaid_access_tokens] == [
+        "access-sandbox-aaa",
+        "access-sandbox-bbb",
+    ]
+    with pytest.raises(TypeError):
+        __import__("pickle").dumps(Secret(SECRET_VALUE))
+
+
+def test_environment_wins_over_dotenv_which_wins_over_secrets(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PLAID_ENV=production\nCACHE_TTL_SECONDS=60\nEXPERIAN_ENV=uat\n")
+    settings = load_settings(
+        environ={"PLAID_ENV": "sandbox"},
+        dotenv_path=dotenv,
+        secrets={"CACHE_TTL_SECONDS": 30, "EXPERIAN_ENV": "production", "DATA_SOURCE": "demo"},
+    )
+    assert settings.plaid_env == "sandbox"
+    assert settings.cache_ttl_seconds == 60
+    assert settings.experian_env == "uat"
+    assert settings.data_source == "demo"
+
+
+def test_empty_values_fall_through_to_the_next_source(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"PLAID_ENV": ""}, dotenv_path=None, secrets={"PLAID_ENV": "production"}
+    )
+    assert settings.plaid_env == "production"
+
+
+def test_production_redirect_uri_must_be_https() -> None:
+    with pytest.raises(SettingsError, match="PLAID_REDIRECT_URI must be an https"):
+        parse_settings({"PLAID_ENV": "production", "PLAID_REDIRECT_URI": "http://x.test/cb"})
