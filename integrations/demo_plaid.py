@@ -647,6 +647,8 @@ class _CardOutcome:
 
 
 class _DemoBuilder:
+    """Generates one day's demo world: raw transactions first, then balances, then bodies."""
+
     def __init__(self, today: date) -> None:
         self.today = today
         self.start = _add_months(today, -_HISTORY_MONTHS)
@@ -751,19 +753,25 @@ class _DemoBuilder:
         streamly_rise = _add_months(self.today, -_STREAMLY_RISE_MONTHS_AGO)
         for year, month in _months_between(self.start, self.today):
             for account, merchant, day_of_month, dollars in _MONTHLY_SUBSCRIPTIONS:
-                self._monthly(account, merchant, _month_day(year, month, day_of_month), dollars)
+                self._recurring_charge(
+                    account, merchant, _month_day(year, month, day_of_month), dollars
+                )
             streamly_day = _month_day(year, month, _STREAMLY_DAY)
             price = _STREAMLY_NEW if streamly_day >= streamly_rise else _STREAMLY_OLD
-            self._monthly("card_a", "streamly", streamly_day, price)
+            self._recurring_charge("card_a", "streamly", streamly_day, price)
         for years_back in (0, 1, 2):
             renewal = _add_months(self.today, -4 - 12 * years_back)
-            self._monthly("card_c", "harbor_times", renewal, 99.00)
+            self._recurring_charge("card_c", "harbor_times", renewal, 99.00)
             dmv = _add_months(self.today, -9 - 12 * years_back)
-            self._monthly("card_c", "dol", dmv, 89.50)
+            self._recurring_charge("card_c", "dol", dmv, 89.50)
         for months_back in (3, 9, 15, 21):
-            self._monthly("card_a", "brightsmile", _add_months(self.today, -months_back), 45.00)
+            self._recurring_charge(
+                "card_a", "brightsmile", _add_months(self.today, -months_back), 45.00
+            )
 
-    def _monthly(self, account: str, merchant_key: str, charge_day: date, dollars: float) -> None:
+    def _recurring_charge(
+        self, account: str, merchant_key: str, charge_day: date, dollars: float
+    ) -> None:
         if self.start <= charge_day <= self.today:
             self._new(
                 account,
