@@ -106,6 +106,9 @@ class Settings:
     token_encryption_keys: tuple[Secret, ...] = field(default=(), repr=False)
     cache_ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
     data_source: DataSource = "auto"
+    connect_timeout_seconds: float = 5.0
+    read_timeout_seconds: float = 30.0
+    call_budget_seconds: float = 60.0
 
     @property
     def plaid_configured(self) -> bool:
@@ -194,6 +197,19 @@ def _ttl(raw: str) -> int:
     return int(raw)
 
 
+def _seconds(low: float, high: float) -> Parser:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:
+            raise ValueError(f"a number of seconds from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
 def _subscriber_code(raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9]{1,20}", raw.strip()):
         raise ValueError("letters and digits only")
@@ -219,6 +235,9 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
     "TOKEN_ENCRYPTION_KEY": ("token_encryption_keys", _secret_list),
     "CACHE_TTL_SECONDS": ("cache_ttl_seconds", _ttl),
     "DATA_SOURCE": ("data_source", _choice("auto", "demo", "plaid")),
+    "UPSTREAM_CONNECT_TIMEOUT_SECONDS": ("connect_timeout_seconds", _seconds(0.1, 60)),
+    "UPSTREAM_READ_TIMEOUT_SECONDS": ("read_timeout_seconds", _seconds(0.1, 300)),
+    "UPSTREAM_BUDGET_SECONDS": ("call_budget_seconds", _seconds(0.1, 600)),
 }
 
 

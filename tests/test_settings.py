@@ -119,6 +119,15 @@ def test_empty_values_fall_through_to_the_next_source(tmp_path: Path) -> None:
     assert settings.plaid_env == "production"
 
 
+def test_timeouts_are_bounded_numbers() -> None:
+    settings = parse_settings({"UPSTREAM_READ_TIMEOUT_SECONDS": "2.5"})
+    assert (settings.connect_timeout_seconds, settings.read_timeout_seconds) == (5.0, 2.5)
+    with pytest.raises(SettingsError, match="UPSTREAM_BUDGET_SECONDS must be a number of seconds"):
+        parse_settings({"UPSTREAM_BUDGET_SECONDS": "forever"})
+    with pytest.raises(SettingsError, match="UPSTREAM_CONNECT_TIMEOUT_SECONDS"):
+        parse_settings({"UPSTREAM_CONNECT_TIMEOUT_SECONDS": "0"})
+
+
 def test_production_redirect_uri_must_be_https() -> None:
     with pytest.raises(SettingsError, match="PLAID_REDIRECT_URI must be an https"):
         parse_settings({"PLAID_ENV": "production", "PLAID_REDIRECT_URI": "http://x.test/cb"})
