@@ -25,6 +25,7 @@ from integrations.models import (
 )
 
 Body = Mapping[str, Any]
+MAX_DIGITS = 15  # amounts and counts beyond this are not real values
 
 
 class ExperianBodyError(ValueError):
@@ -42,9 +43,16 @@ def _text(value: Any) -> str:
     return str(value).strip() if value is not None else ""
 
 
+def _digits(text: str) -> bool:
+    # isdigit() alone accepts superscripts and other scripts' digits that int() rejects.
+    return 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
+
+
 def _int(value: Any) -> int | None:
     text = _text(value)
-    return int(text) if text.lstrip("-").isdigit() else None
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    return (-int(digits) if negative else int(digits)) if _digits(digits) else None
 
 
 def _count(value: Any) -> int:
@@ -53,14 +61,14 @@ def _count(value: Any) -> int:
 
 def _amount(value: Any) -> float | None:
     text = _text(value)
-    return float(int(text)) if text.isdigit() else None
+    return float(int(text)) if _digits(text) else None
 
 
 def _date(value: Any) -> date | None:
     """MMDDYYYY or MMDDYY; anything else (including blanks) is no date."""
     text = _text(value)
     formats = {8: "%m%d%Y", 6: "%m%d%y"}
-    if not text.isdigit() or len(text) not in formats:
+    if not _digits(text) or len(text) not in formats:
         return None
     try:
         return datetime.strptime(text, formats[len(text)]).date()

@@ -107,6 +107,7 @@ class ItemData:
     accounts: tuple[Account, ...]
     transactions: tuple[Transaction, ...]
     liabilities: tuple[CardLiability, ...]
+    notes: tuple[str, ...] = ()  # what this bank does not share, said once
 
 
 # --- Credit report -------------------------------------------------------------------------

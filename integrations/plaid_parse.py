@@ -178,6 +178,7 @@ def parse_item_data(
     accounts_body: Body,
     sync_pages: Iterable[Body],
     liabilities_body: Body | None,
+    notes: tuple[str, ...] = (),
 ) -> ItemData:
     """Assemble one item's parsed data from the bodies of the calls that fetch it."""
     institution = parse_institution(institution_body) if institution_body else None
@@ -187,4 +188,5 @@ def parse_item_data(
         accounts=parse_accounts(accounts_body, item.item_id),
         transactions=parse_transactions(merge_sync_pages(sync_pages)),
         liabilities=parse_card_liabilities(liabilities_body),
+        notes=notes,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import csv_download, nothing_connected
+from pages._shared import csv_download, nothing_connected, render_connection_problems
 from services import session
 from services.cards import cards_frame, overall_utilization, utilization_band
 from services.format import money, percent
@@ -39,6 +39,7 @@ def render() -> None:
     if snap is None:
         nothing_connected("cards")
         return
+    render_connection_problems(snap)
     cards = cards_frame(snap.accounts, snap.liabilities, snap.items, session.today())
     if cards.empty:
         st.info("None of the connected accounts is a credit card.")

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from integrations.models import CreditReport
-from pages._shared import nothing_connected
+from pages._shared import nothing_connected, render_connection_problems
 from services import session
 from services.alerts import Alert, build_alerts
 from services.cards import (
@@ -150,6 +150,8 @@ def render() -> None:
     if snap is None and report is None:
         nothing_connected("accounts")
         return
+    if snap is not None:
+        render_connection_problems(snap)
     cards = (
         cards_frame(snap.accounts, snap.liabilities, snap.items, today)
         if snap

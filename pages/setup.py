@@ -1,11 +1,15 @@
-"""Setup: what is configured, and where the data comes from."""
+"""Setup: where the data comes from, connecting and disconnecting banks, configuration."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from integrations.errors import UpstreamError
+from pages._plaid_link import LinkExit, LinkSuccess, plaid_link
+from pages._shared import RELINK_ITEM
 from services import session
+from services.format import plain
 from services.settings import SETTINGS, Settings, current_settings
 
 SECRET_SETTINGS = frozenset(
@@ -22,6 +26,20 @@ SECRET_SETTINGS = frozenset(
     }
 )
 SOURCE_LABELS = {"demo": "Demo data", "plaid": "My banks and cards (Plaid)"}
+SANDBOX_INSTITUTIONS = {
+    "ins_109508": "First Platypus Bank",
+    "ins_109509": "First Gingham Credit Union",
+    "ins_109510": "Tattersall Federal Credit Union",
+    "ins_109511": "Tartan Bank",
+    "ins_109512": "Houndstooth Bank",
+}
+LINK_TOKEN = "setup_link"  # noqa: S105 - a session key, not a secret
+RELINK_TOKEN = "setup_relink"  # noqa: S105 - a session key, not a secret
+
+
+def show_failure(error: UpstreamError) -> None:
+    reference = f" (request {error.request_id})" if error.request_id else ""
+    st.error(f"{plain(error.user_message)} {error.action.label}.{reference}")
 
 
 def setting_status(settings: Settings, name: str) -> str:
@@ -55,9 +73,139 @@ def render_source(settings: Settings) -> None:
             "To see your own accounts, set PLAID_CLIENT_ID and PLAID_SECRET (see the README), "
             "then restart the app."
         )
-    elif current == "plaid":
-        count = session.connected_item_count()
-        st.write(f"Connected institutions in this session: {count}.")
+
+
+def render_connections(settings: Settings) -> None:
+    st.subheader("Connected banks")
+    items = session.connections()
+    if not items:
+        st.caption("No bank connected in this session yet.")
+    for connection in items:
+        left, right = st.columns([4, 1])
+        left.text(connection.label)
+        if right.button("Disconnect", key=f"disconnect-{connection.item_key}"):
+            if session.disconnect(settings, connection.item_key):
+                st.toast("Disconnected, and Plaid was told to forget the connection.")
+            else:
+                st.warning(
+                    "Disconnected here, but Plaid could not be told; it will expire on its own."
+                )
+            st.rerun()
+    st.caption(
+        "Connections live only in this browser session: a reload or a restart of the app "
+        "forgets them."
+    )
+
+
+def _finish_link(settings: Settings, result: LinkSuccess | LinkExit | None) -> None:
+    if isinstance(result, LinkSuccess):
+        try:
+            connection = session.connect_public_token(settings, result.public_token)
+        except UpstreamError as error:
+            show_failure(error)
+            return
+        st.session_state.pop(LINK_TOKEN, None)
+        st.success(f"Connected {plain(connection.label)}.")
+    elif isinstance(result, LinkExit) and (result.error_code or result.display_message):
+        st.warning(
+            plain(result.display_message or "Plaid Link closed before the bank was connected.")
+        )
+
+
+def render_link(settings: Settings) -> None:
+    st.caption("Opens Plaid Link to sign in to your bank; the app never sees your password.")
+    if LINK_TOKEN not in st.session_state and st.button("Start", key="link_start"):
+        try:
+            st.session_state[LINK_TOKEN] = session.link_token(settings)
+        except UpstreamError as error:
+            show_failure(error)
+    if LINK_TOKEN in st.session_state:
+        redirect = st.query_params.get("oauth_state_id") and settings.plaid_redirect_uri
+        result = plaid_link(
+            st.session_state[LINK_TOKEN],
+            key="link",
+            received_redirect_uri=str(redirect) if redirect else None,
+        )
+        _finish_link(settings, result)
+
+
+def render_relink(settings: Settings) -> None:
+    item_key = st.session_state.get(RELINK_ITEM)
+    if not item_key or item_key not in {c.item_key for c in session.connections()}:
+        return
+    label = session.connection_label(item_key)
+    with st.container(border=True):
+        st.markdown(f"**Sign in to {plain(label)} again**")
+        if RELINK_TOKEN not in st.session_state:
+            try:
+                st.session_state[RELINK_TOKEN] = session.link_token(settings, item_key)
+            except UpstreamError as error:
+                show_failure(error)
+                return
+        result = plaid_link(st.session_state[RELINK_TOKEN], key="relink", button_label="Sign in")
+        if isinstance(result, LinkSuccess):
+            session.relinked(item_key)
+            for key in (RELINK_TOKEN, RELINK_ITEM):
+                st.session_state.pop(key, None)
+            st.success(f"{plain(label)} is connected again.")
+        elif isinstance(result, LinkExit) and result.display_message:
+            st.warning(plain(result.display_message))
+
+
+def render_sandbox_connect(settings: Settings) -> None:
+    st.caption("Connects one of Plaid's test banks without opening Link (sandbox only).")
+    with st.form("sandbox_connect"):
+        institution = st.selectbox(
+            "Test institution",
+            list(SANDBOX_INSTITUTIONS),
+            format_func=lambda i: f"{SANDBOX_INSTITUTIONS[i]} ({i})",
+        )
+        username = st.text_input("Test user", value="user_good")
+        password = st.text_input("Test password", value="pass_good", type="password")
+        submitted = st.form_submit_button("Connect test bank")
+    if submitted:
+        try:
+            connection = session.connect_sandbox(settings, institution, username, password)
+        except UpstreamError as error:
+            show_failure(error)
+            return
+        st.success(f"Connected {plain(connection.label)}.")
+
+
+def render_token_connect(settings: Settings) -> None:
+    st.caption("For an access token you already have; it is encrypted in this session only.")
+    with st.form("token_connect", clear_on_submit=True):
+        token = st.text_input("Access token", type="password")
+        submitted = st.form_submit_button("Connect")
+    if not submitted:
+        return
+    problem = session.access_token_problem(settings, token)
+    if problem:
+        st.error(problem)
+        return
+    try:
+        connection = session.connect_access_token(settings, token)
+    except UpstreamError as error:
+        show_failure(error)
+        return
+    st.success(f"Connected {plain(connection.label)}.")
+
+
+def render_plaid(settings: Settings) -> None:
+    render_connections(settings)
+    render_relink(settings)
+    st.subheader("Connect a bank")
+    names = ["Plaid Link", "Paste an access token"]
+    if settings.plaid_env == "sandbox":
+        names.insert(1, "Sandbox test bank")
+    tabs = dict(zip(names, st.tabs(names), strict=True))
+    with tabs["Plaid Link"]:
+        render_link(settings)
+    if "Sandbox test bank" in tabs:
+        with tabs["Sandbox test bank"]:
+            render_sandbox_connect(settings)
+    with tabs["Paste an access token"]:
+        render_token_connect(settings)
 
 
 def render_configuration(settings: Settings) -> None:
@@ -78,6 +226,8 @@ def render() -> None:
     st.title("Setup")
     settings = current_settings()
     render_source(settings)
+    if settings.plaid_configured:
+        render_plaid(settings)
     render_configuration(settings)
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from pages._shared import csv_download, nothing_connected
+from pages._shared import csv_download, nothing_connected, render_connection_problems
 from services import session
 from services.format import money
 from services.money import main_currency
@@ -83,7 +83,11 @@ def render() -> None:
     if snap is None:
         nothing_connected("accounts")
         return
+    render_connection_problems(snap)
     frame = snap.transactions
+    if frame.empty:
+        st.info("No transactions to show yet.")
+        return
     spec = read_filter(frame, session.today())
     view = apply_filter(frame, spec)
     render_summary(view, main_currency(frame))

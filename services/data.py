@@ -1,19 +1,24 @@
 """Cached loaders: the only functions that fetch, each keyed by whose data it is.
 
 Entries live in Streamlit's process-wide cache for CACHE_TTL_SECONDS. A key never contains a
-secret: demo data is keyed by the day it was generated for.
+secret: demo data is keyed by the day it was generated for, a Plaid item by a keyed hash of
+its access token (``services.cache_keys``), with the token itself passed as an underscore
+argument that Streamlit does not hash.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import streamlit as st
 
 from integrations import demo
-from integrations.models import CreditReport
+from integrations.errors import UpstreamError
+from integrations.models import CreditReport, ItemData
+from integrations.plaid_client import PlaidClient
 from services.settings import DEFAULT_CACHE_TTL_SECONDS, SettingsError, current_settings
-from services.snapshot import FinancialSnapshot, build_snapshot
+from services.snapshot import FinancialSnapshot, ItemProblem, build_snapshot, problem_from
 
 
 def _configured_ttl() -> int:
@@ -41,3 +46,44 @@ def load_demo_credit_report(today: date) -> tuple[CreditReport, datetime]:
 def clear_demo(today: date) -> None:
     load_demo_snapshot.clear(today)
     load_demo_credit_report.clear(today)
+
+
+# --- Plaid ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemFetch:
+    """The outcome of fetching one item: its data, or the problem that stopped it."""
+
+    item_key: str
+    data: ItemData | None
+    problem: ItemProblem | None
+    fetched_at: datetime
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
+def fetch_plaid_item(item_key: str, _access_token: str, _client: PlaidClient) -> ItemFetch:
+    """One item's data. Keyed by the item's keyed hash only; the token is never hashed.
+
+    Failures are cached too (for the same TTL), so a broken bank is not asked again on every
+    click; Refresh clears the entry."""
+    try:
+        data = _client.fetch_item(_access_token)
+    except UpstreamError as error:
+        return ItemFetch(item_key, None, problem_from(item_key, error), datetime.now(UTC))
+    return ItemFetch(item_key, data, None, datetime.now(UTC))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+def assemble_plaid_snapshot(
+    stamps: tuple[tuple[str, str], ...], _fetches: tuple[ItemFetch, ...]
+) -> FinancialSnapshot:
+    """The snapshot of several items, rebuilt only when one of them was fetched again."""
+    usable = [f for f in _fetches if f.data is not None]
+    fetched_at = min((f.fetched_at for f in _fetches), default=datetime.now(UTC))
+    snapshot = build_snapshot([f.data for f in usable if f.data], "plaid", fetched_at)
+    return replace(snapshot, problems=tuple(f.problem for f in _fetches if f.problem))
+
+
+def clear_plaid_item(item_key: str) -> None:
+    fetch_plaid_item.clear(item_key)

@@ -1,46 +1,124 @@
 """What one browser session holds and how pages reach its data.
 
-Session state keeps the chosen data source, the encrypted Plaid access tokens and when data
-was last fetched. Nothing here is written to disk; a reload starts a new, empty session.
+Session state keeps the chosen data source, the Plaid connections (each access token sealed
+by the vault, next to its keyed hash and a label) and when data was last fetched. Nothing here
+is written to disk; a reload starts a new, empty session.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from datetime import date, datetime
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Literal
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from integrations.errors import Action, UpstreamError
 from integrations.models import CreditReport
+from integrations.plaid_client import PlaidClient, Timeouts
+from integrations.retry import RetryPolicy
 from services import data
+from services.cache_keys import item_key as keyed_item
 from services.logs import register_secret
-from services.settings import Settings
-from services.snapshot import FinancialSnapshot
-from services.vault import TokenVault
+from services.settings import Secret, Settings
+from services.snapshot import FinancialSnapshot, ItemProblem
+from services.vault import ReconnectRequired, TokenVault
 
 SOURCE = "data_source"
-PLAID_ITEMS = "plaid_items"  # list of Fernet ciphertexts, one per connected item
+PLAID_ITEMS = "plaid_items"
 FETCHED_AT = "fetched_at"
 BOOTSTRAPPED = "bootstrapped"
+CLIENT_USER_ID = "client_user_id"
+MAX_PARALLEL_ITEMS = 8
 
 Source = Literal["demo", "plaid"]
 
-_vault: TokenVault | None = None
+
+@dataclass(frozen=True)
+class PlaidConnection:
+    """One connected item as the session keeps it: never the token in clear."""
+
+    item_key: str
+    sealed: bytes
+    label: str = "Bank connection"
+
+
+# --- process-wide helpers -------------------------------------------------------------------
+
+_vaults: dict[tuple[Secret, ...], TokenVault] = {}
 _vault_lock = threading.Lock()
 
 
 def vault(settings: Settings) -> TokenVault:
-    """The process-wide vault. Without TOKEN_ENCRYPTION_KEY its key lives only in memory."""
-    global _vault
+    """The process-wide vault for the configured keys. Without TOKEN_ENCRYPTION_KEY its key
+    lives only in memory, so sealed tokens do not survive a restart."""
+    keys = settings.token_encryption_keys
     with _vault_lock:
-        if _vault is None:
-            _vault = TokenVault([k.reveal() for k in settings.token_encryption_keys])
-        return _vault
+        if keys not in _vaults:
+            _vaults[keys] = TokenVault([k.reveal() for k in keys])
+        return _vaults[keys]
+
+
+@lru_cache(maxsize=4)
+def plaid_client(settings: Settings) -> PlaidClient:
+    """One client per configuration; plaid-python's pool is shared by every session."""
+    return PlaidClient(
+        host=settings.plaid_host,
+        client_id=settings.plaid_client_id or "",
+        secret=settings.plaid_secret.reveal() if settings.plaid_secret else "",
+        country_codes=settings.plaid_country_codes,
+        products=settings.plaid_products,
+        redirect_uri=settings.plaid_redirect_uri,
+        timeouts=Timeouts(settings.connect_timeout_seconds, settings.read_timeout_seconds),
+        policy=RetryPolicy(budget_seconds=settings.call_budget_seconds),
+    )
+
+
+# The last good fetch of each item, so that a failed refresh keeps what was already shown.
+# Keyed by the item's keyed hash: only a session holding the token can compute the key.
+_LAST_GOOD_LIMIT = 256
+_last_good: OrderedDict[str, data.ItemFetch] = OrderedDict()
+_last_good_lock = threading.Lock()
+
+
+def _remember(fetch: data.ItemFetch) -> data.ItemFetch:
+    """Keep a good fetch; for a failed one, fall back to the last good data, if any."""
+    with _last_good_lock:
+        if fetch.data is not None:
+            _last_good[fetch.item_key] = fetch
+            _last_good.move_to_end(fetch.item_key)
+            while len(_last_good) > _LAST_GOOD_LIMIT:
+                _last_good.popitem(last=False)
+            return fetch
+        previous = _last_good.get(fetch.item_key)
+    if previous is None or fetch.problem is None:
+        return fetch
+    return replace(previous, problem=replace(fetch.problem, stale_since=previous.fetched_at))
+
+
+def _forget(item_key: str) -> None:
+    with _last_good_lock:
+        _last_good.pop(item_key, None)
+
+
+def forget_all_items() -> None:
+    """Drop every remembered fetch (tests, and an operator's full reset)."""
+    with _last_good_lock:
+        _last_good.clear()
 
 
 def today() -> date:
     return date.today()
+
+
+# --- session state --------------------------------------------------------------------------
 
 
 def bootstrap(settings: Settings) -> None:
@@ -51,11 +129,15 @@ def bootstrap(settings: Settings) -> None:
         settings.experian_password,
     ):
         register_secret(secret.reveal() if secret else None)
+    for token in settings.plaid_access_tokens:
+        register_secret(token.reveal())
     if st.session_state.get(BOOTSTRAPPED):
         return
     st.session_state[SOURCE] = settings.effective_source
-    box = vault(settings)
-    st.session_state[PLAID_ITEMS] = [box.seal(t.reveal()) for t in settings.plaid_access_tokens]
+    st.session_state[CLIENT_USER_ID] = f"session-{uuid.uuid4().hex}"
+    st.session_state[PLAID_ITEMS] = []
+    for token in settings.plaid_access_tokens:
+        add_connection(settings, token.reveal())
     st.session_state[BOOTSTRAPPED] = True
 
 
@@ -74,8 +156,48 @@ def source_label(settings: Settings) -> str:
     return f"Plaid {settings.plaid_env}"
 
 
+def client_user_id() -> str:
+    """A random id for this session, sent to Plaid as Link's client_user_id."""
+    return st.session_state.setdefault(CLIENT_USER_ID, f"session-{uuid.uuid4().hex}")
+
+
+def connections() -> list[PlaidConnection]:
+    return list(st.session_state.get(PLAID_ITEMS, ()))
+
+
 def connected_item_count() -> int:
-    return len(st.session_state.get(PLAID_ITEMS, ()))
+    return len(connections())
+
+
+def add_connection(
+    settings: Settings, access_token: str, label: str | None = None
+) -> PlaidConnection:
+    """Seal a new access token into the session; the same item twice is kept once."""
+    register_secret(access_token)
+    key = keyed_item(access_token)
+    kept = [c for c in connections() if c.item_key != key]
+    label = label or f"Bank connection {len(kept) + 1}"
+    connection = PlaidConnection(key, vault(settings).seal(access_token), label)
+    st.session_state[PLAID_ITEMS] = [*kept, connection]
+    return connection
+
+
+def remove_connection(item_key: str) -> None:
+    st.session_state[PLAID_ITEMS] = [c for c in connections() if c.item_key != item_key]
+    data.clear_plaid_item(item_key)
+    _forget(item_key)
+
+
+def connection_label(item_key: str) -> str:
+    return next((c.label for c in connections() if c.item_key == item_key), "Bank connection")
+
+
+def _relabel(fetches: list[data.ItemFetch]) -> None:
+    names = {f.item_key: f.data.item.institution.name for f in fetches if f.data}
+    if names:
+        st.session_state[PLAID_ITEMS] = [
+            replace(c, label=names.get(c.item_key, c.label)) for c in connections()
+        ]
 
 
 def _record_fetch(kind: str, fetched_at: datetime) -> None:
@@ -87,12 +209,62 @@ def fetched_at() -> datetime | None:
     return min(st.session_state.get(FETCHED_AT, {}).values(), default=None)
 
 
+def _unreadable(connection: PlaidConnection) -> data.ItemFetch:
+    problem = ItemProblem(
+        item_key=connection.item_key,
+        code="TOKEN_UNREADABLE",
+        error_type="SESSION",
+        message="This connection can no longer be read (the app's key changed).",
+        action=Action.RECONNECT,
+    )
+    return data.ItemFetch(connection.item_key, None, problem, datetime.now(UTC))
+
+
+def _fetch_one(settings: Settings, connection: PlaidConnection) -> data.ItemFetch:
+    try:
+        with vault(settings).revealed(connection.sealed) as token:
+            fetched = data.fetch_plaid_item(connection.item_key, token, plaid_client(settings))
+    except ReconnectRequired:
+        return _unreadable(connection)
+    return _remember(fetched)
+
+
+def _fetch_all(settings: Settings, items: list[PlaidConnection]) -> list[data.ItemFetch]:
+    """Fetch every item at once: one slow bank must not hold up the others."""
+    if len(items) == 1:
+        return [_fetch_one(settings, items[0])]
+    context = get_script_run_ctx()
+
+    def fetch(connection: PlaidConnection) -> data.ItemFetch:
+        add_script_run_ctx(threading.current_thread(), context)
+        return _fetch_one(settings, connection)
+
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_ITEMS, len(items))) as pool:
+        return list(pool.map(fetch, items))
+
+
+def _plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
+    items = connections()
+    if not items:
+        return None
+    with st.spinner("Fetching from your banks…"):
+        fetches = _fetch_all(settings, items)
+    _relabel(fetches)
+    stamps = tuple(
+        (f.item_key, f"{f.fetched_at.isoformat()}|{f.problem.code if f.problem else ''}")
+        for f in fetches
+    )
+    return data.assemble_plaid_snapshot(stamps, tuple(fetches))
+
+
 def snapshot(settings: Settings) -> FinancialSnapshot | None:
     """This session's bank and card data, or None when nothing is connected yet."""
-    if active_source(settings) != "demo":
-        return None
-    result = data.load_demo_snapshot(today())
-    _record_fetch("accounts", result.fetched_at)
+    if active_source(settings) == "demo":
+        result = data.load_demo_snapshot(today())
+    else:
+        result = _plaid_snapshot(settings)
+    if result is not None:
+        _record_fetch("accounts", result.fetched_at)
     return result
 
 
@@ -109,4 +281,83 @@ def refresh(settings: Settings) -> None:
     """Drop this session's cached entries so the next run fetches again."""
     if active_source(settings) == "demo":
         data.clear_demo(today())
+    for connection in connections():
+        data.clear_plaid_item(connection.item_key)
     st.session_state.pop(FETCHED_AT, None)
+
+
+# --- connecting and disconnecting -----------------------------------------------------------
+
+ACCESS_TOKEN_SHAPE = re.compile(r"access-(sandbox|development|production)-[A-Za-z0-9-]{8,}")
+
+
+def _connected(settings: Settings, access_token: str) -> PlaidConnection:
+    """Store a new connection and show it: fetch it now so its name is known."""
+    connection = add_connection(settings, access_token)
+    choose_source("plaid")
+    fetched = _fetch_one(settings, connection)
+    _relabel([fetched])
+    return next(c for c in connections() if c.item_key == connection.item_key)
+
+
+def link_token(settings: Settings, item_key: str | None = None) -> str:
+    """A Link token for a new connection, or for signing in again to an existing item."""
+    client = plaid_client(settings)
+    if item_key is None:
+        return client.create_link_token(client_user_id())
+    connection = next(c for c in connections() if c.item_key == item_key)
+    with vault(settings).revealed(connection.sealed) as token:
+        return client.create_link_token(client_user_id(), access_token=token)
+
+
+def connect_public_token(settings: Settings, public_token: str) -> PlaidConnection:
+    access_token = plaid_client(settings).exchange_public_token(public_token)
+    return _connected(settings, access_token)
+
+
+def connect_sandbox(
+    settings: Settings, institution_id: str, username: str, password: str
+) -> PlaidConnection:
+    client = plaid_client(settings)
+    public_token = client.create_sandbox_public_token(institution_id, username, password)
+    return _connected(settings, client.exchange_public_token(public_token))
+
+
+def access_token_problem(settings: Settings, access_token: str) -> str | None:
+    """Why a pasted access token cannot be right, before asking Plaid."""
+    match = ACCESS_TOKEN_SHAPE.fullmatch(access_token.strip())
+    if match is None:
+        return "That is not a Plaid access token (access-sandbox-… or access-production-…)."
+    if match.group(1) != settings.plaid_env:
+        env = settings.plaid_env
+        return f"That token is for Plaid {match.group(1)}, but the app uses Plaid {env}."
+    return None
+
+
+def connect_access_token(settings: Settings, access_token: str) -> PlaidConnection:
+    token = access_token.strip()
+    plaid_client(settings).get_item(token)  # proves the token works before it is kept
+    return _connected(settings, token)
+
+
+def relinked(item_key: str) -> None:
+    """After Link update mode succeeded: the token is unchanged, the data is fetched again."""
+    data.clear_plaid_item(item_key)
+    _forget(item_key)
+
+
+def disconnect(settings: Settings, item_key: str) -> bool:
+    """Remove the item at Plaid and everything this session holds of it.
+
+    Returns False when Plaid could not be told (the local copy is wiped regardless)."""
+    connection = next((c for c in connections() if c.item_key == item_key), None)
+    removed_at_plaid = False
+    if connection is not None:
+        try:
+            with vault(settings).revealed(connection.sealed) as token:
+                plaid_client(settings).remove_item(token)
+            removed_at_plaid = True
+        except (UpstreamError, ReconnectRequired):
+            removed_at_plaid = False
+    remove_connection(item_key)
+    return removed_at_plaid

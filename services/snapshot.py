@@ -13,6 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
+from integrations.errors import Action, UpstreamError
 from integrations.models import Account, CardLiability, Item, ItemData
 
 SnapshotSource = Literal["demo", "plaid"]
@@ -39,6 +40,30 @@ TRANSACTION_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class ItemProblem:
+    """Why one item's data could not be fetched, and what the person can do."""
+
+    item_key: str
+    code: str
+    error_type: str
+    message: str
+    action: Action
+    request_id: str | None = None
+    stale_since: datetime | None = None  # set when older data of this item is still shown
+
+
+def problem_from(item_key: str, error: UpstreamError) -> ItemProblem:
+    return ItemProblem(
+        item_key=item_key,
+        code=error.code,
+        error_type=error.error_type,
+        message=error.user_message,
+        action=error.action,
+        request_id=error.request_id,
+    )
+
+
+@dataclass(frozen=True)
 class FinancialSnapshot:
     source: SnapshotSource
     fetched_at: datetime
@@ -46,6 +71,8 @@ class FinancialSnapshot:
     accounts: tuple[Account, ...]
     liabilities: tuple[CardLiability, ...]
     transactions: pd.DataFrame
+    problems: tuple[ItemProblem, ...] = ()  # one per item that could not be fetched
+    notes: tuple[tuple[str, str], ...] = ()  # (institution, what it does not share)
 
     @property
     def cards(self) -> tuple[Account, ...]:
@@ -106,4 +133,5 @@ def build_snapshot(
         accounts=tuple(a for d in item_data for a in d.accounts),
         liabilities=tuple(li for d in item_data for li in d.liabilities),
         transactions=transactions_frame(item_data),
+        notes=tuple((d.item.institution.name, note) for d in item_data for note in d.notes),
     )

@@ -8,6 +8,7 @@ import pytest
 import streamlit as st
 
 from services.settings import SETTINGS
+from tests.plaid_double import plaid_double  # noqa: F401 - a fixture for every test module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,3 +33,13 @@ def clear_streamlit_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def forget_last_good_fetches() -> Iterator[None]:
+    # The session layer keeps each item's last good fetch process-wide; tests start clean.
+    from services import session
+
+    session.forget_all_items()
+    yield
+    session.forget_all_items()

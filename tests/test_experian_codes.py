@@ -323,3 +323,15 @@ def test_nothing_raises_on_odd_values() -> None:
         assert isinstance(codes.decode_payment_month(odd), codes.PaymentMonth)  # type: ignore[arg-type]
     assert codes.account_type_label(7) == "Charge account"  # type: ignore[arg-type]
     assert codes.score_band("abc", codes.risk_model_info("V4")) == "unknown"  # type: ignore[arg-type]
+
+
+def test_parser_treats_exotic_digits_and_huge_numbers_as_missing() -> None:
+    from integrations.experian_parse import _amount, _date, _int
+
+    assert _int("²") is None
+    assert _amount("١٢٣") is None
+    assert _amount("9" * 400) is None
+    assert _int("-0042") == -42
+    assert _amount("00000158") == 158.0
+    assert _date("13012020") is None
+    assert _date("02292024") is not None

@@ -173,18 +173,6 @@ def test_plaid_configured_without_connection_points_to_setup(
     assert "client-id-canary" not in page_text
 
 
-def test_configured_access_tokens_are_sealed_into_the_session(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("PLAID_CLIENT_ID", "cid")
-    monkeypatch.setenv("PLAID_SECRET", "secret-canary-123")
-    monkeypatch.setenv("PLAID_ACCESS_TOKEN", "access-sandbox-aaa111,access-sandbox-bbb222")
-    at = run_app()
-    sealed = at.session_state["plaid_items"]
-    assert len(sealed) == 2
-    assert all(isinstance(s, bytes) and b"access-sandbox" not in s for s in sealed)
-
-
 def test_switching_to_demo_data_on_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAID_CLIENT_ID", "cid")
     monkeypatch.setenv("PLAID_SECRET", "secret-canary-123")

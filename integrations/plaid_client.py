@@ -1,0 +1,449 @@
+"""Plaid over plaid-python, returning our domain objects and our errors.
+
+Every call goes through one wrapper: explicit connect and read timeouts, retries only for
+what is temporary (through ``call_with_retry``), and every failure turned into a
+``PlaidError`` that carries Plaid's error_type, error_code and request_id, a message for a
+person and the action they should take. plaid-python's own exception text contains response
+headers and bodies, so it is never logged or chained.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import plaid
+import urllib3
+from plaid.api import plaid_api
+from plaid.model.accounts_get_request import AccountsGetRequest
+from plaid.model.country_code import CountryCode
+from plaid.model.institutions_get_by_id_request import InstitutionsGetByIdRequest
+from plaid.model.item_get_request import ItemGetRequest
+from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
+from plaid.model.item_remove_request import ItemRemoveRequest
+from plaid.model.liabilities_get_request import LiabilitiesGetRequest
+from plaid.model.link_token_create_request import LinkTokenCreateRequest
+from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
+from plaid.model.link_token_transactions import LinkTokenTransactions
+from plaid.model.products import Products
+from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
+from plaid.model.sandbox_public_token_create_request_options import (
+    SandboxPublicTokenCreateRequestOptions,
+)
+from plaid.model.transactions_sync_request import TransactionsSyncRequest
+
+from integrations.errors import Action, UpstreamError
+from integrations.models import ItemData
+from integrations.plaid_parse import PlaidBodyError, parse_item_data
+from integrations.retry import RetryPolicy, call_with_retry
+from services.logs import get_logger
+
+PLAID_VERSION = "2020-09-14"
+CLIENT_NAME = "Credit Monitor"
+SYNC_PAGE_SIZE = 500
+DAYS_REQUESTED = 730
+MAX_SYNC_RESTARTS = 3
+MAX_NOT_READY_POLLS = 3
+# Plaid's published sandbox test login, not a credential.
+SANDBOX_USERNAME, SANDBOX_PASSWORD = "user_good", "pass_good"
+MUTATION_DURING_PAGINATION = "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
+# A bank without card data still has balances and transactions worth showing.
+NO_LIABILITIES = frozenset({"PRODUCTS_NOT_SUPPORTED", "NO_LIABILITY_ACCOUNTS"})
+
+log = get_logger("plaid")
+
+
+class PlaidError(UpstreamError):
+    service = "Plaid"
+
+
+@dataclass(frozen=True)
+class Guidance:
+    message: str
+    action: Action
+    retryable: bool = False
+
+
+ERROR_CODES: Mapping[str, Guidance] = {
+    "ITEM_LOGIN_REQUIRED": Guidance(
+        "Your bank needs you to sign in again before it shares new data.", Action.RELINK
+    ),
+    "PENDING_EXPIRATION": Guidance(
+        "Your bank's consent is about to expire; sign in again to keep it connected.",
+        Action.RELINK,
+    ),
+    "INSTITUTION_DOWN": Guidance(
+        "Your bank is not answering Plaid right now.", Action.RETRY_LATER, retryable=True
+    ),
+    "INSTITUTION_NOT_RESPONDING": Guidance(
+        "Your bank is not answering Plaid right now.", Action.RETRY_LATER, retryable=True
+    ),
+    "INVALID_ACCESS_TOKEN": Guidance("This bank connection is no longer valid.", Action.RECONNECT),
+    "ITEM_NOT_FOUND": Guidance("This bank connection no longer exists.", Action.RECONNECT),
+    "INVALID_API_KEYS": Guidance("The app's Plaid keys were rejected.", Action.FIX_CONFIGURATION),
+    "INVALID_PUBLIC_TOKEN": Guidance(
+        "The new connection expired before it could be saved; connect again.", Action.RECONNECT
+    ),
+    "INVALID_CREDENTIALS": Guidance(
+        "The bank did not accept that user name or password.", Action.RELINK
+    ),
+    "PRODUCTS_NOT_SUPPORTED": Guidance(
+        "This bank does not share card details (due dates, APRs).", Action.NONE
+    ),
+    "NO_LIABILITY_ACCOUNTS": Guidance(
+        "This bank has no credit card details to share.", Action.NONE
+    ),
+    "PRODUCT_NOT_READY": Guidance(
+        "Plaid is still preparing this bank's data.", Action.RETRY_LATER, retryable=True
+    ),
+    MUTATION_DURING_PAGINATION: Guidance(
+        "Your bank's transactions changed while they were being read.", Action.RETRY_LATER
+    ),
+    "PLANNED_MAINTENANCE": Guidance(
+        "Plaid is down for planned maintenance.", Action.RETRY_LATER, retryable=True
+    ),
+    "INTERNAL_SERVER_ERROR": Guidance(
+        "Plaid had a problem answering.", Action.RETRY_LATER, retryable=True
+    ),
+}
+ERROR_TYPES: Mapping[str, Guidance] = {
+    "RATE_LIMIT_EXCEEDED": Guidance(
+        "Too many requests to Plaid for now.", Action.RETRY_LATER, retryable=True
+    ),
+    "API_ERROR": Guidance("Plaid had a problem answering.", Action.RETRY_LATER, retryable=True),
+    "INSTITUTION_ERROR": Guidance(
+        "Your bank is not answering Plaid right now.", Action.RETRY_LATER, retryable=True
+    ),
+    "ITEM_ERROR": Guidance("This bank connection needs attention.", Action.RECONNECT),
+    "INVALID_INPUT": Guidance("Plaid rejected the app's request.", Action.CONTACT_SUPPORT),
+    "INVALID_REQUEST": Guidance("Plaid rejected the app's request.", Action.CONTACT_SUPPORT),
+}
+UNKNOWN = Guidance("Plaid returned an error the app does not know.", Action.CONTACT_SUPPORT)
+
+
+def _guidance(error_type: str, error_code: str, status: int | None) -> Guidance:
+    if error_code in ERROR_CODES:
+        return ERROR_CODES[error_code]
+    if error_type in ERROR_TYPES:
+        return ERROR_TYPES[error_type]
+    if status == 429:
+        return ERROR_TYPES["RATE_LIMIT_EXCEEDED"]
+    if status is not None and status >= 500:
+        return ERROR_TYPES["API_ERROR"]
+    return UNKNOWN
+
+
+def _retry_after(exc: plaid.ApiException) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def error_from_api_exception(exc: plaid.ApiException) -> PlaidError:
+    """Plaid's error object, reduced to its codes; the free text is not kept."""
+    status = int(exc.status) if exc.status else None
+    try:
+        body = json.loads(exc.body or "{}")
+    except (TypeError, ValueError):
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    error_type = str(body.get("error_type") or "")
+    error_code = str(body.get("error_code") or f"HTTP_{status}")
+    guide = _guidance(error_type, error_code, status)
+    return PlaidError(
+        code=error_code,
+        error_type=error_type,
+        user_message=guide.message,
+        action=guide.action,
+        request_id=str(body.get("request_id")) if body.get("request_id") else None,
+        status=status,
+        retryable=guide.retryable,
+        retry_after=_retry_after(exc),
+    )
+
+
+def _transport_error(code: str, message: str) -> PlaidError:
+    return PlaidError(
+        code=code, error_type="NETWORK", user_message=message, action=Action.RETRY_LATER,
+        retryable=True,
+    )  # fmt: skip
+
+
+def _malformed() -> PlaidError:
+    return PlaidError(
+        code="MALFORMED_RESPONSE",
+        error_type="API_ERROR",
+        user_message="Plaid sent an answer the app could not read.",
+        action=Action.RETRY_LATER,
+    )
+
+
+def translate(exc: BaseException) -> PlaidError:
+    """Any failure of a plaid-python call as a PlaidError."""
+    if isinstance(exc, PlaidError):
+        return exc
+    if isinstance(exc, plaid.ApiException):
+        return error_from_api_exception(exc)
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        return translate(exc.reason)
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return _transport_error("UNREACHABLE", "Plaid could not be reached.")
+    if isinstance(exc, TimeoutError | urllib3.exceptions.TimeoutError):
+        return _transport_error("TIMEOUT", "Plaid took too long to answer.")
+    if isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | OSError):
+        return _transport_error("UNREACHABLE", "Plaid could not be reached.")
+    # Type errors from the response models, bad JSON, a body missing required fields.
+    return _malformed()
+
+
+def _check_sync_page(page: Mapping[str, Any]) -> None:
+    """The shape the sync loop relies on; each transaction is checked when parsed."""
+    lists_ok = all(isinstance(page.get(k, []), list) for k in ("added", "modified", "removed"))
+    if not lists_ok or "has_more" not in page or "next_cursor" not in page:
+        raise _malformed()
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 5.0
+    read: float = 30.0
+
+
+class PlaidClient:
+    """One configured plaid-python API, used by every session of the process."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        client_id: str,
+        secret: str,
+        country_codes: tuple[str, ...] = ("US",),
+        products: tuple[str, ...] = ("transactions", "liabilities"),
+        redirect_uri: str | None = None,
+        timeouts: Timeouts = Timeouts(),
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_delay: float = 2.0,
+    ) -> None:
+        configuration = plaid.Configuration(
+            host=host,
+            api_key={"clientId": client_id, "secret": secret, "plaidVersion": PLAID_VERSION},
+        )
+        # Retries happen in call_with_retry only, so that they are counted and bounded.
+        configuration.retries = False
+        self._api = plaid_api.PlaidApi(plaid.ApiClient(configuration))
+        self._countries = [CountryCode(c) for c in country_codes]
+        self._products = [Products(p) for p in products]
+        self._redirect_uri = redirect_uri
+        self._timeouts = timeouts
+        self._policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._poll_delay = poll_delay
+
+    # --- one call -------------------------------------------------------------------------
+
+    def _call(
+        self, endpoint: str, method: Callable[..., Any], request: Any, *, typed: bool = True
+    ) -> dict[str, Any]:
+        """One endpoint, with retries. ``typed=False`` skips plaid-python's type checks of
+        the response, which cost milliseconds per transaction; our parser checks instead."""
+
+        def attempt() -> dict[str, Any]:
+            started = time.monotonic()
+            try:
+                response = method(
+                    request,
+                    _request_timeout=(self._timeouts.connect, self._timeouts.read),
+                    _check_return_type=typed,
+                )
+                body = response.to_dict()
+                if not isinstance(body, dict):
+                    raise TypeError("response is not an object")
+            except Exception as exc:  # every failure becomes a PlaidError below
+                error = translate(exc)
+                log.warning(
+                    "%s failed: %s after %.2fs", endpoint, error, time.monotonic() - started
+                )
+                raise error from None
+            log.info(
+                "%s ok, request_id %s, %.2fs",
+                endpoint,
+                body.get("request_id"),
+                time.monotonic() - started,
+            )
+            return body
+
+        return call_with_retry(attempt, self._policy)
+
+    # --- connecting -----------------------------------------------------------------------
+
+    def create_link_token(self, client_user_id: str, access_token: str | None = None) -> str:
+        """A Link token; with an access token, for update mode (signing in again)."""
+        fields: dict[str, Any] = {
+            "client_name": CLIENT_NAME,
+            "language": "en",
+            "country_codes": self._countries,
+            "user": LinkTokenCreateRequestUser(client_user_id=client_user_id),
+        }
+        if access_token:
+            fields["access_token"] = access_token
+        else:
+            fields["products"] = self._products
+            fields["transactions"] = LinkTokenTransactions(days_requested=DAYS_REQUESTED)
+        if self._redirect_uri:
+            fields["redirect_uri"] = self._redirect_uri
+        body = self._call(
+            "/link/token/create", self._api.link_token_create, LinkTokenCreateRequest(**fields)
+        )
+        return str(body["link_token"])
+
+    def exchange_public_token(self, public_token: str) -> str:
+        body = self._call(
+            "/item/public_token/exchange",
+            self._api.item_public_token_exchange,
+            ItemPublicTokenExchangeRequest(public_token=public_token),
+        )
+        return str(body["access_token"])
+
+    def create_sandbox_public_token(
+        self,
+        institution_id: str,
+        username: str = SANDBOX_USERNAME,
+        password: str = SANDBOX_PASSWORD,
+    ) -> str:
+        """A sandbox public token for a test institution, as if Link had just succeeded."""
+        request = SandboxPublicTokenCreateRequest(
+            institution_id=institution_id,
+            initial_products=self._products,
+            options=SandboxPublicTokenCreateRequestOptions(
+                override_username=username, override_password=password
+            ),
+        )
+        body = self._call(
+            "/sandbox/public_token/create", self._api.sandbox_public_token_create, request
+        )
+        return str(body["public_token"])
+
+    def remove_item(self, access_token: str) -> None:
+        self._call(
+            "/item/remove", self._api.item_remove, ItemRemoveRequest(access_token=access_token)
+        )
+
+    # --- reading --------------------------------------------------------------------------
+
+    def get_item(self, access_token: str) -> dict[str, Any]:
+        return self._call(
+            "/item/get", self._api.item_get, ItemGetRequest(access_token=access_token)
+        )
+
+    def get_institution(self, institution_id: str) -> dict[str, Any]:
+        request = InstitutionsGetByIdRequest(
+            institution_id=institution_id, country_codes=self._countries
+        )
+        return self._call("/institutions/get_by_id", self._api.institutions_get_by_id, request)
+
+    def get_accounts(self, access_token: str) -> dict[str, Any]:
+        return self._call(
+            "/accounts/get", self._api.accounts_get, AccountsGetRequest(access_token=access_token)
+        )
+
+    def get_liabilities(self, access_token: str) -> dict[str, Any] | None:
+        """Card liabilities, or None when the bank offers none (balances still show)."""
+        try:
+            return self._call(
+                "/liabilities/get",
+                self._api.liabilities_get,
+                LiabilitiesGetRequest(access_token=access_token),
+            )
+        except PlaidError as error:
+            if error.code in NO_LIABILITIES:
+                return None
+            raise
+
+    def _sync_request(self, access_token: str, cursor: str | None) -> TransactionsSyncRequest:
+        if cursor:
+            return TransactionsSyncRequest(
+                access_token=access_token, cursor=cursor, count=SYNC_PAGE_SIZE
+            )
+        return TransactionsSyncRequest(access_token=access_token, count=SYNC_PAGE_SIZE)
+
+    def _sync_pass(self, access_token: str, start_cursor: str | None) -> list[dict[str, Any]]:
+        """One pass of /transactions/sync from ``start_cursor`` until has_more is false."""
+        pages: list[dict[str, Any]] = []
+        cursor, polls = start_cursor, 0
+        while True:
+            page = self._call(
+                "/transactions/sync",
+                self._api.transactions_sync,
+                self._sync_request(access_token, cursor),
+                typed=False,
+            )
+            _check_sync_page(page)
+            if str(page.get("transactions_update_status")) == "NOT_READY" and not page.get(
+                "next_cursor"
+            ):
+                polls += 1
+                if polls > MAX_NOT_READY_POLLS:
+                    raise self._not_ready()
+                self._sleep(self._poll_delay * polls)
+                continue
+            pages.append(page)
+            if not page.get("has_more"):
+                return pages
+            cursor = page["next_cursor"]
+
+    def _not_ready(self) -> PlaidError:
+        guide = ERROR_CODES["PRODUCT_NOT_READY"]
+        return PlaidError(
+            code="PRODUCT_NOT_READY", error_type="ITEM_ERROR", user_message=guide.message,
+            action=guide.action,
+        )  # fmt: skip
+
+    def sync_transactions(
+        self, access_token: str, start_cursor: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every sync page from ``start_cursor``; restarts from it if the data moves under us."""
+        for restart in range(MAX_SYNC_RESTARTS + 1):
+            try:
+                return self._sync_pass(access_token, start_cursor)
+            except PlaidError as error:
+                if error.code != MUTATION_DURING_PAGINATION or restart == MAX_SYNC_RESTARTS:
+                    raise
+                log.info("transactions changed during pagination; restarting the sync")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def fetch_item(self, access_token: str) -> ItemData:
+        """Everything the app shows for one item, parsed."""
+        item_body = self.get_item(access_token)
+        institution_body = self._institution_or_none(item_body)
+        accounts_body = self.get_accounts(access_token)
+        pages = self.sync_transactions(access_token)
+        liabilities_body = self.get_liabilities(access_token)
+        try:
+            return parse_item_data(
+                item_body=item_body,
+                institution_body=institution_body,
+                accounts_body=accounts_body,
+                sync_pages=pages,
+                liabilities_body=liabilities_body,
+                notes=() if liabilities_body else (ERROR_CODES["PRODUCTS_NOT_SUPPORTED"].message,),
+            )
+        except (PlaidBodyError, KeyError, TypeError, ValueError):
+            raise _malformed() from None
+
+    def _institution_or_none(self, item_body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The institution's name is a nicety: without it the item still shows."""
+        institution_id = (item_body.get("item") or {}).get("institution_id")
+        if not institution_id:
+            return None
+        try:
+            return self.get_institution(str(institution_id))
+        except PlaidError:
+            return None

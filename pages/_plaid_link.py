@@ -1,0 +1,486 @@
+"""Plaid Link in the browser, with its result handed back to Python.
+
+Built on Streamlit's custom components v2 (`st.components.v2.component`). A v2 component's
+HTML and JavaScript run in the app's own page (inside a shadow root for styles), not in a
+sandboxed iframe the way a v1 component does, so the full-screen overlay that Plaid's
+`link-initialize.js` adds to `document.body` covers the app as it should. Nothing is bundled:
+the JavaScript below is inline and loads Plaid's script from Plaid's CDN at run time.
+
+Delivering each result once
+---------------------------
+The browser reports every Link outcome with `setTriggerValue("event", payload)`, not with a
+state value. A trigger value belongs to the one script run it causes: Streamlit resets it
+before the next run (also when that run was interrupted by a newer rerun request), so a
+rerun caused by any other widget reads `None`. A state value would instead be read again in
+every later run and the same public token would be exchanged twice.
+
+As a second guard, each payload carries an `event_id` (16 random bytes drawn in the browser
+for that one event), and `plaid_link` records the ids it has returned in `st.session_state`
+(per component key) before it returns. A payload whose id was already returned gives `None`.
+Streamlit's rerun machinery does carry active triggers across coalesced and replayed reruns
+(`ScriptRequests` coalescing, `replay_trigger_states` in 1.67); 1.67 takes care not to show one
+to the script body twice, and the id makes sure that stays true for us whatever a later
+version does. The result: one `LinkSuccess` per successful Link session, one `LinkExit` per
+exit.
+
+What never happens
+------------------
+- Nothing here logs, in Python or in the browser console; the link token travels only as the
+  component's data and the public token only as the trigger payload.
+- The JavaScript never writes a string into HTML: every upstream value (institution name,
+  Plaid's display_message) reaches the DOM through `textContent`.
+
+Do not place the component inside `st.form`: Streamlit ignores trigger values there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+__all__ = [
+    "LINK_LOAD_FAILED",
+    "PLAID_LINK_SCRIPT",
+    "LinkExit",
+    "LinkSuccess",
+    "plaid_link",
+]
+
+PLAID_LINK_SCRIPT = "https://cdn.plaid.com/link/v2/stable/link-initialize.js"
+LINK_LOAD_FAILED = "LINK_LOAD_FAILED"
+LOAD_FAILED_MESSAGE = (
+    "Could not load Plaid Link. Check the network connection and that nothing (an ad or "
+    "script blocker, a firewall) blocks cdn.plaid.com, then try again."
+)
+
+_ACCOUNT_FIELDS = ("id", "name", "mask", "type", "subtype")
+_SEEN_EVENTS_KEEP = 32
+
+
+@dataclass(frozen=True)
+class LinkSuccess:
+    """Link finished: exchange `public_token` at once (single use, valid 30 minutes)."""
+
+    public_token: str
+    institution_id: str | None
+    institution_name: str | None
+    accounts: tuple[dict, ...]  # [{id, name, mask, type, subtype}] as metadata gives them
+    link_session_id: str | None
+
+
+@dataclass(frozen=True)
+class LinkExit:
+    """Link closed without success: by the user, on a Plaid error, or it never loaded.
+
+    `error_code` is None when the user simply closed Link. `display_message` is Plaid's text
+    meant for the user: show it as plain text, never as markdown or HTML.
+    """
+
+    error_code: str | None
+    error_type: str | None
+    display_message: str | None
+    link_session_id: str | None
+
+
+_HTML = """
+<div class="plaid-link">
+  <button type="button" class="plaid-link__button" data-testid="plaid-link-button" disabled>
+  </button>
+  <p class="plaid-link__status" data-testid="plaid-link-status" role="status"
+     aria-live="polite"></p>
+</div>
+"""
+
+_CSS = """
+.plaid-link {
+  font-family: var(--st-font, sans-serif);
+  color: var(--st-text-color, inherit);
+}
+.plaid-link__button {
+  font: inherit;
+  padding: 0.4rem 0.9rem;
+  border: 1px solid var(--st-primary-color, #ff4b4b);
+  border-radius: var(--st-button-radius, 0.5rem);
+  background: var(--st-primary-color, #ff4b4b);
+  color: #fff;
+  cursor: pointer;
+}
+.plaid-link__button:disabled {
+  opacity: 0.6;
+  cursor: default;
+}
+.plaid-link__status {
+  margin: 0.4rem 0 0 0;
+  min-height: 1em;
+  font-size: 0.9rem;
+}
+.plaid-link__status:empty {
+  display: none;
+}
+.plaid-link__status[data-kind="error"] {
+  color: var(--st-red-color, #d33);
+}
+"""
+
+# The browser side. Module-level variables live once per page load (the module is imported
+# once), so the CDN script is requested once however often the component mounts or reruns.
+_JS = """
+const PLAID_SRC = __PLAID_SRC__;
+const LOAD_TIMEOUT_MS = 20000;
+const LOAD_FAILED_TEXT = __LOAD_FAILED_TEXT__;
+
+let plaidLoading = null;
+const loadFailureReported = new Set();
+const autoOpened = new Set();
+const instances = new WeakMap();
+
+function plaidReady() {
+  const plaid = window.Plaid;
+  return plaid && typeof plaid.create === "function" ? plaid : null;
+}
+
+function loadPlaid() {
+  const ready = plaidReady();
+  if (ready) {
+    return Promise.resolve(ready);
+  }
+  if (plaidLoading) {
+    return plaidLoading;
+  }
+  plaidLoading = new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    let settled = false;
+    const finish = (ok) => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      const plaid = plaidReady();
+      if (ok && plaid) {
+        resolve(plaid);
+        return;
+      }
+      // Forget the failed attempt so that a click can try again.
+      script.remove();
+      plaidLoading = null;
+      reject(new Error("Plaid Link script unavailable"));
+    };
+    const timer = setTimeout(() => finish(false), LOAD_TIMEOUT_MS);
+    script.src = PLAID_SRC;
+    script.async = true;
+    script.addEventListener("load", () => finish(true));
+    script.addEventListener("error", () => finish(false));
+    document.head.appendChild(script);
+  });
+  return plaidLoading;
+}
+
+function newEventId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function text(value) {
+  return typeof value === "string" ? value : null;
+}
+
+function pickInstitution(institution) {
+  if (!institution || typeof institution !== "object") {
+    return null;
+  }
+  return { name: text(institution.name), institution_id: text(institution.institution_id) };
+}
+
+function pickAccount(account) {
+  return {
+    id: text(account.id),
+    name: text(account.name),
+    mask: text(account.mask),
+    type: text(account.type),
+    subtype: text(account.subtype),
+  };
+}
+
+function pickError(error) {
+  if (!error || typeof error !== "object") {
+    return null;
+  }
+  return {
+    error_code: text(error.error_code),
+    error_type: text(error.error_type),
+    display_message: text(error.display_message),
+  };
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const button = parentElement.querySelector(".plaid-link__button");
+  const status = parentElement.querySelector(".plaid-link__status");
+  if (!button || !status) {
+    return undefined;
+  }
+  const token = data && typeof data.token === "string" ? data.token : "";
+  const redirectUri = data && typeof data.received_redirect_uri === "string"
+    ? data.received_redirect_uri : "";
+  button.textContent = data && typeof data.label === "string" ? data.label : "Connect a bank";
+
+  let state = instances.get(parentElement);
+  if (!state) {
+    state = { generation: 0, handler: null, open: false, token: null };
+    instances.set(parentElement, state);
+  }
+  const generation = ++state.generation;
+  const current = () => state.generation === generation;
+  if (state.handler && state.token !== token) {
+    try { state.handler.destroy(); } catch (ignored) { /* already gone */ }
+    state.handler = null;
+    state.open = false;
+  }
+  state.token = token;
+
+  const setStatus = (message, kind) => {
+    status.textContent = message;
+    status.dataset.kind = kind || "";
+  };
+  const send = (payload) => {
+    setTriggerValue("event", Object.assign({ event_id: newEventId() }, payload));
+  };
+
+  const reportLoadFailure = () => {
+    state.open = false;
+    button.disabled = false;
+    setStatus(LOAD_FAILED_TEXT, "error");
+    // Once per page load and token: a remount (the caller showing st.error above us moves
+    // the component) must not report again and start a rerun loop. A click retries.
+    if (!loadFailureReported.has(token)) {
+      loadFailureReported.add(token);
+      send({ type: "load_error" });
+    }
+  };
+
+  const openLink = (Plaid) => {
+    if (!current() || state.open) {
+      return;
+    }
+    if (state.handler) {
+      try { state.handler.destroy(); } catch (ignored) { /* already gone */ }
+      state.handler = null;
+    }
+    const config = {
+      token: token,
+      onSuccess: (publicToken, metadata) => {
+        state.open = false;
+        button.disabled = false;
+        const meta = metadata && typeof metadata === "object" ? metadata : {};
+        const institution = pickInstitution(meta.institution);
+        const accounts = Array.isArray(meta.accounts)
+          ? meta.accounts.filter((a) => a && typeof a === "object").map(pickAccount) : [];
+        setStatus(institution && institution.name
+          ? "Connected: " + institution.name : "Connected.", "success");
+        send({
+          type: "success",
+          public_token: text(publicToken),
+          metadata: {
+            institution: institution,
+            accounts: accounts,
+            link_session_id: text(meta.link_session_id),
+          },
+        });
+      },
+      onExit: (error, metadata) => {
+        state.open = false;
+        button.disabled = false;
+        const meta = metadata && typeof metadata === "object" ? metadata : {};
+        const picked = pickError(error);
+        if (picked) {
+          setStatus(picked.display_message || "Plaid Link closed with an error.", "error");
+        } else {
+          setStatus("Plaid Link closed.", "");
+        }
+        send({
+          type: "exit",
+          error: picked,
+          metadata: {
+            link_session_id: text(meta.link_session_id),
+            status: text(meta.status),
+            institution: pickInstitution(meta.institution),
+          },
+        });
+      },
+    };
+    if (redirectUri) {
+      config.receivedRedirectUri = redirectUri;
+    }
+    let handler;
+    try {
+      handler = Plaid.create(config);
+    } catch (ignored) {
+      reportLoadFailure();
+      return;
+    }
+    state.handler = handler;
+    state.open = true;
+    button.disabled = true;
+    setStatus("", "");
+    handler.open();
+  };
+
+  button.onclick = () => {
+    if (state.open || !token) {
+      return;
+    }
+    button.disabled = true;
+    setStatus("Opening Plaid Link…", "");
+    loadPlaid().then(openLink, () => {
+      if (current()) {
+        loadFailureReported.delete(token);
+        reportLoadFailure();
+      }
+    });
+  };
+
+  if (!token) {
+    button.disabled = true;
+    setStatus("Plaid Link is not available: no link token.", "error");
+    return undefined;
+  }
+  if (!state.open) {
+    button.disabled = true;
+  }
+  loadPlaid().then(
+    (Plaid) => {
+      if (!current()) {
+        return;
+      }
+      if (!state.open) {
+        button.disabled = false;
+      }
+      // Back from an OAuth bank: reopen Link at once, but only once per page load.
+      const resumeKey = token + "\\n" + redirectUri;
+      if (redirectUri && !autoOpened.has(resumeKey)) {
+        autoOpened.add(resumeKey);
+        openLink(Plaid);
+      }
+    },
+    () => {
+      if (current()) {
+        reportLoadFailure();
+      }
+    },
+  );
+
+  return () => {
+    state.generation += 1;
+    if (state.handler) {
+      try { state.handler.destroy(); } catch (ignored) { /* already gone */ }
+      state.handler = null;
+    }
+    state.open = false;
+  };
+}
+""".replace("__PLAID_SRC__", json.dumps(PLAID_LINK_SCRIPT)).replace(
+    "__LOAD_FAILED_TEXT__", json.dumps(LOAD_FAILED_MESSAGE)
+)
+
+_component = st.components.v2.component("credit_monitor_plaid_link", html=_HTML, css=_CSS, js=_JS)
+
+
+def _ignore() -> None:
+    """Trigger values are only reported for events that have an `on_<event>_change` callback."""
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _account(value: Mapping[str, Any]) -> dict:
+    return {name: _text(value.get(name)) for name in _ACCOUNT_FIELDS}
+
+
+def _parse(payload: Mapping[str, Any]) -> LinkSuccess | LinkExit | None:
+    kind = payload.get("type")
+    metadata = _mapping(payload.get("metadata"))
+    if kind == "success":
+        public_token = _text(payload.get("public_token"))
+        if not public_token:
+            return None
+        institution = _mapping(metadata.get("institution"))
+        accounts = metadata.get("accounts")
+        return LinkSuccess(
+            public_token=public_token,
+            institution_id=_text(institution.get("institution_id")),
+            institution_name=_text(institution.get("name")),
+            accounts=tuple(
+                _account(item)
+                for item in (accounts if isinstance(accounts, list) else [])
+                if isinstance(item, Mapping)
+            ),
+            link_session_id=_text(metadata.get("link_session_id")),
+        )
+    if kind == "exit":
+        error = _mapping(payload.get("error"))
+        return LinkExit(
+            error_code=_text(error.get("error_code")),
+            error_type=_text(error.get("error_type")),
+            display_message=_text(error.get("display_message")),
+            link_session_id=_text(metadata.get("link_session_id")),
+        )
+    if kind == "load_error":
+        return LinkExit(
+            error_code=LINK_LOAD_FAILED,
+            error_type=None,
+            display_message=LOAD_FAILED_MESSAGE,
+            link_session_id=None,
+        )
+    return None
+
+
+def plaid_link(
+    link_token: str,
+    *,
+    key: str,
+    received_redirect_uri: str | None = None,
+    button_label: str = "Connect a bank",
+) -> LinkSuccess | LinkExit | None:
+    """Show a button that opens Plaid Link; return its outcome in the run it causes.
+
+    Returns `LinkSuccess` once per successful Link session, `LinkExit` once per exit (the
+    user closed Link, Plaid reported an error, or the Link script could not load: then
+    `error_code == LINK_LOAD_FAILED` and `display_message` is ready for `st.error`), and
+    `None` in every other run. See the module docstring for why a result is never returned
+    twice.
+
+    `received_redirect_uri`: the full URL the app was opened with after an OAuth bank sent the
+    user back (it carries `oauth_state_id`); Link then reopens on its own, with the same
+    `link_token` that started the session.
+    """
+    if not isinstance(link_token, str) or not link_token:
+        raise ValueError("plaid_link needs a non-empty link_token")
+    data = {
+        "token": link_token,
+        "received_redirect_uri": received_redirect_uri or None,
+        "label": button_label,
+    }
+    result = _component(key=key, data=data, on_event_change=_ignore)
+    payload = result.get("event")
+    if not isinstance(payload, Mapping):
+        return None
+    event_id = _text(payload.get("event_id"))
+    if not event_id:
+        return None
+    seen_key = f"_plaid_link_seen_events:{key}"
+    seen: tuple[str, ...] = st.session_state.get(seen_key, ())
+    if event_id in seen:
+        return None
+    st.session_state[seen_key] = (*seen, event_id)[-_SEEN_EVENTS_KEEP:]
+    return _parse(payload)
