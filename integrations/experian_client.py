@@ -125,6 +125,14 @@ _ERRORS: Mapping[str, _ErrorKind] = {
         True,
         "Experian did not answer in time.",
     ),
+    # Not retried: the report may have been pulled (and billed) before the answer was lost.
+    "REPORT_TIMEOUT": _ErrorKind(
+        "NETWORK",
+        Action.RETRY_LATER,
+        False,
+        "Experian did not answer in time. The request may still have gone through, so it was "
+        "not repeated automatically.",
+    ),
     "UNREACHABLE": _ErrorKind(
         "NETWORK",
         Action.RETRY_LATER,
@@ -614,6 +622,8 @@ class ExperianClient:
             )
         except requests.exceptions.RequestException as failure:
             code, failure_name = _transport_failure_code(failure), type(failure).__name__
+            if path == CREDIT_REPORT_PATH and isinstance(failure, requests.exceptions.ReadTimeout):
+                code = "REPORT_TIMEOUT"
         else:
             log.info(
                 "experian %s HTTP %d in %d ms request_id=%s",

@@ -9,6 +9,7 @@ from integrations.errors import Action
 from services import session
 from services.export import to_csv_bytes
 from services.format import plain
+from services.settings import Settings
 from services.snapshot import FinancialSnapshot
 
 
@@ -69,3 +70,35 @@ def render_connection_problems(snap: FinancialSnapshot) -> None:
                 st.page_link("pages/setup.py", label="Reconnect on the Setup page")
     for institution, note in snap.notes:
         st.caption(f"{plain(institution)}: {plain(note)}")
+
+
+def render_credit_status(settings: Settings) -> None:
+    """Above the report: the consent on record, or what is missing, and any failed pull."""
+    status = session.credit_status(settings)
+    if status == "not_configured":
+        st.info(
+            "The credit report needs Experian credentials (EXPERIAN_* settings); "
+            "until then you can look at the demo report by choosing demo data on Setup."
+        )
+        st.page_link("pages/setup.py", label="Go to Setup", icon=":material/settings:")
+        return
+    if status == "needs_details":
+        st.info("To pull your credit report, give your consent and details on the Setup page.")
+        st.page_link("pages/setup.py", label="Go to Setup", icon=":material/settings:")
+        return
+    given = session.consent()
+    if given is not None:
+        st.caption(
+            f"Consent given {given.given_at:%b %d, %Y at %H:%M} UTC, on {given.purpose}, "
+            f"for {given.scope}. Applicant: {session.applicant_summary()}."
+        )
+    problem = session.credit_report_problem()
+    if problem is not None:
+        stale = (
+            f" Showing the report fetched at {problem.stale_since:%H:%M} UTC."
+            if problem.stale_since
+            else ""
+        )
+        reference = f" · request {problem.request_id}" if problem.request_id else ""
+        st.warning(f"**Experian:** {plain(problem.message)}{stale}")
+        st.caption(f"{problem.action.label}. Code {problem.code}{reference}.")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
 from integrations.errors import UpstreamError
+from integrations.experian_client import Applicant
 from pages._plaid_link import LinkExit, LinkSuccess, plaid_link
 from pages._shared import RELINK_ITEM
 from services import session
@@ -25,7 +28,7 @@ SECRET_SETTINGS = frozenset(
         "TOKEN_ENCRYPTION_KEY",
     }
 )
-SOURCE_LABELS = {"demo": "Demo data", "plaid": "My banks and cards (Plaid)"}
+SOURCE_LABELS = {"demo": "Demo data", "plaid": "My own data (Plaid and Experian)"}
 SANDBOX_INSTITUTIONS = {
     "ins_109508": "First Platypus Bank",
     "ins_109509": "First Gingham Credit Union",
@@ -57,7 +60,8 @@ def setting_status(settings: Settings, name: str) -> str:
 def render_source(settings: Settings) -> None:
     st.subheader("Data source")
     current = session.active_source(settings)
-    options = ["demo", "plaid"] if settings.plaid_configured else ["demo"]
+    live = settings.plaid_configured or settings.experian_configured
+    options = ["demo", "plaid"] if live else ["demo"]
     choice = st.radio(
         "Show",
         options,
@@ -68,9 +72,9 @@ def render_source(settings: Settings) -> None:
     if choice != current:
         session.choose_source(choice)
         st.rerun()
-    if not settings.plaid_configured:
+    if not live:
         st.caption(
-            "To see your own accounts, set PLAID_CLIENT_ID and PLAID_SECRET (see the README), "
+            "To see your own data, set the Plaid and Experian credentials (see the README), "
             "then restart the app."
         )
 
@@ -208,6 +212,107 @@ def render_plaid(settings: Settings) -> None:
         render_token_connect(settings)
 
 
+FIELD_LABELS = {
+    "first_name": "First name",
+    "middle_name": "Middle name",
+    "last_name": "Last name",
+    "generation_code": "Suffix",
+    "dob": "Date of birth",
+    "ssn": "Social Security number",
+    "line1": "Street address",
+    "line2": "Address line 2",
+    "city": "City",
+    "state": "State",
+    "zip_code": "ZIP code",
+}
+
+
+def _field_problem(problem: ValueError) -> str:
+    """The validator names the field by its code name; say it as the form does."""
+    text = str(problem)
+    for name, label in FIELD_LABELS.items():
+        if text.startswith(name + " "):
+            return label + text[len(name) :]
+    return text
+
+
+def render_applicant_on_file(settings: Settings, summary: str) -> None:
+    given = session.consent()
+    st.text(f"Reports are pulled for: {summary}")
+    if given is not None:
+        st.caption(
+            f"Consent given {given.given_at:%b %d, %Y at %H:%M} UTC, on {given.purpose}, "
+            f"for {given.scope}."
+        )
+    if st.button("Remove my details", key="forget_applicant"):
+        session.forget_applicant()
+        st.rerun()
+
+
+def render_applicant_form(settings: Settings) -> None:
+    st.caption(
+        "Your details stay encrypted in this browser session only; they are never written "
+        "to disk or logged, and a reload forgets them."
+    )
+    with st.form("applicant"):
+        first, middle, last = st.columns([2, 1, 2])
+        first_name = first.text_input("First name")
+        middle_name = middle.text_input("Middle name")
+        last_name = last.text_input("Last name")
+        dob_col, ssn_col = st.columns(2)
+        dob = dob_col.date_input(
+            "Date of birth", value=None, min_value=date(1900, 1, 1), max_value=date.today()
+        )
+        ssn = ssn_col.text_input("Social Security number", type="password")
+        line1 = st.text_input("Street address")
+        line2 = st.text_input("Address line 2")
+        city_col, state_col, zip_col = st.columns([3, 1, 2])
+        city = city_col.text_input("City")
+        state = state_col.text_input("State", max_chars=2)
+        zip_code = zip_col.text_input("ZIP code")
+        scope = session.CONSENT_SCOPE.format(ttl=settings.cache_ttl_seconds)
+        agreed = st.checkbox(
+            "I instruct the app to obtain my Experian credit report for my own review "
+            f"({session.CONSENT_PURPOSE}): {scope}."
+        )
+        submitted = st.form_submit_button("Save and pull my report")
+    if not submitted:
+        return
+    if not agreed:
+        st.error("Your consent is needed before a report can be pulled.")
+        return
+    if dob is None:
+        st.error("Date of birth is needed.")
+        return
+    try:
+        applicant = Applicant.create(
+            first_name=first_name, middle_name=middle_name or None, last_name=last_name,
+            dob=dob, ssn=ssn, line1=line1, line2=line2 or None, city=city,
+            state=state.upper(), zip_code=zip_code,
+        )  # fmt: skip
+    except ValueError as problem:
+        st.error(_field_problem(problem))
+        return
+    session.save_applicant(settings, applicant)
+    st.success("Saved. Your report is on the Credit report page.")
+    st.page_link("pages/credit_report.py", label="Open the credit report")
+
+
+def render_experian(settings: Settings) -> None:
+    st.subheader("Credit report (Experian)")
+    if not settings.experian_configured:
+        st.caption(
+            "To pull your own report, set EXPERIAN_CLIENT_ID, EXPERIAN_CLIENT_SECRET, "
+            "EXPERIAN_USERNAME and EXPERIAN_PASSWORD (see docs/EXPERIAN.md)."
+        )
+        return
+    summary = session.applicant_summary()
+    if summary:
+        render_applicant_on_file(settings, summary)
+    else:
+        render_applicant_form(settings)
+
+
 def render_configuration(settings: Settings) -> None:
     st.subheader("Configuration")
     st.caption("Secrets are shown only as set or not set.")
@@ -226,8 +331,10 @@ def render() -> None:
     st.title("Setup")
     settings = current_settings()
     render_source(settings)
-    if settings.plaid_configured:
-        render_plaid(settings)
+    if session.active_source(settings) != "demo":
+        if settings.plaid_configured:
+            render_plaid(settings)
+        render_experian(settings)
     render_configuration(settings)
 
 

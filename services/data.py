@@ -15,6 +15,7 @@ import streamlit as st
 
 from integrations import demo
 from integrations.errors import UpstreamError
+from integrations.experian_client import Applicant, ExperianClient
 from integrations.models import CreditReport, ItemData
 from integrations.plaid_client import PlaidClient
 from services.settings import DEFAULT_CACHE_TTL_SECONDS, SettingsError, current_settings
@@ -87,3 +88,33 @@ def assemble_plaid_snapshot(
 
 def clear_plaid_item(item_key: str) -> None:
     fetch_plaid_item.clear(item_key)
+
+
+# --- Experian ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFetch:
+    """The outcome of pulling one applicant's credit report."""
+
+    applicant_key: str
+    report: CreditReport | None
+    problem: ItemProblem | None
+    fetched_at: datetime
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+def fetch_credit_report(
+    applicant_key: str, _applicant: Applicant, _client: ExperianClient
+) -> ReportFetch:
+    """One applicant's report, keyed by a keyed hash of who they are; never by their SSN."""
+    try:
+        report = _client.credit_report(_applicant)
+    except UpstreamError as error:
+        problem = problem_from(applicant_key, error)
+        return ReportFetch(applicant_key, None, problem, datetime.now(UTC))
+    return ReportFetch(applicant_key, report, None, datetime.now(UTC))
+
+
+def clear_credit_report(applicant_key: str) -> None:
+    fetch_credit_report.clear(applicant_key)

@@ -7,12 +7,14 @@ is written to disk; a reload starts a new, empty session.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Literal
@@ -21,14 +23,16 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from integrations.errors import Action, UpstreamError
+from integrations.experian_client import Applicant, ExperianClient
 from integrations.models import CreditReport
 from integrations.plaid_client import PlaidClient, Timeouts
 from integrations.retry import RetryPolicy
 from services import data
 from services.cache_keys import item_key as keyed_item
+from services.cache_keys import keyed_hash
 from services.logs import register_secret
 from services.settings import Secret, Settings
-from services.snapshot import FinancialSnapshot, ItemProblem
+from services.snapshot import FinancialSnapshot, ItemProblem, problem_from
 from services.vault import ReconnectRequired, TokenVault
 
 SOURCE = "data_source"
@@ -153,7 +157,10 @@ def choose_source(source: Source) -> None:
 def source_label(settings: Settings) -> str:
     if active_source(settings) == "demo":
         return "Demo data"
-    return f"Plaid {settings.plaid_env}"
+    parts = [f"Plaid {settings.plaid_env}"] if settings.plaid_configured else []
+    if settings.experian_configured:
+        parts.append(f"Experian {settings.experian_env}")
+    return " · ".join(parts)
 
 
 def client_user_id() -> str:
@@ -268,13 +275,148 @@ def snapshot(settings: Settings) -> FinancialSnapshot | None:
     return result
 
 
-def credit_report(settings: Settings) -> CreditReport | None:
-    """This session's credit report, or None when no bureau is connected."""
-    if active_source(settings) != "demo":
+# --- the credit report (Experian) -----------------------------------------------------------
+
+APPLICANT = "experian_applicant"
+CONSENT = "experian_consent"
+REPORT_PROBLEM = "experian_problem"
+LAST_REPORT = "experian_last_report"
+CONSENT_PURPOSE = "your own written instruction to obtain your report (permissible purpose 3F)"
+CONSENT_SCOPE = (
+    "one Experian credit report about you (score, score factors, accounts, inquiries, "
+    "public records and the personal details on file), fetched again at most every "
+    "{ttl} seconds while this browser session lasts"
+)
+CreditStatus = Literal["demo", "not_configured", "needs_details", "ready"]
+
+
+@dataclass(frozen=True)
+class Consent:
+    given_at: datetime
+    scope: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class SealedApplicant:
+    """The applicant as the session keeps it: every field sealed, plus a masked summary."""
+
+    key: str
+    sealed: bytes
+    summary: str
+
+
+@lru_cache(maxsize=4)
+def experian_client(settings: Settings) -> ExperianClient:
+    return ExperianClient.from_settings(settings)
+
+
+def _applicant_fields(applicant: Applicant) -> dict[str, str | None]:
+    fields = {f.name: getattr(applicant, f.name) for f in dataclass_fields(applicant)}
+    return {k: v.reveal() if isinstance(v, Secret) else v for k, v in fields.items()}
+
+
+def _masked_summary(applicant: Applicant) -> str:
+    initials = f"{applicant.first_name[:1]}. {applicant.last_name[:1]}."
+    ssn_tail = applicant.ssn.reveal()[-4:]
+    return f"{initials}, {applicant.city} {applicant.state}, SSN ending {ssn_tail}"
+
+
+def save_applicant(settings: Settings, applicant: Applicant) -> None:
+    """Keep who the report is for, sealed like an access token, with the consent given."""
+    fields = _applicant_fields(applicant)
+    canonical = json.dumps(fields, sort_keys=True)
+    for value in (applicant.ssn.reveal(), applicant.dob.reveal()):
+        register_secret(value)
+    previous = st.session_state.get(APPLICANT)
+    if previous is not None:
+        data.clear_credit_report(previous.key)
+    st.session_state[APPLICANT] = SealedApplicant(
+        key=keyed_hash("applicant", canonical),
+        sealed=vault(settings).seal(canonical),
+        summary=_masked_summary(applicant),
+    )
+    st.session_state[CONSENT] = Consent(
+        given_at=datetime.now(UTC),
+        scope=CONSENT_SCOPE.format(ttl=settings.cache_ttl_seconds),
+        purpose=CONSENT_PURPOSE,
+    )
+    st.session_state.pop(REPORT_PROBLEM, None)
+
+
+def forget_applicant() -> None:
+    sealed = st.session_state.pop(APPLICANT, None)
+    if sealed is not None:
+        data.clear_credit_report(sealed.key)
+    for key in (CONSENT, REPORT_PROBLEM):
+        st.session_state.pop(key, None)
+    if FETCHED_AT in st.session_state:
+        st.session_state[FETCHED_AT].pop("credit_report", None)
+
+
+def consent() -> Consent | None:
+    return st.session_state.get(CONSENT)
+
+
+def applicant_summary() -> str | None:
+    sealed = st.session_state.get(APPLICANT)
+    return sealed.summary if sealed else None
+
+
+def credit_status(settings: Settings) -> CreditStatus:
+    if active_source(settings) == "demo":
+        return "demo"
+    if not settings.experian_configured:
+        return "not_configured"
+    if APPLICANT not in st.session_state or CONSENT not in st.session_state:
+        return "needs_details"
+    return "ready"
+
+
+def credit_report_problem() -> ItemProblem | None:
+    """Why the last pull failed, if it did (the page shows it next to any older report)."""
+    return st.session_state.get(REPORT_PROBLEM)
+
+
+def _live_report(settings: Settings) -> CreditReport | None:
+    sealed: SealedApplicant = st.session_state[APPLICANT]
+    try:
+        with vault(settings).revealed(sealed.sealed) as canonical:
+            applicant = Applicant.create(**json.loads(canonical))
+        with st.spinner("Fetching your credit report…"):
+            fetched = data.fetch_credit_report(sealed.key, applicant, experian_client(settings))
+    except ReconnectRequired:
+        forget_applicant()
         return None
-    report, fetched = data.load_demo_credit_report(today())
-    _record_fetch("credit_report", fetched)
-    return report
+    except UpstreamError as error:  # NOT_CONFIGURED from the client factory
+        fetched = data.ReportFetch(
+            sealed.key, None, problem_from(sealed.key, error), datetime.now(UTC)
+        )
+    if fetched.problem is not None:
+        st.session_state[REPORT_PROBLEM] = fetched.problem
+        previous = st.session_state.get(LAST_REPORT)
+        if previous is not None and previous.applicant_key == sealed.key:
+            stale = replace(fetched.problem, stale_since=previous.fetched_at)
+            st.session_state[REPORT_PROBLEM] = stale
+            fetched = previous
+    else:
+        st.session_state.pop(REPORT_PROBLEM, None)
+        st.session_state[LAST_REPORT] = fetched
+    if fetched.report is not None:
+        _record_fetch("credit_report", fetched.fetched_at)
+    return fetched.report
+
+
+def credit_report(settings: Settings) -> CreditReport | None:
+    """This session's credit report, or None when none can be shown (see credit_status)."""
+    status = credit_status(settings)
+    if status == "demo":
+        report, fetched = data.load_demo_credit_report(today())
+        _record_fetch("credit_report", fetched)
+        return report
+    if status != "ready":
+        return None
+    return _live_report(settings)
 
 
 def refresh(settings: Settings) -> None:
@@ -283,6 +425,9 @@ def refresh(settings: Settings) -> None:
         data.clear_demo(today())
     for connection in connections():
         data.clear_plaid_item(connection.item_key)
+    sealed = st.session_state.get(APPLICANT)
+    if sealed is not None:
+        data.clear_credit_report(sealed.key)
     st.session_state.pop(FETCHED_AT, None)
 
 

@@ -133,9 +133,9 @@ class Settings:
 
     @property
     def effective_source(self) -> Literal["demo", "plaid"]:
-        """``auto`` means demo data until Plaid credentials are present."""
+        """``auto`` means demo data until Plaid or Experian credentials are present."""
         if self.data_source == "auto":
-            return "plaid" if self.plaid_configured else "demo"
+            return "plaid" if self.plaid_configured or self.experian_configured else "demo"
         return self.data_source
 
 
@@ -273,8 +273,9 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
 def _check_consistency(values: Mapping[str, Any], problems: list[str]) -> None:
     if bool(values.get("plaid_client_id")) != bool(values.get("plaid_secret")):
         problems.append("PLAID_CLIENT_ID and PLAID_SECRET must be set together.")
-    if values.get("data_source") == "plaid" and not values.get("plaid_client_id"):
-        problems.append("DATA_SOURCE=plaid needs PLAID_CLIENT_ID and PLAID_SECRET.")
+    live = values.get("plaid_client_id") or values.get("experian_client_id")
+    if values.get("data_source") == "plaid" and not live:
+        problems.append("DATA_SOURCE=plaid needs Plaid or Experian credentials.")
     redirect = values.get("plaid_redirect_uri")
     if values.get("plaid_env") == "production" and redirect and not redirect.startswith("https"):
         problems.append("PLAID_REDIRECT_URI must be an https:// URL in production.")

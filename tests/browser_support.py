@@ -14,9 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
-from tests.conftest import ROOT, SETTING_NAMES
+from services.settings import SETTINGS
 
+ROOT = Path(__file__).resolve().parent.parent
+SETTING_NAMES = tuple(SETTINGS)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -62,14 +65,16 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 
 
 @contextmanager
-def streamlit_server(log: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """A fresh `streamlit run app.py` on 127.0.0.1, ended when the block exits."""
+def streamlit_server(
+    log: Path, extra_env: Mapping[str, str] | None = None, script: str = "app.py"
+) -> Iterator[str]:
+    """A fresh `streamlit run <script>` on 127.0.0.1, ended when the block exits."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update({"DATA_SOURCE": "demo", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
     env.update(extra_env or {})
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", script,
         "--server.headless", "true",
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
@@ -88,3 +93,13 @@ def streamlit_server(log: Path, extra_env: Mapping[str, str] | None = None) -> I
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium driven by Playwright, shared by a module's tests."""
+    executable = require_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -8,7 +8,8 @@ import pytest
 import streamlit as st
 
 from services.settings import SETTINGS
-from tests.plaid_double import plaid_double  # noqa: F401 - a fixture for every test module
+from tests.browser_support import browser  # noqa: F401 - fixtures for every test module
+from tests.plaid_double import plaid_double  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 

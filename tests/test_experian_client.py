@@ -384,7 +384,6 @@ def test_a_retry_after_date_falls_back_to_backoff(
     ("failure", "code"),
     [
         (requests.exceptions.ConnectTimeout, "TIMEOUT"),
-        (requests.exceptions.ReadTimeout, "TIMEOUT"),
         (requests.exceptions.ConnectionError, "UNREACHABLE"),
     ],
 )
@@ -403,13 +402,25 @@ def test_network_failures_are_retried_then_reported(
     assert error.__context__ is None
 
 
-def test_a_timeout_then_success_returns_the_report(
+def test_a_connect_timeout_then_success_returns_the_report(
     upstream: responses.RequestsMock, clock: FakeClock
 ) -> None:
     add_token(upstream)
-    add_report(upstream, body=requests.exceptions.ReadTimeout("slow"))
+    add_report(upstream, body=requests.exceptions.ConnectTimeout("slow"))
     add_report(upstream)
     assert isinstance(make_client(clock).credit_report(make_applicant()), CreditReport)
+
+
+def test_a_read_timeout_on_the_report_is_not_repeated(
+    upstream: responses.RequestsMock, clock: FakeClock
+) -> None:
+    # The request reached Experian: pulling again could create a second, billed inquiry.
+    add_token(upstream)
+    add_report(upstream, body=requests.exceptions.ReadTimeout(f"slow ssn={SSN_CANARY}"))
+    error = fetch_error(make_client(clock))
+    assert (error.code, error.retryable) == ("REPORT_TIMEOUT", False)
+    assert len(calls_to(upstream, REPORT_URL)) == 1
+    assert SSN_CANARY not in str(error)
 
 
 @pytest.mark.parametrize(
@@ -667,6 +678,7 @@ def test_no_canary_reaches_errors_reprs_or_logs(
         "SERVICE_UNAVAILABLE",
         "RATE_LIMITED",
         "TIMEOUT",
+        "REPORT_TIMEOUT",
         "UNREACHABLE",
         "MALFORMED_RESPONSE",
         "NO_CREDIT_PROFILE",

@@ -6,35 +6,21 @@ context (a new Streamlit session) whose route for Plaid's script serves a fake o
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from pages._plaid_link import LINK_LOAD_FAILED, LOAD_FAILED_MESSAGE, LinkExit, LinkSuccess
+from tests.browser_support import (
+    RUN_FINISHED,
+    require_chromium,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-RUN_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PLAID_SCRIPT = "https://cdn.plaid.com/link/v2/stable/link-initialize.js"
 LINK_TOKEN = "link-sandbox-test-token"
 
@@ -90,68 +76,12 @@ LOAD_FAILED = LinkExit(
 )
 
 
-def _chromium() -> str:
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    message = f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-    if os.environ.get("REQUIRE_BROWSER"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    _chromium()
+    require_chromium()
     log = tmp_path_factory.mktemp("link_server") / "streamlit.log"
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "tests/link_harness.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=sink)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"streamlit exited early:\n{log.read_text()[-3000:]}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:  # noqa: S310
-                        if answer.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit never became healthy:\n{log.read_text()[-3000:]}")
-                time.sleep(0.2)
-            yield url, log
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = _chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with streamlit_server(log, script="tests/link_harness.py") as url:
+        yield url, log
 
 
 class Harness:

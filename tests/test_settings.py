@@ -55,7 +55,7 @@ def test_every_problem_is_reported_at_once_with_names() -> None:
     assert any(p.startswith("CACHE_TTL_SECONDS must be a whole number") for p in problems)
     assert any(p.startswith("PLAID_PRODUCTS must be") for p in problems)
     assert any(p.startswith("EXPERIAN_BASE_URL must be an http") for p in problems)
-    assert any(p.startswith("DATA_SOURCE=plaid needs PLAID_CLIENT_ID") for p in problems)
+    assert any(p.startswith("DATA_SOURCE=plaid needs Plaid or Experian") for p in problems)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,134 @@
+"""The app in headless Chromium on live Plaid data: the server talks to the local Plaid double,
+and Plaid's Link script is replaced by a fake that hands back a real sandbox public token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from integrations.plaid_client import PlaidClient
+from tests.browser_support import ARTIFACTS, RUN_FINISHED, require_chromium, streamlit_server
+from tests.plaid_double import Fault, PlaidDouble
+
+pytestmark = pytest.mark.browser
+PLAID_SCRIPT = "https://cdn.plaid.com/link/v2/stable/link-initialize.js"
+FAKE_LINK = """
+window.Plaid = {create(cfg){ return {open(){ cfg.onSuccess("%s",
+  {institution:{name:"Tartan Bank", institution_id:"ins_109511"}, accounts:[],
+   link_session_id:"ls-1"}) }, exit(){}, destroy(){} } } };
+"""
+
+
+@pytest.fixture(scope="module")
+def double() -> Iterator[PlaidDouble]:
+    with PlaidDouble() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def live_url(tmp_path_factory: pytest.TempPathFactory, double: PlaidDouble) -> Iterator[str]:
+    require_chromium()
+    log = tmp_path_factory.mktemp("plaid_server") / "streamlit.log"
+    env = {
+        "DATA_SOURCE": "plaid",
+        "PLAID_CLIENT_ID": PlaidDouble.CLIENT_ID,
+        "PLAID_SECRET": PlaidDouble.SECRET,
+        "PLAID_BASE_URL": double.url,
+        "UPSTREAM_BUDGET_SECONDS": "5",
+    }
+    with streamlit_server(log, env) as url:
+        yield url
+    assert PlaidDouble.SECRET not in log.read_text()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    yield opened
+    context.close()
+
+
+def settle(page: Page) -> None:
+    page.wait_for_selector(RUN_FINISHED, timeout=60_000)
+
+
+def open_setup(page: Page, url: str) -> None:
+    page.goto(url)
+    settle(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Setup").click()
+    expect(page.get_by_role("heading", level=1, name="Setup")).to_be_visible()
+    settle(page)
+
+
+def cards_institutions(page: Page) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Cards").click()
+    expect(page.get_by_role("heading", level=1, name="Cards")).to_be_visible()
+    settle(page)
+
+
+def test_sandbox_test_bank_connects_and_shows_live_data(live_url: str, page: Page) -> None:
+    open_setup(page, live_url)
+    page.get_by_role("tab", name="Sandbox test bank").click()
+    page.get_by_role("button", name="Connect test bank").click()
+    expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
+    settle(page)
+    cards_institutions(page)
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "cards_live.png"), full_page=True)
+
+
+def test_plaid_link_hands_back_a_token_that_is_exchanged(
+    live_url: str, page: Page, double: PlaidDouble
+) -> None:
+    client = PlaidClient(host=double.url, client_id=double.CLIENT_ID, secret=double.SECRET)
+    public_token = client.create_sandbox_public_token("ins_109511")
+    page.context.route(
+        PLAID_SCRIPT,
+        lambda route: route.fulfill(
+            status=200, content_type="application/javascript", body=FAKE_LINK % public_token
+        ),
+    )
+    exchanges = len(double.calls("/item/public_token/exchange"))
+    open_setup(page, live_url)
+    page.get_by_role("button", name="Start").click()
+    settle(page)
+    page.get_by_test_id("plaid-link-button").click()
+    expect(page.get_by_text("Connected Tartan Bank")).to_be_visible()
+    settle(page)
+    exchanged = double.calls("/item/public_token/exchange")[exchanges:]
+    assert [r.body["public_token"] for r in exchanged] == [public_token]
+
+
+def test_login_required_shows_the_sign_in_again_action(
+    live_url: str, page: Page, double: PlaidDouble
+) -> None:
+    open_setup(page, live_url)
+    page.get_by_role("tab", name="Sandbox test bank").click()
+    page.get_by_role("button", name="Connect test bank").click()
+    expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
+    settle(page)
+    double.inject(
+        "/accounts/get",
+        Fault("plaid_error", error_type="ITEM_ERROR", error_code="ITEM_LOGIN_REQUIRED", times=1),
+    )
+    page.get_by_role("button", name="Refresh data").click()
+    settle(page)
+    cards_institutions(page)
+    expect(page.get_by_text("needs attention").first).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in to First Platypus Bank again")).to_be_visible()
+
+
+def test_a_reload_starts_a_new_session_without_the_connection(live_url: str, page: Page) -> None:
+    open_setup(page, live_url)
+    page.get_by_role("tab", name="Sandbox test bank").click()
+    page.get_by_role("button", name="Connect test bank").click()
+    expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
+    page.reload()
+    settle(page)
+    expect(page.get_by_text("No bank connected in this session yet.")).to_be_visible()
