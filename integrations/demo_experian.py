@@ -14,9 +14,11 @@ public-record status codes could not be confirmed, so it deliberately shows the 
 from __future__ import annotations
 
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
+
+from integrations.demo_plaid import plaid_demo_items
 
 # The one code in the body that `experian_codes` does not label (see the module docstring).
 DEMO_UNKNOWN_PUBLIC_RECORD_STATUS = "15"
@@ -80,6 +82,7 @@ class _Trade:
     evaluation: str = "P"
     report_lag_days: int = 10  # how long before today the creditor last reported
     closed_months_ago: int | None = None
+    no_limit: bool = False  # charge cards report a high balance but no credit limit
 
 
 _TRADES: tuple[_Trade, ...] = (
@@ -104,12 +107,13 @@ _TRADES: tuple[_Trade, ...] = (
         subscriber_code="3104821",
         kob="BC",
         account_type="18",
-        account_number="4264XXXXXXXX7730",
+        account_number="4264XXXXXXXX7710",
         revolving=True,
         terms="REV",
         opened_months_ago=43,
         opened_day=3,
-        amount=5000,
+        amount=0,
+        no_limit=True,  # a charge card: the bureau has no limit, as the bank has none
         high_balance=2210,
         balance=620,
         monthly_payment=25,
@@ -120,12 +124,12 @@ _TRADES: tuple[_Trade, ...] = (
         subscriber_code="3207715",
         kob="NF",
         account_type="18",
-        account_number="5178XXXXXXXX1559",
+        account_number="5178XXXXXXXX0374",
         revolving=True,
         terms="REV",
         opened_months_ago=51,
         opened_day=22,
-        amount=3500,
+        amount=3000,
         high_balance=2890,
         balance=2310,
         monthly_payment=69,
@@ -267,6 +271,33 @@ def _history(trade: _Trade, months: int) -> str:
     return (trade.history_prefix + "C" * months)[:months]
 
 
+def _trades_matching_the_bank(today: date) -> tuple[_Trade, ...]:
+    """The three cards the demo person also links through Plaid report, as bureaus do, the
+    balance of their last statement; the bank's demo data decides what that was."""
+    statements = {
+        card["account_id"]: card["last_statement_balance"]
+        for item in plaid_demo_items(today)
+        if item.liabilities_get
+        for card in item.liabilities_get["liabilities"]["credit"]
+    }
+    masks = {
+        account["mask"]: statements[account["account_id"]]
+        for item in plaid_demo_items(today)
+        for account in item.accounts_get["accounts"]
+        if account["account_id"] in statements
+    }
+    trades = []
+    for trade in _TRADES:
+        statement = masks.get(trade.account_number[-4:])
+        if statement is None or trade.closed_months_ago is not None:
+            trades.append(trade)
+            continue
+        balance = max(round(statement), 0)
+        high = max(trade.high_balance or 0, balance)
+        trades.append(replace(trade, balance=balance, high_balance=high))
+    return tuple(trades)
+
+
 def _tradeline(trade: _Trade, today: date) -> dict[str, Any]:
     opened, balance_date = _trade_dates(trade, today)
     months = min(max(_months_between(opened, balance_date), 1), 99)
@@ -289,7 +320,11 @@ def _tradeline(trade: _Trade, today: date) -> dict[str, Any]:
         "amount1": _amount(trade.amount),
         "amount1Qualifier": "L" if trade.revolving else "O",
     }
-    if trade.revolving:
+    if trade.no_limit:
+        high = max(trade.high_balance or 0, trade.balance)
+        line["amount1"], line["amount1Qualifier"] = _amount(high), "H"
+        enhanced["highBalanceAmount"] = _amount(high, 10)
+    elif trade.revolving:
         high = trade.high_balance if trade.high_balance is not None else trade.balance
         line["amount2"] = _amount(high)
         line["amount2Qualifier"] = "H"
@@ -406,9 +441,12 @@ def _summaries(today: date, tradelines: list[dict[str, Any]]) -> list[dict[str, 
     def total(lines: list[dict[str, Any]], key: str) -> int:
         return sum(int(t[key]) for t in lines if key in t)
 
-    limits = total(revolving, "amount1")
+    # Charge cards carry a high balance in amount1, not a limit: they stay out of the ratio.
+    with_limit = [t for t in revolving if t["amount1Qualifier"] == "L"]
+    limits = total(with_limit, "amount1")
+    limited_balance = total(with_limit, "balanceAmount")
     revolving_balance = total(revolving, "balanceAmount")
-    available = round(100 * (limits - revolving_balance) / limits) if limits else 0
+    available = round(100 * (limits - limited_balance) / limits) if limits else 0
     recent = today - timedelta(days=183)
     inquiries = _inquiries(today)
     oldest = min(
@@ -454,7 +492,7 @@ def _summaries(today: date, tradelines: list[dict[str, Any]]) -> list[dict[str, 
 
 def experian_demo_report(today: date) -> dict:
     """A credit-report response for a fictional consumer, dated `today`."""
-    tradelines = [_tradeline(trade, today) for trade in _TRADES]
+    tradelines = [_tradeline(trade, today) for trade in _trades_matching_the_bank(today)]
     profile: dict[str, Any] = {
         "headerRecord": [
             {

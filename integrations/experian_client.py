@@ -532,6 +532,8 @@ class ExperianClient:
             connect_timeout=settings.connect_timeout_seconds,
             read_timeout=settings.read_timeout_seconds,
             policy=RetryPolicy(budget_seconds=settings.call_budget_seconds),
+            client_reference_id=settings.experian_client_reference_id
+            or SANDBOX_CLIENT_REFERENCE_ID,
         )
 
     def credit_report(self, applicant: Applicant) -> CreditReport:

@@ -82,13 +82,20 @@ def _month_back(anchor: date, months: int) -> date:
 
 
 def mask_account_number(raw: Any) -> str:
-    """Only the last four characters, which is how the account is recognised on a statement."""
+    """Only the last four characters, which is how the account is recognised on a statement;
+    characters the bureau itself masked (X) stay masked."""
     visible = "".join(c for c in _text(raw) if c.isalnum())[-4:]
-    return f"••{visible}" if visible else ""
+    shown = "".join("•" if c in "xX" else c for c in visible)
+    return f"••{shown}" if visible else ""
 
 
 def _payment_history(raw: Body, report_date: date | None) -> tuple[PaymentMonth, ...]:
-    history = _text(raw.get("paymentHistory"))
+    """Newest month first. The enhanced 84-month history, where present, covers more."""
+    enhanced = raw.get("enhancedPaymentData")
+    long_history = (
+        _text(enhanced.get("enhancedPaymentHistory84")) if isinstance(enhanced, Mapping) else ""
+    )
+    history = max(_text(raw.get("paymentHistory")), long_history, key=len)
     anchor = _date(raw.get("balanceDate")) or _date(raw.get("statusDate")) or report_date
     if not history or anchor is None:
         return ()

@@ -82,7 +82,7 @@ def render_credit_status(settings: Settings) -> None:
         )
         st.page_link("pages/setup.py", label="Go to Setup", icon=":material/settings:")
         return
-    if status == "needs_details":
+    if status in ("needs_details", "needs_consent"):
         st.info("To pull your credit report, give your consent and details on the Setup page.")
         st.page_link("pages/setup.py", label="Go to Setup", icon=":material/settings:")
         return

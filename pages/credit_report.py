@@ -1,17 +1,47 @@
-"""Credit report: the score and why, the accounts on file, inquiries and public records."""
+"""Credit report: the score and why, the accounts on file, their payment history, inquiries,
+public records, personal information, and a cross-check against the linked cards.
+
+Everything from the bureau is shown as text: `plain()` wherever an element renders Markdown;
+tables, `st.text` and charts show text as it is.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from integrations.models import CreditReport, RiskScore
-from pages._shared import csv_download, nothing_connected
+from pages._shared import csv_download, render_credit_status
 from services import session
-from services.credit import hard_inquiry_expiry, tradelines_frame
-from services.format import day, money, plain
-from services.privacy import mask_name, mask_street, mask_zip
+from services.credit import (
+    FULL_HISTORY_MONTHS,
+    RECENT_HISTORY_MONTHS,
+    AccountSummary,
+    TradelineStatus,
+    account_summary,
+    filter_tradelines,
+    history_depth,
+    inquiries_frame,
+    inquiry_counts,
+    payment_history_frame,
+    public_records_frame,
+    tradelines_frame,
+)
+from services.credit_score import band_explanation, factor_meaning
+from services.crosscheck import (
+    BALANCE_TOLERANCE_AMOUNT,
+    BALANCE_TOLERANCE_SHARE,
+    crosscheck_frame,
+    linked_cards,
+    linked_utilization,
+)
+from services.format import day, money, percent, plain
+from services.privacy import mask_name, masked_address
 from services.settings import current_settings
+from services.snapshot import FinancialSnapshot
 
 TRADELINE_COLUMNS = {
     "creditor": st.column_config.TextColumn("Creditor"),
@@ -21,17 +51,60 @@ TRADELINE_COLUMNS = {
     "status": st.column_config.TextColumn("Status"),
     "open": st.column_config.CheckboxColumn("Open"),
     "opened": st.column_config.DateColumn("Opened", format="MMM YYYY"),
-    "balance": st.column_config.NumberColumn("Balance", format="%.0f"),
-    "credit_limit": st.column_config.NumberColumn("Limit", format="%.0f"),
-    "original_amount": st.column_config.NumberColumn("Original amount", format="%.0f"),
-    "monthly_payment": st.column_config.NumberColumn("Monthly payment", format="%.0f"),
+    "balance": st.column_config.NumberColumn("Balance", format="dollar"),
+    "credit_limit": st.column_config.NumberColumn("Limit", format="dollar"),
+    "original_amount": st.column_config.NumberColumn("Original amount", format="dollar"),
+    "monthly_payment": st.column_config.NumberColumn("Monthly payment", format="dollar"),
+    "balance_date": st.column_config.DateColumn("Balance as of"),
     "late_30": st.column_config.NumberColumn("30 days late"),
     "late_60": st.column_config.NumberColumn("60 days late"),
     "late_90_plus": st.column_config.NumberColumn("90+ days late"),
 }
 
+CROSSCHECK_COLUMNS = {
+    "status": st.column_config.TextColumn("Result"),
+    "matched_by": st.column_config.TextColumn("Matched by"),
+    "creditor": st.column_config.TextColumn("On the report"),
+    "report_account": st.column_config.TextColumn("Report account"),
+    "institution": st.column_config.TextColumn("Bank"),
+    "bank_card": st.column_config.TextColumn("Linked card"),
+    "bank_account": st.column_config.TextColumn("Card"),
+    "report_limit": st.column_config.NumberColumn("Limit (report)", format="dollar"),
+    "bank_limit": st.column_config.NumberColumn("Limit (bank)", format="dollar"),
+    "limit_difference": st.column_config.NumberColumn("Limit difference", format="dollar"),
+    "limit_difference_pct": st.column_config.NumberColumn("Limit diff. %", format="percent"),
+    "limit_flag": st.column_config.CheckboxColumn("Limit differs"),
+    "report_balance": st.column_config.NumberColumn("Balance (report)", format="dollar"),
+    "report_balance_date": st.column_config.DateColumn("Report balance as of"),
+    "bank_balance": st.column_config.NumberColumn("Balance (bank)", format="dollar"),
+    "bank_balance_basis": st.column_config.TextColumn("Bank balance is"),
+    "bank_balance_date": st.column_config.DateColumn("Statement of"),
+    "balance_difference": st.column_config.NumberColumn("Balance difference", format="dollar"),
+    "balance_difference_pct": st.column_config.NumberColumn("Balance diff. %", format="percent"),
+    "balance_flag": st.column_config.CheckboxColumn("Balance differs"),
+    "note": st.column_config.TextColumn("Note", width="large"),
+}
 
-def render_score(score: RiskScore | None, report: CreditReport) -> None:
+# Colours for our own status names (never upstream text); unknown stands out from the rest.
+HISTORY_STATUS = {
+    "current": ("Current", "#2e7d32"),
+    "late": ("Late", "#f9a825"),
+    "derogatory": ("Derogatory", "#c62828"),
+    "no_data": ("No data", "#b0bec5"),
+    "unknown": ("Unknown code", "#6a1b9a"),
+}
+HISTORY_WINDOWS = {
+    RECENT_HISTORY_MONTHS: "Last 24 months",
+    FULL_HISTORY_MONTHS: "Full history (up to 84 months)",
+}
+STATUS_FILTERS: dict[str, TradelineStatus] = {"All": "all", "Open": "open", "Closed": "closed"}
+
+
+# --- Score ---------------------------------------------------------------------------------
+
+
+def render_score(report: CreditReport) -> None:
+    score = report.primary_score
     if score is None:
         st.info("This report carries no score.")
         return
@@ -42,47 +115,69 @@ def render_score(score: RiskScore | None, report: CreditReport) -> None:
             f"{plain(score.model_name)}, range {score.min_score}–{score.max_score}: "
             f"**{plain(score.band)}**"
         )
+        st.caption(plain(band_explanation(score)))
         if score.percentile is not None:
             st.caption(f"Higher than about {score.percentile}% of consumers.")
-        st.caption(f"Report of {day(report.report_date)}")
+        for other in report.scores[1:]:
+            st.caption(f"Also on file: {plain(other.model_name)} {other.score or '—'}")
     with right:
-        st.markdown("**What affects this score most**")
-        if not score.factors:
-            st.caption("No score factors reported.")
-        for rank, factor in enumerate(score.factors, start=1):
-            st.markdown(f"{rank}\\. {plain(factor.description)}")
+        render_factors(score)
 
 
-def render_summary(tradelines: pd.DataFrame) -> None:
-    open_lines = tradelines[tradelines["open"]]
-    revolving = open_lines[open_lines["kind"] == "revolving"]
-    limit = revolving["credit_limit"].sum()
-    cols = st.columns(4)
-    cols[0].metric("Open accounts", f"{len(open_lines)}", help=f"{len(tradelines)} on file in all")
-    cols[1].metric("Revolving balances", money(revolving["balance"].sum()))
-    cols[2].metric(
-        "Utilization on file",
-        f"{revolving['balance'].sum() / limit:.0%}" if limit > 0 else "—",
-        help="Revolving balances over revolving limits, as the bureau reports them.",
+def render_factors(score: RiskScore) -> None:
+    st.markdown("**What affects this score most**")
+    if not score.factors:
+        st.caption("No score factors reported.")
+    for rank, factor in enumerate(score.factors, start=1):
+        st.markdown(f"{rank}\\. {plain(factor.description)}")
+        st.caption(factor_meaning(factor.description))
+
+
+# --- Account summary -------------------------------------------------------------------------
+
+
+def render_summary(summary: AccountSummary) -> None:
+    counts = st.columns(4)
+    counts[0].metric(
+        "Open accounts", str(summary.open_accounts), help=f"{summary.accounts} on file in all"
     )
-    installment = open_lines[open_lines["kind"] == "installment"]
-    cols[3].metric("Installment balances", money(installment["balance"].sum()))
+    counts[1].metric("Closed accounts", str(summary.closed_accounts))
+    counts[2].metric("Open revolving", str(summary.open_revolving), help="Cards and credit lines")
+    counts[3].metric("Open installment", str(summary.open_installment), help="Loans")
+    totals = st.columns(4)
+    totals[0].metric("Revolving balances", money(summary.revolving_balance))
+    totals[1].metric("Revolving limits", money(summary.revolving_limit))
+    totals[2].metric(
+        "Utilization on file",
+        percent(summary.revolving_utilization),
+        help="Balances over limits of the open revolving accounts that report a limit, "
+        "as the bureau has them.",
+    )
+    totals[3].metric(
+        "Installment balances",
+        money(summary.installment_balance),
+        help=f"Borrowed originally: {money(summary.installment_original)}",
+    )
+    st.caption(f"Balances on all open accounts: {money(summary.total_balance)}.")
+
+
+# --- Accounts --------------------------------------------------------------------------------
 
 
 def render_tradelines(tradelines: pd.DataFrame) -> None:
     left, middle, right = st.columns([1, 2, 2])
-    status = left.radio("Status", ["All", "Open", "Closed"], horizontal=True, key="tl_status")
-    kinds = middle.multiselect(
-        "Kind", sorted(tradelines["kind"].unique()), key="tl_kind", placeholder="All"
+    status = left.radio("Status", list(STATUS_FILTERS), horizontal=True, key="tl_status")
+    types = middle.multiselect(
+        "Type", sorted(tradelines["type"].unique()), key="tl_type", placeholder="All types"
     )
-    creditor = right.text_input("Creditor contains", key="tl_creditor")
-    shown = tradelines
-    if status != "All":
-        shown = shown[shown["open"] == (status == "Open")]
-    if kinds:
-        shown = shown[shown["kind"].isin(kinds)]
-    if creditor.strip():
-        shown = shown[shown["creditor"].str.contains(creditor.strip(), case=False, regex=False)]
+    creditors = right.multiselect(
+        "Creditor",
+        sorted(tradelines["creditor"].unique()),
+        key="tl_creditor",
+        placeholder="All creditors",
+    )
+    shown = filter_tradelines(tradelines, STATUS_FILTERS[status], types, creditors)
+    st.caption(f"{len(shown)} of {len(tradelines)} accounts.")
     st.dataframe(
         shown,
         hide_index=True,
@@ -93,21 +188,78 @@ def render_tradelines(tradelines: pd.DataFrame) -> None:
     csv_download(shown, "tradelines.csv", key="tl_csv")
 
 
-def render_inquiries(report: CreditReport) -> None:
-    frame = pd.DataFrame(
-        [
-            {
-                "date": i.date,
-                "company": i.subscriber_name,
-                "business": i.kind_of_business,
-                "kind": i.kind,
-                "stops_counting": hard_inquiry_expiry(i) if i.kind == "hard" else None,
-            }
-            for i in report.inquiries
-        ],
-        columns=["date", "company", "business", "kind", "stops_counting"],
+# --- Payment history -------------------------------------------------------------------------
+
+
+def payment_history_chart(history: pd.DataFrame) -> alt.Chart:
+    """Accounts by month, one cell each, coloured by status; the label is in the tooltip."""
+    names = {status: name for status, (name, _colour) in HISTORY_STATUS.items()}
+    data = history.assign(status_name=history["status"].map(names).fillna("Unknown code"))
+    accounts = list(dict.fromkeys(data["account"]))
+    return (
+        alt.Chart(data)
+        .mark_rect(stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("period:O", title=None, sort="ascending", axis=alt.Axis(labelAngle=-60)),
+            y=alt.Y(
+                "account:N",
+                title=None,
+                sort=accounts,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False),
+            ),
+            color=alt.Color(
+                "status_name:N",
+                title="Status",
+                scale=alt.Scale(
+                    domain=[name for name, _ in HISTORY_STATUS.values()],
+                    range=[colour for _, colour in HISTORY_STATUS.values()],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("account:N", title="Account"),
+                alt.Tooltip("period:O", title="Month"),
+                alt.Tooltip("label:N", title="Reported"),
+            ],
+        )
+        .properties(height=max(90, 30 * len(accounts)))
     )
-    st.caption("Hard inquiries (credit applications) can lower a score and stay for 24 months.")
+
+
+def render_payment_history(report: CreditReport) -> None:
+    months = st.radio(
+        "Months shown",
+        list(HISTORY_WINDOWS),
+        format_func=HISTORY_WINDOWS.get,
+        horizontal=True,
+        key="ph_months",
+    )
+    history = payment_history_frame(report, months)
+    if history.empty:
+        st.info("No payment history on file.")
+        return
+    st.altair_chart(payment_history_chart(history), key="ph_chart")
+    depth = history_depth(report)
+    if months > depth:
+        st.caption(f"The bureau sent at most {depth} months of history per account.")
+    st.caption("Blank cells: months before an account opened or after it stopped reporting.")
+    csv_download(history, "payment_history.csv", key="ph_csv")
+
+
+# --- Inquiries and public records ------------------------------------------------------------
+
+
+def render_inquiries(report: CreditReport, today: date) -> None:
+    counts = inquiry_counts(report, today)
+    cols = st.columns(3)
+    cols[0].metric("Hard inquiries", str(counts.hard), help="Credit applications")
+    cols[1].metric("Soft inquiries", str(counts.soft), help="Promotional and account reviews")
+    cols[2].metric("Hard inquiries still counting", str(counts.hard_still_counting))
+    st.caption(
+        "A hard inquiry (a credit application) can lower a score and stays on the report for "
+        "24 months; soft inquiries never affect a score."
+        + (f" Next to drop off: {day(counts.next_drop_off)}." if counts.next_drop_off else "")
+    )
+    frame = inquiries_frame(report)
     st.dataframe(
         frame,
         hide_index=True,
@@ -115,8 +267,9 @@ def render_inquiries(report: CreditReport) -> None:
             "date": st.column_config.DateColumn("Date"),
             "company": "Company",
             "business": "Business",
+            "purpose": "Purpose",
             "kind": "Hard or soft",
-            "stops_counting": st.column_config.DateColumn("Drops off"),
+            "stops_counting": st.column_config.DateColumn("Stops counting"),
         },
         key="inq_table",
     )
@@ -127,59 +280,164 @@ def render_public_records(report: CreditReport) -> None:
     if not report.public_records:
         st.success("No public records on file.")
         return
-    frame = pd.DataFrame(
-        [
-            {
-                "filed": r.filing_date,
-                "court": r.court_name,
-                "status": r.status,
-                "status_date": r.status_date,
-                "amount": r.amount,
-                "plaintiff": r.plaintiff,
-            }
-            for r in report.public_records
-        ]
+    frame = public_records_frame(report)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "filed": st.column_config.DateColumn("Filed"),
+            "court": "Court",
+            "status": "Status",
+            "status_date": st.column_config.DateColumn("Status date"),
+            "amount": st.column_config.NumberColumn("Amount", format="dollar"),
+            "plaintiff": "Plaintiff",
+        },
+        key="pr_table",
     )
-    st.dataframe(frame, hide_index=True, key="pr_table")
+    st.caption(
+        "Most negative items leave the report after about 7 years; a bankruptcy after up to 10."
+    )
     csv_download(frame, "public_records.csv", key="pr_csv")
+
+
+# --- Personal information --------------------------------------------------------------------
 
 
 def render_identity(report: CreditReport) -> None:
     identity = report.identity
     st.caption("Shown masked. Check that every name and address is yours.")
+    if not (identity.names or identity.addresses or identity.employers):
+        st.text("No personal information in this report.")
     for name in identity.names:
         st.text(f"Name: {mask_name(name)}")
-    for address in identity.addresses:
+    for a in identity.addresses:
         st.text(
-            f"Address: {mask_street(address.street)}, {address.city} {address.state} "
-            f"{mask_zip(address.zip_code)} (last updated {day(address.last_updated)})"
+            f"Address: {masked_address(a.street, a.city, a.state, a.zip_code)} "
+            f"(last updated {day(a.last_updated)})"
         )
     for employer in identity.employers:
         st.text(f"Employer: {employer}")
+    st.markdown("**Messages from the bureau**")
+    if not report.messages:
+        st.text("None.")
     for message in report.messages:
-        st.text(f"Bureau message: {message}")
+        st.text(message)
+
+
+# --- Cross-check with the linked cards ------------------------------------------------------
+
+
+def render_utilization_comparison(
+    summary: AccountSummary, snap: FinancialSnapshot, today: date
+) -> None:
+    linked = linked_utilization(snap, today)
+    left, right = st.columns(2)
+    left.metric("Utilization on file", percent(summary.revolving_utilization))
+    gap = (
+        None
+        if linked is None or linked.utilization is None or summary.revolving_utilization is None
+        else linked.utilization - summary.revolving_utilization
+    )
+    right.metric(
+        "Utilization from linked cards",
+        percent(linked.utilization if linked else None),
+        delta=None if gap is None else f"{gap * 100:+.0f} points vs on file",
+        delta_color="inverse",
+    )
+    if linked is not None:
+        st.caption(
+            f"On file: {money(summary.revolving_balance)} of {money(summary.revolving_limit)} "
+            f"across every open revolving account. Linked: {money(linked.owed_with_limit)} of "
+            f"{money(linked.limit)} across {linked.cards_counted} card(s) with a limit, at "
+            "today's balances. Scores use the bureau's figure."
+        )
+
+
+def render_flags(frame: pd.DataFrame) -> None:
+    flagged = frame[frame["limit_flag"] | frame["balance_flag"]]
+    for row in flagged.itertuples(index=False):
+        parts = []
+        if row.limit_flag:
+            parts.append(
+                f"limit {money(row.report_limit)} on the report vs {money(row.bank_limit)} at "
+                f"the bank ({percent(row.limit_difference_pct, 1)})"
+            )
+        if row.balance_flag:
+            parts.append(
+                f"balance {money(row.report_balance)} on the report vs "
+                f"{money(row.bank_balance)} at the bank ({percent(row.balance_difference_pct)})"
+            )
+        st.warning(f"**{plain(row.creditor)} {plain(row.report_account)}**: {'; '.join(parts)}.")
+
+
+def render_crosscheck(
+    report: CreditReport, summary: AccountSummary, snap: FinancialSnapshot | None, today: date
+) -> None:
+    cards = linked_cards(snap) if snap else ()
+    if snap is None or not cards:
+        st.info("Link a credit card on the Setup page to compare it with the report.")
+        return
+    render_utilization_comparison(summary, snap, today)
+    frame = crosscheck_frame(report.tradelines, cards)
+    counts = frame["status"].value_counts()
+    cols = st.columns(3)
+    cols[0].metric("Cards matched", str(counts.get("matched", 0)))
+    cols[1].metric("On the report, not linked", str(counts.get("not linked", 0)))
+    cols[2].metric("Linked, not on the report", str(counts.get("not on report", 0)))
+    st.caption(
+        "Issuers send balances to the bureau once a month, usually at statement time, so the "
+        "report lags the bank and small differences are normal. The bank's last statement "
+        "balance is compared when known. Flagged: a limit that differs at all, a balance that "
+        f"differs by more than {money(BALANCE_TOLERANCE_AMOUNT)} and "
+        f"{percent(BALANCE_TOLERANCE_SHARE)}."
+    )
+    if snap.problems:
+        st.caption("Some bank connections could not be refreshed: their cards may be missing.")
+    render_flags(frame)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_order=list(CROSSCHECK_COLUMNS),
+        column_config=CROSSCHECK_COLUMNS,
+        key="xc_table",
+    )
+    csv_download(frame, "crosscheck.csv", key="xc_csv")
 
 
 def render() -> None:
     st.title("Credit report")
     settings = current_settings()
     report = session.credit_report(settings)
+    # After the pull: it is what records a failed pull for the status line to show.
+    render_credit_status(settings)
     if report is None:
-        nothing_connected("credit report")
-        return
-    render_score(report.primary_score, report)
-    tradelines = tradelines_frame(report)
-    render_summary(tradelines)
-    accounts, inquiries, records, personal = st.tabs(
-        ["Accounts", "Inquiries", "Public records", "Personal information"]
+        return  # the status line has said what is missing or what went wrong
+    today = session.today()
+    st.caption(f"Experian report of {day(report.report_date)}, as the bureau reports it.")
+    render_score(report)
+    summary = account_summary(report)
+    render_summary(summary)
+    tabs = st.tabs(
+        [
+            "Accounts",
+            "Payment history",
+            "Inquiries",
+            "Public records",
+            "Cross-check with your banks",
+            "Personal information",
+        ]
     )
-    with accounts:
-        render_tradelines(tradelines)
-    with inquiries:
-        render_inquiries(report)
-    with records:
+    with tabs[0]:
+        render_tradelines(tradelines_frame(report))
+    with tabs[1]:
+        render_payment_history(report)
+    with tabs[2]:
+        render_inquiries(report, today)
+    with tabs[3]:
         render_public_records(report)
-    with personal:
+    with tabs[4]:
+        render_crosscheck(report, summary, session.snapshot(settings), today)
+    with tabs[5]:
         render_identity(report)
 
 

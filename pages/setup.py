@@ -249,6 +249,28 @@ def render_applicant_on_file(settings: Settings, summary: str) -> None:
         st.rerun()
 
 
+def consent_statement(settings: Settings) -> str:
+    scope = session.CONSENT_SCOPE.format(ttl=settings.cache_ttl_seconds)
+    return (
+        "I instruct the app to obtain my Experian credit report for my own review "
+        f"({session.CONSENT_PURPOSE}): {scope}."
+    )
+
+
+def render_consent_only(settings: Settings, summary: str) -> None:
+    """Details come from EXPERIAN_APPLICANT; the person still gives consent here."""
+    st.text(f"Details from the app's configuration: {summary}")
+    with st.form("consent"):
+        agreed = st.checkbox(consent_statement(settings))
+        submitted = st.form_submit_button("Give consent and pull my report")
+    if submitted and not agreed:
+        st.error("Your consent is needed before a report can be pulled.")
+    elif submitted:
+        session.give_consent(settings)
+        st.success("Consent recorded. Your report is on the Credit report page.")
+        st.page_link("pages/credit_report.py", label="Open the credit report")
+
+
 def render_applicant_form(settings: Settings) -> None:
     st.caption(
         "Your details stay encrypted in this browser session only; they are never written "
@@ -270,11 +292,7 @@ def render_applicant_form(settings: Settings) -> None:
         city = city_col.text_input("City")
         state = state_col.text_input("State", max_chars=2)
         zip_code = zip_col.text_input("ZIP code")
-        scope = session.CONSENT_SCOPE.format(ttl=settings.cache_ttl_seconds)
-        agreed = st.checkbox(
-            "I instruct the app to obtain my Experian credit report for my own review "
-            f"({session.CONSENT_PURPOSE}): {scope}."
-        )
+        agreed = st.checkbox(consent_statement(settings))
         submitted = st.form_submit_button("Save and pull my report")
     if not submitted:
         return
@@ -307,8 +325,10 @@ def render_experian(settings: Settings) -> None:
         )
         return
     summary = session.applicant_summary()
-    if summary:
+    if summary and session.consent():
         render_applicant_on_file(settings, summary)
+    elif summary:
+        render_consent_only(settings, summary)
     else:
         render_applicant_form(settings)
 

@@ -1,13 +1,17 @@
-"""Credit report analytics over the parsed report."""
+"""Credit report analytics over the parsed report: pure functions, no Streamlit."""
 
 from __future__ import annotations
 
 import calendar
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import pandas as pd
 
+from integrations import experian_codes as codes
 from integrations.models import CreditReport, Inquiry, PaymentMonth, Tradeline
 
 RECENT_INQUIRY_DAYS = 30
@@ -97,4 +101,197 @@ def tradelines_frame(report: CreditReport) -> pd.DataFrame:
     frame = pd.DataFrame([_tradeline_row(t) for t in report.tradelines], columns=TRADELINE_COLUMNS)
     for column in ("balance", "credit_limit", "high_balance", "original_amount", "monthly_payment"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame
+
+
+# --- Account summary ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """Counts and totals of the accounts on file, from the bureau's own numbers.
+
+    Balances and limits cover open accounts only: a closed account's limit no longer counts
+    as available credit. Utilization takes the open revolving accounts that report a limit;
+    a balance on an account without one (a charge card) has nothing to be divided by.
+    """
+
+    accounts: int
+    open_accounts: int
+    closed_accounts: int
+    open_revolving: int
+    open_installment: int
+    revolving_balance: float
+    revolving_limit: float
+    revolving_utilization: float | None
+    installment_balance: float
+    installment_original: float
+    total_balance: float
+
+
+def _total(values: Iterable[float | None]) -> float:
+    return float(sum(v for v in values if v is not None))
+
+
+def account_summary(report: CreditReport) -> AccountSummary:
+    open_lines = [t for t in report.tradelines if t.is_open]
+    revolving = [t for t in open_lines if t.kind == "revolving"]
+    installment = [t for t in open_lines if t.kind == "installment"]
+    with_limit = [t for t in revolving if t.credit_limit is not None and t.credit_limit > 0]
+    limit = _total(t.credit_limit for t in with_limit)
+    return AccountSummary(
+        accounts=len(report.tradelines),
+        open_accounts=len(open_lines),
+        closed_accounts=len(report.tradelines) - len(open_lines),
+        open_revolving=len(revolving),
+        open_installment=len(installment),
+        revolving_balance=_total(t.balance for t in revolving),
+        revolving_limit=limit,
+        revolving_utilization=(_total(t.balance for t in with_limit) / limit if limit else None),
+        installment_balance=_total(t.balance for t in installment),
+        installment_original=_total(t.original_amount for t in installment),
+        total_balance=_total(t.balance for t in open_lines),
+    )
+
+
+# --- Tradeline filters -------------------------------------------------------------------------
+
+TradelineStatus = Literal["all", "open", "closed"]
+
+
+def filter_tradelines(
+    frame: pd.DataFrame,
+    status: TradelineStatus = "all",
+    types: Sequence[str] = (),
+    creditors: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The tradelines (a `tradelines_frame`) that pass every filter; an empty list means any."""
+    keep = pd.Series(True, index=frame.index)
+    if status != "all":
+        keep &= frame["open"] == (status == "open")
+    if types:
+        keep &= frame["type"].isin(list(types))
+    if creditors:
+        keep &= frame["creditor"].isin(list(creditors))
+    return frame[keep]
+
+
+# --- Payment history ---------------------------------------------------------------------------
+
+RECENT_HISTORY_MONTHS = 24
+FULL_HISTORY_MONTHS = 84
+PAYMENT_HISTORY_COLUMNS = ("account", "month", "period", "status", "label", "code")
+
+
+def account_labels(report: CreditReport) -> tuple[str, ...]:
+    """One distinct label per tradeline: creditor and masked number, numbered when repeated."""
+    bases = [f"{t.creditor} {t.account_number}".strip() for t in report.tradelines]
+    totals = Counter(bases)
+    seen: Counter[str] = Counter()
+    labels = []
+    for base in bases:
+        seen[base] += 1
+        labels.append(base if totals[base] == 1 else f"{base} ({seen[base]})")
+    return tuple(labels)
+
+
+def history_anchor(report: CreditReport) -> date | None:
+    """The month the grid ends on: the report's month, else the newest month reported."""
+    if report.report_date is not None:
+        return report.report_date.replace(day=1)
+    months = [m.month for t in report.tradelines for m in t.payment_history]
+    return max(months).replace(day=1) if months else None
+
+
+def history_depth(report: CreditReport) -> int:
+    """How many months of history the longest tradeline carries."""
+    return max((len(t.payment_history) for t in report.tradelines), default=0)
+
+
+def payment_history_frame(report: CreditReport, months: int) -> pd.DataFrame:
+    """One row per account and month over the last `months` months up to the report's month.
+
+    Months an account has no history for (before it opened, after it closed) have no row: the
+    grid shows them blank rather than inventing a status.
+    """
+    anchor = history_anchor(report)
+    rows = []
+    if anchor is not None:
+        first = add_months(anchor, -(months - 1))
+        for label, line in zip(account_labels(report), report.tradelines, strict=True):
+            rows.extend(
+                {
+                    "account": label,
+                    "month": m.month,
+                    "period": f"{m.month:%Y-%m}",
+                    "status": m.status,
+                    "label": m.label,
+                    "code": m.code,
+                }
+                for m in line.payment_history
+                if m.month >= first
+            )
+    return pd.DataFrame(rows, columns=list(PAYMENT_HISTORY_COLUMNS))
+
+
+# --- Inquiries and public records --------------------------------------------------------------
+
+INQUIRY_COLUMNS = ("date", "company", "business", "purpose", "kind", "stops_counting")
+
+
+def inquiries_frame(report: CreditReport) -> pd.DataFrame:
+    """Every inquiry, newest first; hard ones with the date they stop counting."""
+    rows = [
+        {
+            "date": i.date,
+            "company": i.subscriber_name,
+            "business": i.kind_of_business,
+            "purpose": codes.inquiry_type_label(i.type_code),
+            "kind": i.kind,
+            "stops_counting": hard_inquiry_expiry(i) if i.kind == "hard" else None,
+        }
+        for i in sorted(report.inquiries, key=lambda i: i.date or date.min, reverse=True)
+    ]
+    return pd.DataFrame(rows, columns=list(INQUIRY_COLUMNS))
+
+
+@dataclass(frozen=True)
+class InquiryCounts:
+    hard: int
+    soft: int
+    unknown: int
+    hard_still_counting: int
+    next_drop_off: date | None  # the earliest date a counting hard inquiry drops off
+
+
+def inquiry_counts(report: CreditReport, today: date) -> InquiryCounts:
+    kinds = [i.kind for i in report.inquiries]
+    hard = [i for i in report.inquiries if i.kind == "hard"]
+    counting = [e for i in hard if (e := hard_inquiry_expiry(i)) is not None and e > today]
+    return InquiryCounts(
+        hard=len(hard),
+        soft=kinds.count("soft"),
+        unknown=kinds.count("unknown"),
+        hard_still_counting=len(counting),
+        next_drop_off=min(counting, default=None),
+    )
+
+
+PUBLIC_RECORD_COLUMNS = ("filed", "court", "status", "status_date", "amount", "plaintiff")
+
+
+def public_records_frame(report: CreditReport) -> pd.DataFrame:
+    rows = [
+        {
+            "filed": r.filing_date,
+            "court": r.court_name,
+            "status": r.status,
+            "status_date": r.status_date,
+            "amount": r.amount,
+            "plaintiff": r.plaintiff,
+        }
+        for r in report.public_records
+    ]
+    frame = pd.DataFrame(rows, columns=list(PUBLIC_RECORD_COLUMNS))
+    frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype("float64")
     return frame

@@ -16,3 +16,9 @@ def mask_street(street: str) -> str:
 def mask_zip(zip_code: str) -> str:
     digits = zip_code.strip()
     return f"{digits[:3]}••" if len(digits) >= 3 else "•••"
+
+
+def masked_address(street: str, city: str, state: str, zip_code: str) -> str:
+    """An address as the person can recognise it without it being copied in full."""
+    place = " ".join(p for p in (city, state, mask_zip(zip_code) if zip_code else "") if p)
+    return ", ".join(p for p in (mask_street(street), place) if p)

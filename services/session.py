@@ -14,7 +14,6 @@ import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Literal
@@ -31,7 +30,7 @@ from services import data
 from services.cache_keys import item_key as keyed_item
 from services.cache_keys import keyed_hash
 from services.logs import register_secret
-from services.settings import Secret, Settings
+from services.settings import Secret, Settings, applicant_json
 from services.snapshot import FinancialSnapshot, ItemProblem, problem_from
 from services.vault import ReconnectRequired, TokenVault
 
@@ -142,6 +141,7 @@ def bootstrap(settings: Settings) -> None:
     st.session_state[PLAID_ITEMS] = []
     for token in settings.plaid_access_tokens:
         add_connection(settings, token.reveal())
+    _applicant_from_settings(settings)
     st.session_state[BOOTSTRAPPED] = True
 
 
@@ -287,7 +287,7 @@ CONSENT_SCOPE = (
     "public records and the personal details on file), fetched again at most every "
     "{ttl} seconds while this browser session lasts"
 )
-CreditStatus = Literal["demo", "not_configured", "needs_details", "ready"]
+CreditStatus = Literal["demo", "not_configured", "needs_details", "needs_consent", "ready"]
 
 
 @dataclass(frozen=True)
@@ -311,21 +311,14 @@ def experian_client(settings: Settings) -> ExperianClient:
     return ExperianClient.from_settings(settings)
 
 
-def _applicant_fields(applicant: Applicant) -> dict[str, str | None]:
-    fields = {f.name: getattr(applicant, f.name) for f in dataclass_fields(applicant)}
-    return {k: v.reveal() if isinstance(v, Secret) else v for k, v in fields.items()}
-
-
 def _masked_summary(applicant: Applicant) -> str:
     initials = f"{applicant.first_name[:1]}. {applicant.last_name[:1]}."
     ssn_tail = applicant.ssn.reveal()[-4:]
     return f"{initials}, {applicant.city} {applicant.state}, SSN ending {ssn_tail}"
 
 
-def save_applicant(settings: Settings, applicant: Applicant) -> None:
-    """Keep who the report is for, sealed like an access token, with the consent given."""
-    fields = _applicant_fields(applicant)
-    canonical = json.dumps(fields, sort_keys=True)
+def _seal_applicant(settings: Settings, applicant: Applicant) -> None:
+    canonical = applicant_json(applicant)
     for value in (applicant.ssn.reveal(), applicant.dob.reveal()):
         register_secret(value)
     previous = st.session_state.get(APPLICANT)
@@ -336,12 +329,31 @@ def save_applicant(settings: Settings, applicant: Applicant) -> None:
         sealed=vault(settings).seal(canonical),
         summary=_masked_summary(applicant),
     )
+
+
+def give_consent(settings: Settings) -> None:
+    """Record the person's instruction: when, for what purpose, in what scope."""
     st.session_state[CONSENT] = Consent(
         given_at=datetime.now(UTC),
         scope=CONSENT_SCOPE.format(ttl=settings.cache_ttl_seconds),
         purpose=CONSENT_PURPOSE,
     )
     st.session_state.pop(REPORT_PROBLEM, None)
+
+
+def save_applicant(settings: Settings, applicant: Applicant) -> None:
+    """Keep who the report is for, sealed like an access token, with the consent given."""
+    _seal_applicant(settings, applicant)
+    give_consent(settings)
+
+
+def _applicant_from_settings(settings: Settings) -> None:
+    """A single-user deployment names its person in EXPERIAN_APPLICANT; consent is still
+    asked for on Setup before the first pull."""
+    if settings.experian_applicant is None or APPLICANT in st.session_state:
+        return
+    fields = json.loads(settings.experian_applicant.reveal())
+    _seal_applicant(settings, Applicant.create(**fields))
 
 
 def forget_applicant() -> None:
@@ -368,8 +380,10 @@ def credit_status(settings: Settings) -> CreditStatus:
         return "demo"
     if not settings.experian_configured:
         return "not_configured"
-    if APPLICANT not in st.session_state or CONSENT not in st.session_state:
+    if APPLICANT not in st.session_state:
         return "needs_details"
+    if CONSENT not in st.session_state:
+        return "needs_consent"
     return "ready"
 
 

@@ -7,6 +7,7 @@ the value of a secret.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -103,6 +104,8 @@ class Settings:
     experian_env: ExperianEnv = "sandbox"
     experian_base_url: str | None = None
     experian_subscriber_code: str | None = None
+    experian_client_reference_id: str | None = None
+    experian_applicant: Secret | None = None  # canonical JSON of a validated applicant
     token_encryption_keys: tuple[Secret, ...] = field(default=(), repr=False)
     cache_ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
     data_source: DataSource = "auto"
@@ -210,6 +213,38 @@ def _seconds(low: float, high: float) -> Parser:
     return parse
 
 
+def _applicant(raw: str) -> Secret:
+    """A JSON object of the applicant's fields, validated like the Setup form."""
+    from integrations.experian_client import Applicant
+
+    try:
+        fields = json.loads(raw)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise ValueError("a JSON object with first_name, last_name, dob, ssn, line1, city, "
+                         "state and zip_code")  # fmt: skip
+    try:
+        applicant = Applicant.create(**{k: v for k, v in fields.items() if k in APPLICANT_FIELDS})
+    except (TypeError, ValueError) as problem:
+        reason = str(problem) if isinstance(problem, ValueError) else "missing fields"
+        raise ValueError(f"a valid applicant ({reason})") from None
+    return Secret(applicant_json(applicant))
+
+
+APPLICANT_FIELDS = (
+    "first_name", "middle_name", "last_name", "generation_code", "dob", "ssn",
+    "line1", "line2", "city", "state", "zip_code",
+)  # fmt: skip
+
+
+def applicant_json(applicant: Any) -> str:
+    """The canonical JSON of an Applicant: its cache identity and what the vault seals."""
+    values = {name: getattr(applicant, name) for name in APPLICANT_FIELDS}
+    plain = {k: v.reveal() if isinstance(v, Secret) else v for k, v in values.items()}
+    return json.dumps(plain, sort_keys=True)
+
+
 def _subscriber_code(raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9]{1,20}", raw.strip()):
         raise ValueError("letters and digits only")
@@ -232,6 +267,8 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
     "EXPERIAN_ENV": ("experian_env", _choice("sandbox", "uat", "production")),
     "EXPERIAN_BASE_URL": ("experian_base_url", _url),
     "EXPERIAN_SUBSCRIBER_CODE": ("experian_subscriber_code", _subscriber_code),
+    "EXPERIAN_CLIENT_REFERENCE_ID": ("experian_client_reference_id", _subscriber_code),
+    "EXPERIAN_APPLICANT": ("experian_applicant", _applicant),
     "TOKEN_ENCRYPTION_KEY": ("token_encryption_keys", _secret_list),
     "CACHE_TTL_SECONDS": ("cache_ttl_seconds", _ttl),
     "DATA_SOURCE": ("data_source", _choice("auto", "demo", "plaid")),

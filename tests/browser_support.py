@@ -50,7 +50,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -85,7 +85,7 @@ def streamlit_server(
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_healthy(url, process, log, timeout=90)
+            wait_healthy(url, process, log, timeout=90)
             yield url
         finally:
             process.terminate()

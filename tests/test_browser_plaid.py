@@ -77,7 +77,7 @@ def test_sandbox_test_bank_connects_and_shows_live_data(live_url: str, page: Pag
     expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
     settle(page)
     cards_institutions(page)
-    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cards_live.png"), full_page=True)

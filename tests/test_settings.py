@@ -131,3 +131,20 @@ def test_timeouts_are_bounded_numbers() -> None:
 def test_production_redirect_uri_must_be_https() -> None:
     with pytest.raises(SettingsError, match="PLAID_REDIRECT_URI must be an https"):
         parse_settings({"PLAID_ENV": "production", "PLAID_REDIRECT_URI": "http://x.test/cb"})
+
+
+def test_applicant_from_settings_is_validated_and_never_echoed() -> None:
+    good = (
+        '{"first_name": "Jordan", "last_name": "Demo", "dob": "07041980", '
+        '"ssn": "666-12-3456", "line1": "1 Main St", "city": "Springfield", '
+        '"state": "IL", "zip_code": "62704"}'
+    )
+    settings = parse_settings({"EXPERIAN_APPLICANT": good})
+    assert settings.experian_applicant is not None
+    assert "666123456" in settings.experian_applicant.reveal()  # normalised
+    assert "666" not in repr(settings)
+    for bad in (good.replace("666-12-3456", "666-12-345"), "not json", '{"first_name": "x"}'):
+        with pytest.raises(SettingsError) as caught:
+            parse_settings({"EXPERIAN_APPLICANT": bad})
+        assert "EXPERIAN_APPLICANT must be" in str(caught.value)
+        assert "666" not in str(caught.value)

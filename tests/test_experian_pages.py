@@ -1,0 +1,209 @@
+"""The credit report from Experian, end to end in AppTest: consent, details, pull, errors.
+
+Experian is answered by `responses` on bodies of the real shape (the demo body)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+import responses
+from cryptography.fernet import Fernet
+from streamlit.testing.v1 import AppTest
+
+from integrations.demo_experian import experian_demo_report
+from services.cache_keys import keyed_hash
+from services.session import Consent, SealedApplicant
+from services.vault import TokenVault
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+HOST = "https://experian.test"
+TOKEN_URL = f"{HOST}/oauth2/v1/token"
+REPORT_URL = f"{HOST}/consumerservices/credit-profile/v2/credit-report"
+SSN = "666123456"
+DOB = "07041980"
+PASSWORD = "experian-password-canary"
+CLIENT_SECRET = "experian-client-secret-canary"
+BEARER = "bearer-token-canary-0123456789"
+KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def experian(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+    for name, value in {
+        "EXPERIAN_CLIENT_ID": "experian-client",
+        "EXPERIAN_CLIENT_SECRET": CLIENT_SECRET,
+        "EXPERIAN_USERNAME": "experian-user",
+        "EXPERIAN_PASSWORD": PASSWORD,
+        "EXPERIAN_BASE_URL": HOST,
+        "TOKEN_ENCRYPTION_KEY": KEY,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(TOKEN_URL, json={"access_token": BEARER, "expires_in": "1800"})
+        yield mock
+
+
+def answer_with_report(mock: responses.RequestsMock, **kwargs: object) -> None:
+    if not kwargs:
+        kwargs = {"json": experian_demo_report(date.today())}
+    mock.post(REPORT_URL, **kwargs)  # type: ignore[arg-type]
+
+
+def report_calls(mock: responses.RequestsMock) -> int:
+    return sum(call.request.url == REPORT_URL for call in mock.calls)
+
+
+def seeded(page: str | None = None) -> AppTest:
+    """A session that already holds consent and sealed details, as the Setup form leaves it."""
+    fields = {
+        "first_name": "JORDAN", "middle_name": "Q", "last_name": "DEMOPERSON",
+        "generation_code": None, "dob": DOB, "ssn": SSN, "line1": "1420 LARKSPUR LN",
+        "line2": None, "city": "SPRINGFIELD", "state": "IL", "zip_code": "62704",
+    }  # fmt: skip
+    canonical = json.dumps(fields, sort_keys=True)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["experian_applicant"] = SealedApplicant(
+        key=keyed_hash("applicant", canonical),
+        sealed=TokenVault([KEY]).seal(canonical),
+        summary="J. D., SPRINGFIELD IL, SSN ending 3456",
+    )
+    at.session_state["experian_consent"] = Consent(datetime.now(UTC), "one report", "3F")
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def fill_form(at: AppTest, *, ssn: str = SSN, agree: bool = True) -> None:
+    values = {
+        "First name": "Jordan", "Last name": "Demoperson", "Social Security number": ssn,
+        "Street address": "1420 Larkspur Ln", "City": "Springfield", "State": "IL",
+        "ZIP code": "62704",
+    }  # fmt: skip
+    for box in at.text_input:
+        if box.label in values:
+            box.input(values[box.label])
+    at.date_input[0].set_value(date(1980, 7, 4))
+    at.checkbox[0].set_value(agree)
+    at.button(key="FormSubmitter:applicant-Save and pull my report").click().run()
+
+
+def test_without_details_the_report_page_says_what_to_do(experian: responses.RequestsMock) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/credit_report.py").run()
+    assert not at.exception
+    assert any("give your consent and details on the Setup page" in i.value for i in at.info)
+    assert report_calls(experian) == 0
+
+
+def test_consent_is_required_and_fields_are_checked(experian: responses.RequestsMock) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/setup.py").run()
+    fill_form(at, agree=False)
+    assert any("consent is needed" in e.value for e in at.error)
+    fill_form(at, ssn="12345")
+    assert [e.value for e in at.error] == ["Social Security number must be 9 digits."]
+    assert "experian_applicant" not in at.session_state
+    assert report_calls(experian) == 0
+
+
+def test_details_and_consent_pull_the_live_report(experian: responses.RequestsMock) -> None:
+    answer_with_report(experian)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/setup.py").run()
+    fill_form(at)
+    assert any("Saved" in s.value for s in at.success)
+    sealed = at.session_state["experian_applicant"]
+    assert SSN.encode() not in sealed.sealed
+    assert SSN not in sealed.key
+    assert sealed.summary.endswith("SSN ending 3456")
+
+    at.switch_page("pages/credit_report.py").run()
+    assert not at.exception
+    score = experian_demo_report(date.today())["creditProfile"][0]["riskModel"][0]["score"]
+    assert next(m.value for m in at.metric if m.label == "Credit score") == str(int(score))
+    assert any("Consent given" in c.value for c in at.caption)
+    sent = json.loads(next(c for c in experian.calls if c.request.url == REPORT_URL).request.body)
+    assert sent["consumerPii"]["primaryApplicant"]["ssn"] == {"ssn": SSN}
+    assert sent["permissiblePurpose"] == {"type": "3F"}
+
+    at.switch_page("pages/overview.py").run()
+    assert report_calls(experian) == 1  # cached: no second pull for the next page
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"status": 400,
+          "json": {"errors": [{"errorCode": "76", "message": "INQUIRY NOT ALLOWED"}]}},
+         "not provisioned for credit reports"),
+        ({"status": 503, "body": "down"}, "unavailable right now"),
+        ({"status": 200, "body": "{not json"}, "could not read"),
+        ({"status": 200, "json": {"somethingElse": []}}, "no credit file"),
+    ],
+)  # fmt: skip
+def test_each_experian_failure_is_a_clear_message(
+    experian: responses.RequestsMock, answer: dict[str, object], message: str
+) -> None:
+    for _ in range(3):
+        answer_with_report(experian, **answer)
+    at = seeded("pages/credit_report.py")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert message in warnings, warnings
+
+
+def test_refresh_pulls_again_and_a_failure_keeps_the_report(
+    experian: responses.RequestsMock,
+) -> None:
+    answer_with_report(experian)
+    at = seeded()
+    assert report_calls(experian) == 1
+    experian.replace(responses.POST, REPORT_URL, status=503, body="down")
+    at.sidebar.button[0].click().run()
+    assert report_calls(experian) == 4  # one, then three attempts after Refresh
+    at.switch_page("pages/credit_report.py").run()
+    assert next(m.value for m in at.metric if m.label == "Credit score") != "—"
+    assert any("Showing the report fetched at" in w.value for w in at.warning)
+
+
+def test_no_personal_data_or_secret_reaches_page_state_or_log(
+    experian: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answer_with_report(experian, status=400, json={"message": f"bad ssn {SSN}"})
+    at = seeded("pages/credit_report.py")
+    answer_with_report(experian)
+    rendered = []
+    for page in ("pages/credit_report.py", "pages/overview.py", "pages/setup.py"):
+        at.switch_page(page).run()
+        rendered.append(str([e.proto for e in at.main]))
+    seen = " ".join(rendered) + str(at.session_state) + caplog.text
+    for canary in (SSN, DOB, PASSWORD, CLIENT_SECRET, BEARER, "07/04/1980", "1980-07-04"):
+        assert canary not in seen
+
+
+def test_applicant_from_settings_still_needs_consent_on_setup(
+    experian: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "EXPERIAN_APPLICANT",
+        json.dumps({"first_name": "Jordan", "last_name": "Demoperson", "dob": DOB, "ssn": SSN,
+                    "line1": "1420 Larkspur Ln", "city": "Springfield", "state": "IL",
+                    "zip_code": "62704"}),
+    )  # fmt: skip
+    answer_with_report(experian)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert report_calls(experian) == 0  # no pull before consent
+    at.switch_page("pages/setup.py").run()
+    assert any("Details from the app's configuration: J. D." in t.value for t in at.text)
+    at.checkbox[0].set_value(True)
+    at.button(key="FormSubmitter:consent-Give consent and pull my report").click().run()
+    at.switch_page("pages/credit_report.py").run()
+    assert report_calls(experian) == 1
+    assert any("Consent given" in c.value for c in at.caption)
