@@ -9,6 +9,7 @@ import streamlit as st
 
 from services.settings import SETTINGS
 from tests.browser_support import browser  # noqa: F401 - fixtures for every test module
+from tests.experian_support import experian  # noqa: F401
 from tests.plaid_double import plaid_double  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +38,29 @@ def clear_streamlit_caches() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def forget_last_good_fetches() -> Iterator[None]:
-    # The session layer keeps each item's last good fetch process-wide; tests start clean.
+def fresh_process_state() -> Iterator[None]:
+    # Process-wide state (last good fetches, clients with cached tokens) starts clean.
     from services import session
 
-    session.forget_all_items()
+    for reset in (session.forget_all_items, session.experian_client.cache_clear,
+                  session.plaid_client.cache_clear):  # fmt: skip
+        reset()
     yield
     session.forget_all_items()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fault matrix when its tests ran."""
+    from tests.test_fault_matrix import MATRIX
+
+    if not MATRIX:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.write_sep("-", f"fault matrix: {len(MATRIX)} faults")
+    header = f"{'service':9} {'fault':44} {'tries':>5} {'secs':>6}  {'code':24} {'action':18} page"
+    write(header)
+    for row in sorted(MATRIX, key=lambda r: (r.service, r.fault)):
+        write(
+            f"{row.service:9} {row.fault[:44]:44} {row.attempts:>5} {row.seconds:>6.2f}  "
+            f"{row.code[:24]:24} {row.action:18} {row.page}"
+        )
