@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format key clean
+.PHONY: run test lint format audit bench key clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# bandit on our code; pip-audit on the runtime requirements when its advisory service answers.
+audit: $(VENV)/.dev-installed
+	$(BIN)/python .ci/audit.py
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -40,3 +44,7 @@ key: $(VENV)/.runtime-installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts
+
+# Times a warm rerun of the transactions page at 5k, 20k and 100k transactions.
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.transactions

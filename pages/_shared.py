@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from integrations.errors import Action
 from services import session
@@ -102,3 +103,16 @@ def render_credit_status(settings: Settings) -> None:
         reference = f" · request {problem.request_id}" if problem.request_id else ""
         st.warning(f"**Experian:** {plain(problem.message)}{stale}")
         st.caption(f"{problem.action.label}. Code {problem.code}{reference}.")
+
+
+def require_entry() -> None:
+    """Make sure app.py ran: page config, settings check, session bootstrap, navigation.
+
+    A folder named ``pages/`` makes Streamlit start in its legacy multipage mode until the
+    first st.navigation call in the process. So on a freshly started server whose first
+    request is a deep link (``/transactions?...``), Streamlit runs the page file alone. The
+    page then switches the process to st.navigation mode and reruns, which runs app.py."""
+    if st.session_state.get(session.BOOTSTRAPPED):
+        return
+    PagesManager.uses_pages_directory = False
+    st.rerun()

@@ -1,66 +1,131 @@
-"""Cards: every credit card with its balance, limit, utilization and payment position."""
+"""Cards: every credit card's balance, limit, utilization and payment position, and how much
+to pay on which card, by when, to report a utilization under a target."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
-from pages._shared import csv_download, nothing_connected, render_connection_problems
+from pages._shared import csv_download, nothing_connected, render_connection_problems, require_entry
 from services import session
-from services.cards import cards_frame, overall_utilization, utilization_band
-from services.format import money, percent
+from services.cards import (
+    BANDS,
+    UTILIZATION_THRESHOLDS,
+    UtilizationTotal,
+    cards_frame,
+    overall_utilization,
+    utilization_band,
+)
+from services.charts import utilization_chart
+from services.format import money, percent, plain
+from services.money import pending_by_account
+from services.paydown import (
+    DEFAULT_TARGET,
+    PAYMENT_POSTING_DAYS,
+    TARGET_CHOICES,
+    avalanche_order,
+    interest_totals,
+    overall_payment_needed,
+    paydown_plan,
+    payment_totals,
+)
 from services.settings import current_settings
 
+_MONEY = "%.2f"
 TABLE_COLUMNS = {
     "institution": st.column_config.TextColumn("Institution"),
     "card": st.column_config.TextColumn("Card"),
     "mask": st.column_config.TextColumn("Ending"),
     "currency": st.column_config.TextColumn("Currency"),
-    "balance": st.column_config.NumberColumn("Balance", format="%.2f"),
-    "limit": st.column_config.NumberColumn("Limit", format="%.2f"),
-    "available": st.column_config.NumberColumn("Available", format="%.2f"),
+    "balance": st.column_config.NumberColumn("Balance", format=_MONEY),
+    "limit": st.column_config.NumberColumn("Limit", format=_MONEY),
+    "available": st.column_config.NumberColumn("Available", format=_MONEY),
     "utilization": st.column_config.ProgressColumn(
         "Utilization", format="percent", min_value=0.0, max_value=1.0
     ),
-    "statement_balance": st.column_config.NumberColumn("Statement balance", format="%.2f"),
-    "minimum_payment": st.column_config.NumberColumn("Minimum payment", format="%.2f"),
+    "band": st.column_config.TextColumn("Band", help="Unknown when no limit is reported."),
+    "statement_balance": st.column_config.NumberColumn("Statement balance", format=_MONEY),
+    "statement_date": st.column_config.DateColumn("Statement date", format="MMM D, YYYY"),
+    "minimum_payment": st.column_config.NumberColumn("Minimum payment", format=_MONEY),
     "due_date": st.column_config.DateColumn("Due date", format="MMM D, YYYY"),
     "days_left": st.column_config.NumberColumn("Days left"),
     "overdue": st.column_config.CheckboxColumn("Overdue"),
     "purchase_apr": st.column_config.NumberColumn("Purchase APR", format="%.2f%%"),
-    "last_payment_amount": st.column_config.NumberColumn("Last payment", format="%.2f"),
+    "cash_apr": st.column_config.NumberColumn("Cash APR", format="%.2f%%"),
+    "balance_transfer_apr": st.column_config.NumberColumn("Balance transfer APR", format="%.2f%%"),
+    "special_apr": st.column_config.NumberColumn("Special APR", format="%.2f%%"),
+    "penalty_apr": st.column_config.NumberColumn("Penalty APR", format="%.2f%%"),
+    "last_payment_amount": st.column_config.NumberColumn("Last payment", format=_MONEY),
     "last_payment_date": st.column_config.DateColumn("Last paid", format="MMM D, YYYY"),
+}
+PLAN_TABLE = {
+    "card": st.column_config.TextColumn("Card"),
+    "mask": st.column_config.TextColumn("Ending"),
+    "currency": st.column_config.TextColumn("Currency"),
+    "balance": st.column_config.NumberColumn("Balance", format=_MONEY),
+    "pending": st.column_config.NumberColumn("Pending", format=_MONEY),
+    "limit": st.column_config.NumberColumn("Limit", format=_MONEY),
+    "target_balance": st.column_config.NumberColumn("Balance to report", format=_MONEY),
+    "payment": st.column_config.NumberColumn("Pay", format=_MONEY),
+    "pay_by": st.column_config.DateColumn("Pay by", format="MMM D, YYYY"),
+    "statement_closes": st.column_config.DateColumn("Statement closes", format="MMM D, YYYY"),
+    "close_estimated_from": st.column_config.TextColumn("Close estimated from"),
+    "note": st.column_config.TextColumn("Note"),
+}
+AVALANCHE_TABLE = {
+    "order": st.column_config.NumberColumn("Order"),
+    "card": st.column_config.TextColumn("Card"),
+    "mask": st.column_config.TextColumn("Ending"),
+    "currency": st.column_config.TextColumn("Currency"),
+    "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
+    "purchase_apr": st.column_config.NumberColumn("Purchase APR", format="%.2f%%"),
+    "monthly_interest": st.column_config.NumberColumn("Interest a month", format=_MONEY),
 }
 
 
-def render() -> None:
-    st.title("Cards")
-    settings = current_settings()
-    snap = session.snapshot(settings)
-    if snap is None:
-        nothing_connected("cards")
-        return
-    render_connection_problems(snap)
-    cards = cards_frame(snap.accounts, snap.liabilities, snap.items, session.today())
-    if cards.empty:
-        st.info("None of the connected accounts is a credit card.")
-        return
+def band_legend() -> str:
+    """The four bands in their colours, with their ranges: our own text only."""
+    low, mid, high = (percent(t) for t in UTILIZATION_THRESHOLDS)
+    ranges = (f"under {low}", f"{low}–{mid}", f"{mid}–{high}", f"{high} or more")
+    return " · ".join(
+        f":{band.colour}[**{band.label}**] {span}" for band, span in zip(BANDS, ranges, strict=True)
+    )
 
-    for total in overall_utilization(cards):
+
+def metrics_per_currency(label: str, totals: dict[str, float]) -> None:
+    """One metric per currency, side by side: amounts in different currencies never add up."""
+    if not totals:
+        return
+    for column, (currency, total) in zip(st.columns(len(totals)), totals.items(), strict=True):
+        column.metric(f"{label} ({plain(currency)})", money(total, currency))
+
+
+def render_overall(totals: tuple[UtilizationTotal, ...]) -> None:
+    for total in totals:
         band = utilization_band(total.utilization)
+        code = plain(total.currency)
         left, middle, right = st.columns(3)
-        left.metric(f"Overall utilization ({total.currency})", percent(total.utilization, 1))
-        middle.metric("Owed", money(total.owed, total.currency))
-        right.metric("Total limit", money(total.limit, total.currency))
+        left.metric(f"Overall utilization ({code})", percent(total.utilization, 1))
+        middle.metric(f"Owed ({code})", money(total.owed, total.currency))
+        right.metric(f"Total limit ({code})", money(total.limit, total.currency))
         st.markdown(f":{band.colour}[**{band.label}**] · {band.advice}")
         if total.cards_without_limit:
             st.caption(
                 f"{total.cards_without_limit} card(s) without a reported limit are shown as "
-                "unknown and left out of the overall figure."
+                "unknown and left out of the overall figure (their balance is in Owed)."
             )
+    st.caption(
+        "Utilization is what you owe over the card's limit, as the bureaus see it: "
+        + band_legend()
+        + ". Scoring models reward lower figures, on each card and overall."
+    )
 
-    institutions = sorted(cards["institution"].unique())
-    chosen = st.multiselect("Institution", institutions, default=institutions, key="cards_inst")
-    shown = cards[cards["institution"].isin(chosen)]
+
+def render_cards_table(shown: pd.DataFrame) -> None:
+    # Said in words too: a missing limit reads "Unknown", never an empty bar taken for 0%.
+    shown = shown.assign(band=[utilization_band(r).label for r in shown["utilization"]])
     st.dataframe(
         shown,
         hide_index=True,
@@ -68,11 +133,101 @@ def render() -> None:
         column_config=TABLE_COLUMNS,
         key="cards_table",
     )
-    st.caption(
-        "Utilization is what you owe over the card's limit. Under 10% is excellent, "
-        "under 30% is good, 30% to 50% is high, 50% or more is very high."
-    )
     csv_download(shown[list(TABLE_COLUMNS)], "cards.csv", key="cards_csv")
+
+
+def render_chart(cards: pd.DataFrame) -> None:
+    if cards["utilization"].notna().any():
+        st.subheader("Utilization by card")
+        st.altair_chart(utilization_chart(cards), width="stretch")
+        st.caption("Dashed lines mark 10%, 30% and 50%.")
+
+
+def render_paydown(cards: pd.DataFrame, pending: dict[tuple[str, str], float], today: date) -> None:
+    st.subheader("Paydown planner")
+    target = st.select_slider(
+        "Target utilization",
+        options=list(TARGET_CHOICES),
+        value=DEFAULT_TARGET,
+        format_func=percent,
+        key="cards_target",
+        help="Scores often improve most under 10%, and again under 30%.",
+    )
+    plan = paydown_plan(cards, target, today, pending)
+    totals = payment_totals(plan)
+    for column, (currency, total) in zip(
+        st.columns(max(len(totals), 1)), totals.items(), strict=False
+    ):
+        column.metric(f"Pay in total ({currency})", money(total, currency))
+    st.dataframe(
+        plan,
+        hide_index=True,
+        column_order=list(PLAN_TABLE),
+        column_config=PLAN_TABLE,
+        key="cards_plan",
+    )
+    st.caption(
+        f"Issuers report the balance on the statement closing date, so pay at least "
+        f"{PAYMENT_POSTING_DAYS} days before it for the payment to post in time. The close is "
+        "estimated a month on from the last statement (or from the due date when no statement "
+        "date is reported); pending charges are expected to post before it, and new spending "
+        "adds to what to pay."
+    )
+    for currency, needed in overall_payment_needed(plan, target).items():
+        if needed < totals.get(currency, 0.0):
+            st.caption(
+                f"To get only the overall figure under {percent(target)}, "
+                f"{plain(money(needed, currency))} in {plain(currency)} is enough, best put "
+                "on the card "
+                "with the highest APR."
+            )
+    csv_download(plan, "paydown_plan.csv", key="cards_plan_csv", label="Download plan CSV")
+
+
+def render_avalanche(cards: pd.DataFrame, pending: dict[tuple[str, str], float]) -> None:
+    st.subheader("Which card to pay off first")
+    order = avalanche_order(cards, pending)
+    if order.empty:
+        st.success("No card carries a balance.")
+        return
+    metrics_per_currency("Interest a month if carried", interest_totals(order))
+    st.dataframe(
+        order,
+        hide_index=True,
+        column_order=list(AVALANCHE_TABLE),
+        column_config=AVALANCHE_TABLE,
+        key="cards_avalanche",
+    )
+    st.caption(
+        "Highest purchase APR first (the avalanche order): after the minimums, every extra "
+        "payment there saves the most interest. The estimate is APR ÷ 12 on what is owed, "
+        "charged only if the statement balance is not paid in full by the due date."
+    )
+
+
+def render() -> None:
+    require_entry()
+    st.title("Cards")
+    settings = current_settings()
+    snap = session.snapshot(settings)
+    if snap is None:
+        nothing_connected("cards")
+        return
+    render_connection_problems(snap)
+    today = session.today()
+    cards = cards_frame(snap.accounts, snap.liabilities, snap.items, today)
+    if cards.empty:
+        st.info("None of the connected accounts is a credit card.")
+        return
+
+    render_overall(overall_utilization(cards))
+    institutions = sorted(cards["institution"].unique())
+    chosen = st.multiselect("Institution", institutions, default=institutions, key="cards_inst")
+    render_cards_table(cards[cards["institution"].isin(chosen)])
+    render_chart(cards)
+    pending = pending_by_account(snap.transactions)
+    render_paydown(cards, pending, today)
+    render_avalanche(cards, pending)
 
 
 render()

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from integrations.models import CreditReport, RiskScore
-from pages._shared import csv_download, render_credit_status
+from pages._shared import csv_download, render_credit_status, require_entry
 from services import session
 from services.credit import (
     FULL_HISTORY_MONTHS,
@@ -405,6 +405,7 @@ def render_crosscheck(
 
 
 def render() -> None:
+    require_entry()
     st.title("Credit report")
     settings = current_settings()
     report = session.credit_report(settings)

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from integrations.models import CreditReport
-from pages._shared import nothing_connected, render_connection_problems
+from pages._shared import nothing_connected, render_connection_problems, require_entry
 from services import session
 from services.alerts import Alert, build_alerts
 from services.cards import (
-    BANDS,
-    UTILIZATION_THRESHOLDS,
     UtilizationTotal,
     cards_frame,
     next_payment_due,
     overall_utilization,
     utilization_band,
 )
+from services.charts import utilization_chart
 from services.format import card_label, day, days_left, money, percent, plain
 from services.money import main_currency, other_currencies, spending_by_currency
 from services.settings import current_settings
@@ -50,7 +48,8 @@ def render_owed(totals: tuple[UtilizationTotal, ...]) -> None:
     st.metric("Total owed on cards", money(headline.owed, headline.currency))
     st.caption(f"Total credit limit {money(headline.limit, headline.currency)}")
     for other in totals[1:]:
-        st.caption(f"Also {money(other.owed, other.currency)} owed in {other.currency}.")
+        owed = plain(money(other.owed, other.currency))
+        st.caption(f"Also {owed} owed in {plain(other.currency)}.")
 
 
 def render_next_payment(cards: pd.DataFrame) -> None:
@@ -84,7 +83,7 @@ def render_spending(snap: FinancialSnapshot, today: date) -> None:
     )
     st.caption(f"Last month in total: {money(last_full.get(currency, 0.0), currency)}")
     for code, amount in other_currencies(this_month, currency).items():
-        st.caption(f"Plus {money(amount, code)} spent in {code} (not converted).")
+        st.caption(f"Plus {plain(money(amount, code))} spent in {plain(code)} (not converted).")
 
 
 def render_score(report: CreditReport | None) -> None:
@@ -109,39 +108,14 @@ def render_alerts(alerts: list[Alert]) -> None:
 
 
 def render_card_chart(cards: pd.DataFrame) -> None:
-    known = cards[cards["utilization"].notna()]
-    if known.empty:
+    if cards["utilization"].isna().all():
         return
     st.subheader("Utilization by card")
-    data = pd.DataFrame(
-        {
-            "card": [card_label(c, m) for c, m in zip(known["card"], known["mask"], strict=True)],
-            "utilization": known["utilization"].to_numpy(),
-        }
-    )
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("utilization:Q", axis=alt.Axis(format="%"), title="Utilization"),
-            y=alt.Y("card:N", title=None, sort="-x"),
-            color=alt.Color(
-                "utilization:Q",
-                scale=alt.Scale(
-                    type="threshold",
-                    domain=list(UTILIZATION_THRESHOLDS),
-                    range=[band.colour for band in BANDS],
-                ),
-                legend=None,
-            ),
-            tooltip=[alt.Tooltip("card:N"), alt.Tooltip("utilization:Q", format=".1%")],
-        )
-    )
-    rule = alt.Chart(pd.DataFrame({"x": [0.30]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    st.altair_chart(bars + rule, width="stretch")
+    st.altair_chart(utilization_chart(cards), width="stretch")
 
 
 def render() -> None:
+    require_entry()
     st.title("Overview")
     settings = current_settings()
     snap = session.snapshot(settings)
@@ -171,7 +145,8 @@ def render() -> None:
             render_spending(snap, today)
     with fifth:
         render_score(report)
-    render_alerts(build_alerts(cards, totals, report, today))
+    transactions = snap.transactions if snap is not None else None
+    render_alerts(build_alerts(cards, totals, report, today, transactions))
     render_card_chart(cards)
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from integrations.errors import UpstreamError
 from integrations.experian_client import Applicant
 from pages._plaid_link import LinkExit, LinkSuccess, plaid_link
-from pages._shared import RELINK_ITEM
+from pages._shared import RELINK_ITEM, require_entry
 from services import session
 from services.format import plain
 from services.settings import SETTINGS, Settings, current_settings
@@ -348,6 +348,7 @@ def render_configuration(settings: Settings) -> None:
 
 
 def render() -> None:
+    require_entry()
     st.title("Setup")
     settings = current_settings()
     render_source(settings)

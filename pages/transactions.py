@@ -1,24 +1,66 @@
-"""Transactions: filter two years of history and download exactly what is shown."""
+"""Transactions: slice two years of history by any filter, see it charted, download exactly
+what is shown. The filters live in the URL, so a view can be bookmarked and shared."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages._shared import csv_download, nothing_connected, render_connection_problems
+from pages._shared import csv_download, nothing_connected, render_connection_problems, require_entry
 from services import session
-from services.format import money
-from services.money import main_currency
+from services.charts import (
+    category_chart,
+    cumulative_chart,
+    merchants_chart,
+    monthly_trend_chart,
+    weekday_chart,
+)
+from services.format import day, money, plain
+from services.money import between, main_currency
+from services.recurring import detect_recurring, yearly_cost_by_currency
 from services.settings import current_settings
-from services.transactions import TransactionFilter, apply_filter, summarize
+from services.snapshot import FinancialSnapshot
+from services.transaction_query import (
+    CUSTOM,
+    PERIODS,
+    QUERY_KEYS,
+    FilterChoice,
+    FilterOptions,
+    choice_dates,
+    filter_options,
+    from_query,
+    notice_text,
+    period_dates,
+    to_filter,
+    to_query,
+)
+from services.transactions import (
+    Comparison,
+    PeriodFigures,
+    TransactionFilter,
+    apply_filter,
+    compare_with_previous_period,
+    cumulative_this_and_last_month,
+    monthly_spending_by_category,
+    previous_period,
+    spending_by_category,
+    spending_by_weekday,
+    top_merchants,
+)
+from services.unusual import KIND_LABELS, find_unusual
 
 TABLE_COLUMNS = {
     "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
     "name": st.column_config.TextColumn("Description"),
     "merchant": st.column_config.TextColumn("Merchant"),
-    "amount": st.column_config.NumberColumn("Amount", format="%.2f", help="Positive = money out"),
+    "amount": st.column_config.NumberColumn(
+        "Amount", format="%.2f", help="Positive = money out, in the row's own currency"
+    ),
     "currency": st.column_config.TextColumn("Currency"),
     "category": st.column_config.TextColumn("Category"),
     "category_detailed": st.column_config.TextColumn("Detailed category"),
@@ -26,57 +68,428 @@ TABLE_COLUMNS = {
     "account": st.column_config.TextColumn("Account"),
     "institution": st.column_config.TextColumn("Institution"),
 }
-EXPORT_COLUMNS = ["transaction_id", *TABLE_COLUMNS, "payment_channel", "account_id"]
+EXPORT_COLUMNS = [
+    "transaction_id",
+    "date",
+    "authorized_date",
+    "name",
+    "merchant",
+    "amount",
+    "currency",
+    "category",
+    "category_detailed",
+    "pending",
+    "account",
+    "institution",
+    "payment_channel",
+    "account_id",
+]
+RECURRING_TABLE = {
+    "merchant": st.column_config.TextColumn("Merchant"),
+    "cadence": st.column_config.TextColumn("Cadence"),
+    "typical_amount": st.column_config.NumberColumn("Typical amount", format="%.2f"),
+    "currency": st.column_config.TextColumn("Currency"),
+    "yearly_cost": st.column_config.NumberColumn("Yearly cost", format="%.2f"),
+    "last_date": st.column_config.DateColumn("Last charged", format="YYYY-MM-DD"),
+    "next_date": st.column_config.DateColumn("Next expected", format="YYYY-MM-DD"),
+    "price_rise": st.column_config.CheckboxColumn("Price rise"),
+    "previous_amount": st.column_config.NumberColumn("Was", format="%.2f"),
+    "price_rise_since": st.column_config.DateColumn("Risen since", format="YYYY-MM-DD"),
+    "amount_varies": st.column_config.CheckboxColumn("Amount varies"),
+    "stopped": st.column_config.CheckboxColumn("Stopped"),
+    "charges": st.column_config.NumberColumn("Charges"),
+    "account": st.column_config.TextColumn("Account"),
+    "category": st.column_config.TextColumn("Category"),
+}
+UNUSUAL_TABLE = {
+    "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+    "kind": st.column_config.TextColumn("What"),
+    "merchant": st.column_config.TextColumn("Merchant"),
+    "amount": st.column_config.NumberColumn("Amount", format="%.2f"),
+    "currency": st.column_config.TextColumn("Currency"),
+    "usual_amount": st.column_config.NumberColumn("Usual amount", format="%.2f"),
+    "compared_with": st.column_config.TextColumn("Usual for"),
+    "first_charge_date": st.column_config.DateColumn("Charged before on", format="YYYY-MM-DD"),
+    "account": st.column_config.TextColumn("Account"),
+}
+
+# Widget keys; the URL parameters are in services.transaction_query.
+PERIOD_KEY, DATES_KEY = "tx_period", "tx_dates"
+INSTITUTIONS_KEY, ACCOUNTS_KEY = "tx_institutions", "tx_accounts"
+CATEGORIES_KEY, DETAILED_KEY = "tx_categories", "tx_detailed"
+MIN_KEY, MAX_KEY, TEXT_KEY = "tx_min", "tx_max", "tx_text"
+PENDING_KEY, TRANSFERS_KEY = "tx_pending", "tx_transfers"
+WIDGET_KEYS = (
+    PERIOD_KEY,
+    DATES_KEY,
+    INSTITUTIONS_KEY,
+    ACCOUNTS_KEY,
+    CATEGORIES_KEY,
+    DETAILED_KEY,
+    MIN_KEY,
+    MAX_KEY,
+    TEXT_KEY,
+    PENDING_KEY,
+    TRANSFERS_KEY,
+)
+URL_WRITTEN = "tx_url_written"  # the parameters this page last put in the URL
+LAST_RANGE = "tx_last_range"  # the last complete date range, while a new one is picked
+ANALYSES = "tx_analyses"  # what the whole history gives, once per snapshot
 
 
-def read_filter(frame: pd.DataFrame, today: date) -> TransactionFilter:
-    first = frame["date"].min().date() if not frame.empty else today
+# --- the URL and the widgets ----------------------------------------------------------------
+
+
+def url_parameters() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in QUERY_KEYS if key in st.query_params}
+
+
+def seed_widgets(choice: FilterChoice, today: date, options: FilterOptions) -> None:
+    """Put a choice into the widgets (before they are drawn in this run)."""
+    start, end = choice_dates(choice, today, options)
+    st.session_state[PERIOD_KEY] = choice.period
+    st.session_state[DATES_KEY] = (start, end)
+    st.session_state[LAST_RANGE] = (start, end)
+    st.session_state[INSTITUTIONS_KEY] = list(choice.institutions)
+    st.session_state[ACCOUNTS_KEY] = list(choice.accounts)
+    st.session_state[CATEGORIES_KEY] = list(choice.categories)
+    st.session_state[DETAILED_KEY] = list(choice.detailed)
+    st.session_state[MIN_KEY] = choice.min_amount
+    st.session_state[MAX_KEY] = choice.max_amount
+    st.session_state[TEXT_KEY] = choice.text
+    st.session_state[PENDING_KEY] = choice.include_pending
+    st.session_state[TRANSFERS_KEY] = choice.include_transfers
+
+
+def sync_widgets_from_url(today: date, options: FilterOptions) -> tuple[str, ...]:
+    """A URL this page did not write (a bookmark, a shared link, a first visit) sets the
+    widgets; otherwise the widgets lead. Returns the parameters that were not understood."""
+    parameters = url_parameters()
+    widgets_missing = any(key not in st.session_state for key in WIDGET_KEYS)
+    if parameters == st.session_state.get(URL_WRITTEN) and not widgets_missing:
+        return ()
+    choice = from_query(parameters, options)
+    seed_widgets(choice, today, options)
+    return choice.notices
+
+
+def write_url(choice: FilterChoice) -> None:
+    """Mirror the widgets in the URL, touching only this page's parameters."""
+    wanted = to_query(choice)
+    current = url_parameters()
+    if wanted != current:
+        for key in QUERY_KEYS:
+            if key in current and key not in wanted:
+                del st.query_params[key]
+        for key, values in wanted.items():
+            if current.get(key) != values:
+                st.query_params[key] = values if len(values) > 1 else values[0]
+    st.session_state[URL_WRITTEN] = wanted
+
+
+def _period_picked(today: date, options: FilterOptions) -> None:
+    period = st.session_state.get(PERIOD_KEY)
+    if period is None:
+        st.session_state[PERIOD_KEY] = CUSTOM  # unselecting a quick range keeps its dates
+    elif period != CUSTOM:
+        st.session_state[DATES_KEY] = period_dates(period, today, options)
+
+
+def _dates_picked() -> None:
+    st.session_state[PERIOD_KEY] = CUSTOM
+
+
+def _offer_only(key: str, offered: Sequence[str]) -> None:
+    """Drop choices no longer offered (e.g. an account of an institution just unselected)."""
+    chosen = st.session_state.get(key) or []
+    kept = [value for value in chosen if value in offered]
+    if kept != chosen:
+        st.session_state[key] = kept
+
+
+def picked_range() -> tuple[date, date]:
+    picked = st.session_state.get(DATES_KEY)
+    # While a range is being picked the widget holds only its first day: keep the last one.
+    if isinstance(picked, tuple | list) and len(picked) == 2:
+        st.session_state[LAST_RANGE] = (picked[0], picked[1])
+    return st.session_state[LAST_RANGE]
+
+
+def render_filters(today: date, options: FilterOptions) -> FilterChoice:
     with st.container(border=True):
-        left, middle, right = st.columns([2, 3, 3])
-        picked = left.date_input(
-            "Dates",
-            value=(max(first, today - timedelta(days=90)), today),
-            min_value=first,
-            max_value=today,
-            key="tx_dates",
+        period_col, dates_col = st.columns([3, 2])
+        period_col.segmented_control(
+            "Period",
+            list(PERIODS),
+            format_func=PERIODS.__getitem__,
+            key=PERIOD_KEY,
+            on_change=_period_picked,
+            args=(today, options),
         )
+        dates_col.date_input(
+            "Dates",
+            min_value=options.first_day,
+            max_value=options.last_day,
+            key=DATES_KEY,
+            on_change=_dates_picked,
+        )
+        left, middle, right, far_right = st.columns(4)
+        institutions = left.multiselect(
+            "Institutions", options.institutions, key=INSTITUTIONS_KEY, placeholder="All"
+        )
+        offered_accounts = options.accounts_at(institutions)
+        _offer_only(ACCOUNTS_KEY, offered_accounts)
         accounts = middle.multiselect(
-            "Accounts", sorted(frame["account"].unique()), key="tx_accounts", placeholder="All"
+            "Accounts", offered_accounts, key=ACCOUNTS_KEY, placeholder="All"
         )
         categories = right.multiselect(
-            "Categories", sorted(frame["category"].unique()), key="tx_categories", placeholder="All"
+            "Categories", options.categories, key=CATEGORIES_KEY, placeholder="All"
         )
-        text_col, pending_col, transfers_col = st.columns([4, 2, 2])
-        text = text_col.text_input("Search description or merchant", key="tx_text")
-        include_pending = pending_col.toggle("Include pending", value=True, key="tx_pending")
+        offered_detailed = options.detailed_in(categories)
+        _offer_only(DETAILED_KEY, offered_detailed)
+        detailed = far_right.multiselect(
+            "Detailed categories", offered_detailed, key=DETAILED_KEY, placeholder="All"
+        )
+        text_col, min_col, max_col = st.columns([2, 1, 1])
+        text = text_col.text_input("Search description or merchant", key=TEXT_KEY)
+        amount_help = "On the amount as shown: positive is money out, negative money in."
+        min_amount = min_col.number_input(
+            "Amount from", value=None, step=10.0, format="%.2f", key=MIN_KEY, help=amount_help
+        )
+        max_amount = max_col.number_input(
+            "Amount up to", value=None, step=10.0, format="%.2f", key=MAX_KEY, help=amount_help
+        )
+        pending_col, transfers_col = st.columns(2)
+        include_pending = pending_col.toggle("Include pending", key=PENDING_KEY)
         include_transfers = transfers_col.toggle(
-            "Include transfers and card payments", value=True, key="tx_transfers"
+            "Include transfers and card payments", key=TRANSFERS_KEY
         )
-    # While the user is picking a range the widget holds only its start date.
-    start, end = (picked[0], picked[-1]) if isinstance(picked, tuple) and picked else (first, today)
-    return TransactionFilter(
+    start, end = picked_range()
+    return FilterChoice(
+        period=st.session_state.get(PERIOD_KEY) or CUSTOM,
         start=start,
         end=end,
+        institutions=tuple(institutions),
         accounts=tuple(accounts),
         categories=tuple(categories),
+        detailed=tuple(detailed),
+        min_amount=min_amount,
+        max_amount=max_amount,
         text=text,
         include_pending=include_pending,
         include_transfers=include_transfers,
     )
 
 
-def render_summary(view: pd.DataFrame, currency: str) -> None:
-    summary = summarize(view)
-    left, middle, right = st.columns(3)
-    left.metric("Transactions", f"{summary.count:,}")
-    middle.metric("Spending", money(summary.spending.get(currency, 0.0), currency))
-    right.metric("Income", money(summary.income.get(currency, 0.0), currency))
-    others = [money(v, c) for c, v in summary.spending.items() if c != currency]
-    if others:
-        st.caption("Spending in other currencies (not converted): " + ", ".join(others))
+# --- figures --------------------------------------------------------------------------------
+
+
+def _delta(now: float | None, before: float | None, currency: str) -> str | None:
+    if now is None or before is None:
+        return None
+    return money(now - before, currency)
+
+
+def render_kpis(comparison: Comparison, currency: str) -> None:
+    now, before = comparison.current, comparison.previous
+
+    def figure(figures: PeriodFigures | None, name: str) -> float | None:
+        if figures is None:
+            return None
+        values: dict[str, float] = getattr(figures, name)
+        return values.get(currency, 0.0 if name in ("spending", "income", "net") else None)
+
+    first, second, third = st.columns(3)
+    spending, income, net = (figure(now, n) for n in ("spending", "income", "net"))
+    first.metric(
+        "Spending",
+        money(spending, currency),
+        delta=_delta(spending, figure(before, "spending"), currency),
+        delta_color="inverse",
+    )
+    second.metric(
+        "Income", money(income, currency), delta=_delta(income, figure(before, "income"), currency)
+    )
+    third.metric("Net", money(net, currency), delta=_delta(net, figure(before, "net"), currency))
+    fourth, fifth, sixth = st.columns(3)
+    fourth.metric(
+        "Transactions",
+        f"{now.count:,}",
+        delta=None if before is None else f"{now.count - before.count:+,}",
+        delta_color="off",
+    )
+    average, median = figure(now, "average_purchase"), figure(now, "median_purchase")
+    fifth.metric(
+        "Average purchase",
+        money(average, currency),
+        delta=_delta(average, figure(before, "average_purchase"), currency),
+        delta_color="off",
+    )
+    sixth.metric(
+        "Median purchase",
+        money(median, currency),
+        delta=_delta(median, figure(before, "median_purchase"), currency),
+        delta_color="off",
+    )
+    if before is None:
+        st.caption("The history does not reach back a whole period earlier: no changes shown.")
+    else:
+        st.caption(
+            f"Changes are against {day(comparison.previous_start)} to "
+            f"{day(comparison.previous_end)}. Net is income minus spending; transfers and "
+            "card payments are in neither. Purchases leave refunds out."
+        )
+    render_foreign(now, currency)
+
+
+def render_foreign(figures: PeriodFigures, currency: str) -> None:
+    """Other currencies are never added in: they are listed on their own, flagged."""
+    for other in figures.currencies():
+        if other == currency:
+            continue
+        spent = plain(money(figures.spending.get(other, 0.0), other))
+        earned = plain(money(figures.income.get(other, 0.0), other))
+        st.caption(
+            f":orange[**{plain(other)}**] (not converted, not in the figures above): "
+            f"spending {spent}, income {earned}."
+        )
+
+
+# --- tabs -----------------------------------------------------------------------------------
+
+
+def render_table(view: pd.DataFrame) -> None:
+    # Only what is shown (and the id) is sent to the browser: on big views each column costs.
+    st.dataframe(
+        view[["transaction_id", *TABLE_COLUMNS]],
+        hide_index=True,
+        column_order=list(TABLE_COLUMNS),
+        column_config=TABLE_COLUMNS,
+        key="tx_table",
+    )
+    csv_download(view[EXPORT_COLUMNS], "transactions.csv", key="tx_csv")
+
+
+def _chart(title: str, chart: alt.Chart | alt.LayerChart) -> None:
+    st.markdown(f"**{title}**")
+    st.altair_chart(chart, width="stretch")
+
+
+def render_charts(view: pd.DataFrame, base: pd.DataFrame, end: date, currency: str) -> None:
+    by_category = spending_by_category(view, currency)
+    if by_category.empty:
+        st.info(f"No spending in {plain(currency)} among these transactions to chart.")
+        return
+    st.caption(f"Spending in {plain(currency)}; refunds reduce their category.")
+    left, right = st.columns(2)
+    with left:
+        _chart("Spending by category", category_chart(by_category, currency))
+    with right:
+        _chart("Top merchants", merchants_chart(top_merchants(view, currency), currency))
+    _chart(
+        "Monthly spending by category",
+        monthly_trend_chart(monthly_spending_by_category(view, currency), currency),
+    )
+    left, right = st.columns(2)
+    with left:
+        _chart("Spending by weekday", weekday_chart(spending_by_weekday(view, currency), currency))
+    with right:
+        cumulative = cumulative_this_and_last_month(base, end, currency)
+        _chart("This month against last month", cumulative_chart(cumulative, currency))
+
+
+@dataclass(frozen=True)
+class SnapshotAnalyses:
+    """What depends on the whole history only, not on the filters."""
+
+    options: FilterOptions
+    streams: pd.DataFrame
+    findings: pd.DataFrame
+
+
+def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
+    """Computed once per fetched snapshot and kept in this session (never shared): reruns
+    after a click only filter and aggregate."""
+    key = (snap.source, snap.fetched_at, len(snap.transactions), today)
+    memo = st.session_state.get(ANALYSES)
+    if memo is None or memo[0] != key:
+        frame = snap.transactions
+        result = SnapshotAnalyses(
+            filter_options(frame, today), detect_recurring(frame, today), find_unusual(frame)
+        )
+        memo = (key, result)
+        st.session_state[ANALYSES] = memo
+    return memo[1]
+
+
+def render_recurring(streams: pd.DataFrame) -> None:
+    st.caption(
+        "Charges to the same merchant at a regular cadence (weekly, every two weeks, monthly "
+        "or yearly), found across your whole history: the filters above do not apply."
+    )
+    if streams.empty:
+        st.info("No recurring payments found.")
+        return
+    running = streams[~streams["stopped"]]
+    yearly = yearly_cost_by_currency(streams)
+    if yearly:
+        columns = st.columns(len(yearly))
+        for column, (currency, total) in zip(columns, yearly.items(), strict=True):
+            label = f"Recurring payments a year ({plain(currency)})"
+            column.metric(label, money(total, currency))
+    st.caption(f"{len(running)} running, {len(streams) - len(running)} stopped.")
+    for _, rise in streams[streams["price_rise"]].iterrows():
+        st.warning(
+            f"**{plain(rise['merchant'])}** went up from "
+            f"{plain(money(rise['previous_amount'], rise['currency']))} to "
+            f"{plain(money(rise['last_amount'], rise['currency']))} "
+            f"on {day(rise['price_rise_since'])}.",
+            icon=":material/trending_up:",
+        )
+    st.dataframe(
+        streams,
+        hide_index=True,
+        column_order=list(RECURRING_TABLE),
+        column_config=RECURRING_TABLE,
+        key="tx_recurring",
+    )
+    csv_download(streams, "recurring.csv", key="tx_recurring_csv")
+
+
+def render_unusual(findings: pd.DataFrame, view: pd.DataFrame) -> None:
+    shown = findings[findings["transaction_id"].isin(view["transaction_id"])]
+    st.caption(
+        "Among the transactions shown: charges far above the usual amount at that merchant "
+        "(or of that kind), large first charges at a new merchant, and the same amount at the "
+        "same merchant twice within two days. Charges refunded later are left out."
+    )
+    if shown.empty:
+        st.info("Nothing unusual among these transactions.")
+        return
+    table = shown.assign(kind=shown["kind"].map(KIND_LABELS))
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_order=list(UNUSUAL_TABLE),
+        column_config=UNUSUAL_TABLE,
+        key="tx_unusual",
+    )
+    csv_download(shown, "unusual.csv", key="tx_unusual_csv")
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def comparison_window(spec: TransactionFilter) -> TransactionFilter:
+    """The filter widened back to cover the previous period and last month: filtered once,
+    then sliced."""
+    previous_start, _ = previous_period(spec.start, spec.end)
+    last_month_start = (spec.end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return replace(spec, start=min(previous_start, last_month_start, spec.start))
 
 
 def render() -> None:
+    require_entry()
     st.title("Transactions")
     settings = current_settings()
     snap = session.snapshot(settings)
@@ -88,17 +501,33 @@ def render() -> None:
     if frame.empty:
         st.info("No transactions to show yet.")
         return
-    spec = read_filter(frame, session.today())
-    view = apply_filter(frame, spec)
-    render_summary(view, main_currency(frame))
-    st.dataframe(
-        view,
-        hide_index=True,
-        column_order=list(TABLE_COLUMNS),
-        column_config=TABLE_COLUMNS,
-        key="tx_table",
+    today = session.today()
+    known = analyses(snap, today)
+    options = known.options
+    rejected = sync_widgets_from_url(today, options)
+    if rejected:
+        st.warning(notice_text(rejected), icon=":material/link_off:")
+    choice = render_filters(today, options)
+    write_url(choice)
+    spec = to_filter(choice, today, options)
+
+    base = apply_filter(frame, comparison_window(spec))
+    view = between(base, spec.start, spec.end)
+    currency = main_currency(frame)
+    comparison = compare_with_previous_period(base, spec.start, spec.end, options.first_day)
+    render_kpis(comparison, currency)
+
+    table_tab, charts_tab, recurring_tab, unusual_tab = st.tabs(
+        ["Transactions", "Charts", "Recurring payments", "Unusual activity"]
     )
-    csv_download(view[EXPORT_COLUMNS], "transactions.csv", key="tx_csv")
+    with table_tab:
+        render_table(view)
+    with charts_tab:
+        render_charts(view, base, spec.end, currency)
+    with recurring_tab:
+        render_recurring(known.streams)
+    with unusual_tab:
+        render_unusual(known.findings, view)
 
 
 render()

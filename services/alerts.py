@@ -12,12 +12,14 @@ import pandas as pd
 from integrations.models import CreditReport
 from services.cards import DUE_SOON_DAYS, UtilizationTotal, upcoming_payments
 from services.credit import late_payments, recent_hard_inquiries
-from services.format import card_label, money, percent
+from services.format import card_label, day, money, percent
+from services.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, find_unusual, recent
 
 Severity = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 HIGH_UTILIZATION = 0.30
 VERY_HIGH_UTILIZATION = 0.50
+UNUSUAL_ALERT_DAYS = 30  # older unusual charges are on the transactions page, not alerts
 
 
 @dataclass(frozen=True)
@@ -109,12 +111,53 @@ def credit_report_alerts(report: CreditReport | None, today: date) -> list[Alert
     return alerts
 
 
+def _unusual_alert(finding: pd.Series) -> Alert:
+    merchant, currency = str(finding["merchant"]), str(finding["currency"])
+    amount = money(finding["amount"], currency)
+    when = day(finding["date"])
+    if finding["kind"] == DUPLICATE:
+        return Alert(
+            "warning",
+            "duplicate_charge",
+            f"Possible duplicate charge at {merchant}",
+            f"{amount} on {day(finding['first_charge_date'])} and again on {when}. If you "
+            "were charged twice, ask the merchant or your card issuer to reverse one.",
+        )
+    if finding["kind"] == FAR_ABOVE:
+        usual = money(finding["usual_amount"], currency)
+        where = "at this merchant" if finding["compared_with"] == "merchant" else "for its kind"
+        return Alert(
+            "warning",
+            "unusual_amount",
+            f"Unusually large charge at {merchant}",
+            f"{amount} on {when}, against a usual {usual} {where}. Check that it is yours.",
+        )
+    return Alert(
+        "info",
+        "new_merchant",
+        f"Large first charge at {merchant}",
+        f"{amount} on {when} at a merchant you had not paid before. Check that it is yours.",
+    )
+
+
+def unusual_activity_alerts(findings: pd.DataFrame, today: date) -> list[Alert]:
+    """Alerts for the unusual charges of the last ``UNUSUAL_ALERT_DAYS`` days, newest first."""
+    latest = recent(findings, today, UNUSUAL_ALERT_DAYS)
+    known = latest[latest["kind"].isin((DUPLICATE, FAR_ABOVE, NEW_MERCHANT))]
+    return [_unusual_alert(row) for _, row in known.iterrows()]
+
+
 def build_alerts(
     cards: pd.DataFrame,
     totals: Sequence[UtilizationTotal],
     report: CreditReport | None,
     today: date,
+    transactions: pd.DataFrame | None = None,
 ) -> list[Alert]:
+    """Everything that needs attention, errors first. Unusual charges are looked for only
+    when ``transactions`` is given."""
     alerts = payment_alerts(cards) + utilization_alerts(cards, totals)
     alerts += credit_report_alerts(report, today)
+    if transactions is not None:
+        alerts += unusual_activity_alerts(find_unusual(transactions), today)
     return sorted(alerts, key=lambda a: _ORDER[a.severity])

@@ -82,9 +82,24 @@ CARD_COLUMNS = (
     "overdue",
     "paid_this_cycle",
     "purchase_apr",
+    "cash_apr",
+    "balance_transfer_apr",
+    "special_apr",
+    "penalty_apr",
+    "statement_date",
     "last_payment_amount",
     "last_payment_date",
 )
+APR_TYPES = ("purchase_apr", "cash_apr", "balance_transfer_apr", "special", "penalty_apr")
+APR_COLUMNS = ("purchase_apr", "cash_apr", "balance_transfer_apr", "special_apr", "penalty_apr")
+
+
+def _apr_columns(liability: CardLiability | None) -> dict[str, float | None]:
+    """One column per APR type Plaid knows (its ``special`` type becomes ``special_apr``)."""
+    return {
+        column: liability.apr(apr_type) if liability else None
+        for apr_type, column in zip(APR_TYPES, APR_COLUMNS, strict=True)
+    }
 
 
 def cards_frame(
@@ -118,13 +133,15 @@ def cards_frame(
                 "days_left": (due - today).days if due else None,
                 "overdue": bool(li and li.is_overdue),
                 "paid_this_cycle": _paid_this_cycle(li),
-                "purchase_apr": li.apr("purchase_apr") if li else None,
+                **_apr_columns(li),
+                "statement_date": li.last_statement_issue_date if li else None,
                 "last_payment_amount": li.last_payment_amount if li else None,
                 "last_payment_date": li.last_payment_date if li else None,
             }
         )
     frame = pd.DataFrame(rows, columns=list(CARD_COLUMNS))
-    for column in ("balance", "owed", "limit", "available", "utilization", "statement_balance"):
+    numeric = ("balance", "owed", "limit", "available", "utilization", "statement_balance")
+    for column in (*numeric, "minimum_payment", "last_payment_amount", *APR_COLUMNS):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["days_left"] = frame["days_left"].astype("Int64")
     return frame

@@ -8,7 +8,7 @@ amounts are only ever summed within one currency.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import pandas as pd
@@ -19,9 +19,17 @@ INCOME = "INCOME"
 
 def without_superseded_pending(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop pending rows whose posted twin is also present, so nothing is counted twice."""
-    posted_from = frame.loc[~frame["pending"], "pending_transaction_id"].dropna()
-    superseded = frame["pending"] & frame["transaction_id"].isin(posted_from)
-    return frame[~superseded] if superseded.any() else frame
+    pending = frame["pending"]
+    if not pending.any():
+        return frame
+    links = frame["pending_transaction_id"]
+    posted_from = links[links.notna() & ~pending]
+    if posted_from.empty:
+        return frame
+    # Only the few pending rows are looked up: this runs on every rerun, on every view.
+    pending_ids = frame["transaction_id"][pending]
+    superseded = pending_ids.index[pending_ids.isin(posted_from)]
+    return frame.drop(index=superseded) if len(superseded) else frame
 
 
 def settled_view(frame: pd.DataFrame, *, include_pending: bool = True) -> pd.DataFrame:
@@ -29,14 +37,23 @@ def settled_view(frame: pd.DataFrame, *, include_pending: bool = True) -> pd.Dat
     return frame if include_pending else frame[~frame["pending"]]
 
 
-def spending_rows(frame: pd.DataFrame, *, include_pending: bool = True) -> pd.DataFrame:
-    view = settled_view(frame, include_pending=include_pending)
-    return view[~view["category"].isin(NOT_SPENDING)]
+def _rows(view: pd.DataFrame, keep: pd.Series, columns: Sequence[str] | None) -> pd.DataFrame:
+    # Taking only the columns needed keeps big frames cheap: each copied column costs.
+    return view.loc[keep, list(columns)] if columns else view[keep]
 
 
-def income_rows(frame: pd.DataFrame, *, include_pending: bool = True) -> pd.DataFrame:
+def spending_rows(
+    frame: pd.DataFrame, *, include_pending: bool = True, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     view = settled_view(frame, include_pending=include_pending)
-    return view[view["category"] == INCOME]
+    return _rows(view, ~view["category"].isin(NOT_SPENDING), columns)
+
+
+def income_rows(
+    frame: pd.DataFrame, *, include_pending: bool = True, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    view = settled_view(frame, include_pending=include_pending)
+    return _rows(view, view["category"] == INCOME, columns)
 
 
 def between(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
@@ -69,3 +86,43 @@ def main_currency(frame: pd.DataFrame, fallback: str = "USD") -> str:
 
 def other_currencies(totals: Mapping[str, float], main: str) -> dict[str, float]:
     return {c: v for c, v in totals.items() if c != main and round(v, 2) != 0}
+
+
+def purchase_rows(
+    frame: pd.DataFrame, *, include_pending: bool = True, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Charges counted as spending (refunds left out): what averages and detectors look at."""
+    view = settled_view(frame, include_pending=include_pending)
+    keep = ~view["category"].isin(NOT_SPENDING) & (view["amount"] > 0)
+    return _rows(view, keep, columns)
+
+
+_TOTAL_COLUMNS = ("currency", "amount")
+
+
+def income_by_currency(rows: pd.DataFrame) -> dict[str, float]:
+    """Income per currency, shown positive (Plaid reports it negative)."""
+    income = totals_by_currency(income_rows(rows, columns=_TOTAL_COLUMNS))
+    return {c: -v for c, v in income.items()}
+
+
+def spending_totals(rows: pd.DataFrame) -> dict[str, float]:
+    """Spending per currency, refunds netted in."""
+    return totals_by_currency(spending_rows(rows, columns=_TOTAL_COLUMNS))
+
+
+def net_by_currency(spending: Mapping[str, float], income: Mapping[str, float]) -> dict[str, float]:
+    """Income minus spending per currency; transfers and card payments are in neither."""
+    currencies = sorted(set(spending) | set(income))
+    return {c: income.get(c, 0.0) - spending.get(c, 0.0) for c in currencies}
+
+
+def pending_by_account(frame: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """Net pending amount per (account id, currency), twins already posted left out: what will
+    be added to a balance once these post."""
+    view = without_superseded_pending(frame)
+    pending = view[view["pending"]]
+    if pending.empty:
+        return {}
+    sums = pending.groupby(["account_id", "currency"], observed=True)["amount"].sum()
+    return {(str(a), str(c)): float(v) for (a, c), v in sums.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -59,3 +60,21 @@ def test_fresh_server_serves_every_page_through_the_sidebar(server_url: str, pag
         assert page.locator('[data-testid="stException"]').count() == 0, link_text
         slug = link_text.lower().replace(" ", "_")
         page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)
+
+
+def test_a_deep_link_as_the_first_request_still_runs_the_whole_app(
+    tmp_path: Path, browser: Browser
+) -> None:
+    # A folder named pages/ starts Streamlit in its legacy mode, which would run the page
+    # file alone (no settings check, no session bootstrap, every module listed as a page).
+    with streamlit_server(tmp_path / "streamlit.log") as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{url}/transactions?period=last_30_days")
+        page.wait_for_selector(RUN_FINISHED, timeout=60_000)
+        expect(page.get_by_role("heading", level=1, name="Transactions")).to_be_visible()
+        links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
+        assert [text.split("\n")[-1] for text in links] == [name for name, _ in PAGES]
+        expect(page.get_by_text("demo data", exact=False).first).to_be_visible()
+        assert "period=last_30_days" in page.url
+        context.close()

@@ -100,7 +100,7 @@ def test_cards_page_lists_every_card_with_unknown_utilization_for_null_limit() -
 def test_transactions_default_view_is_last_90_days_and_filters_narrow_it() -> None:
     today = date.today()
     at = run_app("pages/transactions.py")
-    start = today - timedelta(days=90)
+    start = today - timedelta(days=89)  # the last 90 days, today included
     expected = [
         t for t in expect.raw_transactions(today) if start <= date.fromisoformat(t["date"]) <= today
     ]

@@ -1,0 +1,203 @@
+"""Benchmark: a warm rerun of the transactions page at 5k, 20k and 100k transactions.
+
+Two timings per size:
+
+- ``page``: the whole page script in Streamlit's AppTest (filters, KPIs, charts, the table's
+  Arrow serialisation, tabs), rerun after a first, cold run. The snapshot is injected in
+  place of ``services.session.snapshot``, so loading and caching are not part of it: that is
+  what every click costs once data is fetched.
+- ``analytics``: the page's pure functions only (options, filtering, KPIs with the previous
+  period, every chart aggregate), timed directly, without Streamlit.
+
+Recurring and unusual detection run once per fetched snapshot (the page keeps the result in
+the session); their one-off cost is reported separately as ``detection``.
+
+Synthetic data is the demo's transactions replicated: each copy is another item (its own
+institution, account and merchant names, new transaction ids, pending twins kept linked),
+shifted by a few days and with amounts scaled a little, so filters, groups and streams behave
+as on the demo. Results are printed as a table and written as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SIZES = (5_000, 20_000, 100_000)
+RUNS = 7
+CATEGORICAL = ("currency", "category", "category_detailed", "account", "institution")
+
+
+def synthetic_frame(base: pd.DataFrame, size: int) -> pd.DataFrame:
+    """``size`` transactions made of shifted, renamed copies of ``base``."""
+    copies = -(-size // len(base))
+    parts = []
+    for copy in range(copies):
+        part = base.copy()
+        for column in CATEGORICAL:
+            part[column] = part[column].astype("str")
+        suffix = f"-c{copy}"
+        part["transaction_id"] = part["transaction_id"] + suffix
+        part["pending_transaction_id"] = part["pending_transaction_id"] + suffix
+        part["item_id"] = part["item_id"] + suffix
+        if copy:
+            part["institution"] = part["institution"] + f" {copy + 1}"
+            part["account"] = part["account"] + f" ({copy + 1})"
+            # Another person's shops: merchants repeat within a copy, not across copies.
+            part["merchant"] = part["merchant"] + f" #{copy + 1}"
+            part["name"] = part["name"] + f" #{copy + 1}"
+            shift = pd.Timedelta(days=copy % 5)
+            part["date"] = part["date"] - shift
+            part["authorized_date"] = part["authorized_date"] - shift
+            part["amount"] = (part["amount"] * (1 + 0.03 * (copy % 4))).round(2)
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True).head(size)
+    for column in CATEGORICAL:
+        frame[column] = frame[column].astype("category")
+    return frame.sort_values(["date", "transaction_id"], ascending=[False, True], ignore_index=True)
+
+
+def _timings(run: Callable[[], object], runs: int) -> dict[str, float]:
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - started)
+    return {
+        "median_ms": statistics.median(seconds) * 1000,
+        "min_ms": min(seconds) * 1000,
+        "max_ms": max(seconds) * 1000,
+    }
+
+
+def analytics_pass(frame: pd.DataFrame, today: date) -> None:
+    """What the transactions page computes on each rerun, for its default view."""
+    from services.money import between, main_currency
+    from services.transaction_query import FilterChoice, filter_options, to_filter
+    from services.transactions import (
+        apply_filter,
+        compare_with_previous_period,
+        cumulative_this_and_last_month,
+        monthly_spending_by_category,
+        previous_period,
+        spending_by_category,
+        spending_by_weekday,
+        top_merchants,
+    )
+
+    options = filter_options(frame, today)
+    spec = to_filter(FilterChoice(), today, options)
+    previous_start, _ = previous_period(spec.start, spec.end)
+    last_month = (spec.end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    base = apply_filter(frame, replace(spec, start=min(previous_start, last_month)))
+    view = between(base, spec.start, spec.end)
+    currency = main_currency(frame)
+    compare_with_previous_period(base, spec.start, spec.end, options.first_day)
+    spending_by_category(view, currency)
+    monthly_spending_by_category(view, currency)
+    top_merchants(view, currency)
+    spending_by_weekday(view, currency)
+    cumulative_this_and_last_month(base, spec.end, currency)
+
+
+def detection_pass(frame: pd.DataFrame, today: date) -> None:
+    from services.recurring import detect_recurring
+    from services.unusual import find_unusual
+
+    detect_recurring(frame, today)
+    find_unusual(frame)
+
+
+def page_timings(snapshot: object, runs: int) -> dict[str, float]:
+    """Warm reruns of the transactions page in AppTest with ``snapshot`` injected."""
+    from streamlit.testing.v1 import AppTest
+
+    from services import session
+
+    original = session.snapshot
+    session.snapshot = lambda settings: snapshot  # type: ignore[assignment]
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at.run()
+        at.switch_page("pages/transactions.py").run()  # cold: detection runs here, once
+        if at.exception or [e for e in at.error if "went wrong" in e.value]:
+            raise RuntimeError("the transactions page failed under the benchmark")
+        return _timings(at.run, runs)
+    finally:
+        session.snapshot = original
+
+
+def main() -> None:
+    os.environ["DATA_SOURCE"] = "demo"
+    os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    from integrations import demo
+    from services.snapshot import build_snapshot
+
+    today = date.today()
+    demo_snapshot = build_snapshot(demo.demo_item_data(today), "demo", datetime.now(UTC))
+    rows = []
+    print_header()
+    for size in SIZES:
+        frame = synthetic_frame(demo_snapshot.transactions, size)
+        snapshot = replace(demo_snapshot, transactions=frame)
+        rows.append(
+            {
+                "transactions": len(frame),
+                "page": page_timings(snapshot, RUNS),
+                "analytics": _timings(lambda f=frame: analytics_pass(f, today), RUNS),
+                "detection": _timings(lambda f=frame: detection_pass(f, today), 3),
+            }
+        )
+        print_row(rows[-1])
+    write_results(rows)
+
+
+def print_header() -> None:
+    print("Warm rerun of the transactions page, milliseconds: median, min, max")
+    print(f"{'rows':>8}  {'page (AppTest)':>22}  {'analytics only':>22}  {'detection (once)':>22}")
+
+
+def print_row(row: dict) -> None:
+    cells = [f"{row['transactions']:>8,}"]
+    for name in ("page", "analytics", "detection"):
+        t = row[name]
+        cells.append(f"{t['median_ms']:>8.0f} {t['min_ms']:>6.0f} {t['max_ms']:>6.0f}")
+    print("  ".join(cells))
+
+
+def write_results(rows: list[dict]) -> None:
+    import pandas
+    import streamlit
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"transactions-{stamp}.json"
+    report = {
+        "benchmark": "transactions page warm rerun",
+        "page_timing": "AppTest rerun of the whole page with the snapshot injected",
+        "analytics_timing": "the page's pure functions, called directly",
+        "runs": RUNS,
+        "when": stamp,
+        "python": platform.python_version(),
+        "pandas": pandas.__version__,
+        "streamlit": streamlit.__version__,
+        "cpus": os.cpu_count(),
+        "results": rows,
+    }
+    path.write_text(json.dumps(report, indent=2))
+    print(f"written {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Altair chart specifications for the pages (no Streamlit: a page passes them to
+``st.altair_chart``). Each takes an aggregate already computed in ``services`` and only
+decides how it looks; upstream names are data here, never markup."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from services.cards import BANDS, UTILIZATION_THRESHOLDS
+from services.format import card_label
+
+_MONEY_AXIS = alt.Axis(format=",.0f")
+
+
+def _money_title(currency: str) -> str:
+    return f"Spending ({currency})"
+
+
+def utilization_data(cards: pd.DataFrame) -> pd.DataFrame:
+    """One row per card whose limit is known: its label and utilization."""
+    known = cards[cards["utilization"].notna()]
+    labels = [card_label(c, m) for c, m in zip(known["card"], known["mask"], strict=True)]
+    return pd.DataFrame({"card": labels, "utilization": known["utilization"].to_numpy()})
+
+
+def utilization_chart(cards: pd.DataFrame) -> alt.LayerChart:
+    """A bar per card coloured by band, with the 10%, 30% and 50% break points marked."""
+    bars = (
+        alt.Chart(utilization_data(cards))
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "utilization:Q",
+                axis=alt.Axis(format="%"),
+                title="Utilization",
+                scale=alt.Scale(domainMin=0),
+            ),
+            y=alt.Y("card:N", title=None, sort="-x"),
+            color=alt.Color(
+                "utilization:Q",
+                scale=alt.Scale(
+                    type="threshold",
+                    domain=list(UTILIZATION_THRESHOLDS),
+                    range=[band.colour for band in BANDS],
+                ),
+                legend=None,
+            ),
+            tooltip=[alt.Tooltip("card:N"), alt.Tooltip("utilization:Q", format=".1%")],
+        )
+    )
+    marks = pd.DataFrame({"threshold": list(UTILIZATION_THRESHOLDS)})
+    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 4]).encode(x="threshold:Q")
+    return bars + rules
+
+
+def category_chart(data: pd.DataFrame, currency: str) -> alt.Chart:
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("spending:Q", title=_money_title(currency), axis=_MONEY_AXIS),
+            y=alt.Y("category:N", title=None, sort="-x"),
+            tooltip=[alt.Tooltip("category:N"), alt.Tooltip("spending:Q", format=",.2f")],
+        )
+    )
+
+
+def monthly_trend_chart(data: pd.DataFrame, currency: str) -> alt.Chart:
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month):T", title=None),
+            y=alt.Y("sum(spending):Q", title=_money_title(currency), axis=_MONEY_AXIS),
+            color=alt.Color("category:N", title="Category"),
+            tooltip=[
+                alt.Tooltip("yearmonth(month):T", title="Month"),
+                alt.Tooltip("category:N"),
+                alt.Tooltip("sum(spending):Q", format=",.2f", title="Spending"),
+            ],
+        )
+    )
+
+
+def merchants_chart(data: pd.DataFrame, currency: str) -> alt.Chart:
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("spending:Q", title=_money_title(currency), axis=_MONEY_AXIS),
+            y=alt.Y("merchant:N", title=None, sort="-x"),
+            tooltip=[
+                alt.Tooltip("merchant:N"),
+                alt.Tooltip("spending:Q", format=",.2f"),
+                alt.Tooltip("transactions:Q"),
+            ],
+        )
+    )
+
+
+def weekday_chart(data: pd.DataFrame, currency: str) -> alt.Chart:
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("weekday:N", title=None, sort=list(data["weekday"])),
+            y=alt.Y("spending:Q", title=_money_title(currency), axis=_MONEY_AXIS),
+            tooltip=[alt.Tooltip("weekday:N"), alt.Tooltip("spending:Q", format=",.2f")],
+        )
+    )
+
+
+def cumulative_chart(data: pd.DataFrame, currency: str) -> alt.Chart:
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:Q", title="Day of the month", scale=alt.Scale(domain=[1, 31])),
+            y=alt.Y("spending:Q", title=f"Spent so far ({currency})", axis=_MONEY_AXIS),
+            color=alt.Color("month:N", title=None, sort=list(dict.fromkeys(data["month"]))),
+            tooltip=[
+                alt.Tooltip("month:N"),
+                alt.Tooltip("day:Q"),
+                alt.Tooltip("spending:Q", format=",.2f"),
+            ],
+        )
+    )

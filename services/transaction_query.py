@@ -1,0 +1,326 @@
+"""The transactions page's filters as URL query parameters, and back (pure, no Streamlit).
+
+A view is bookmarked and shared through its URL, so every filter has a short, readable
+parameter; only values that differ from the defaults are written. Whatever arrives in a URL
+is untrusted: a value that cannot be understood falls back to its default and is named in a
+notice, never echoed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+import pandas as pd
+
+from services.transactions import TransactionFilter
+
+PERIODS: dict[str, str] = {
+    "this_month": "This month",
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "year_to_date": "Year to date",
+    "all": "All",
+    "custom": "Custom",
+}
+DEFAULT_PERIOD = "last_90_days"
+CUSTOM = "custom"
+MAX_TEXT_LENGTH = 200
+
+# Parameter names in the URL.
+PERIOD, START, END = "period", "from", "to"
+INSTITUTION, ACCOUNT, CATEGORY, DETAILED = "institution", "account", "category", "detailed"
+MIN_AMOUNT, MAX_AMOUNT, TEXT, PENDING, TRANSFERS = "min", "max", "q", "pending", "transfers"
+QUERY_KEYS = (
+    PERIOD,
+    START,
+    END,
+    INSTITUTION,
+    ACCOUNT,
+    CATEGORY,
+    DETAILED,
+    MIN_AMOUNT,
+    MAX_AMOUNT,
+    TEXT,
+    PENDING,
+    TRANSFERS,
+)
+_TRUE = frozenset({"yes", "true", "1", "on"})
+_FALSE = frozenset({"no", "false", "0", "off"})
+
+QueryDict = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the data allows a filter to take: the choices offered and the date bounds."""
+
+    institutions: tuple[str, ...]
+    accounts: tuple[str, ...]
+    categories: tuple[str, ...]
+    detailed: tuple[str, ...]
+    first_day: date
+    last_day: date
+    account_institution: tuple[tuple[str, str], ...] = ()  # (account, institution)
+    detailed_category: tuple[tuple[str, str], ...] = ()  # (detailed, primary)
+
+    def accounts_at(self, institutions: Sequence[str]) -> tuple[str, ...]:
+        """The accounts offered once institutions are chosen (all when none is)."""
+        if not institutions:
+            return self.accounts
+        return tuple(a for a, i in self.account_institution if i in institutions)
+
+    def detailed_in(self, categories: Sequence[str]) -> tuple[str, ...]:
+        """The detailed categories offered once primary ones are chosen (all when none is)."""
+        if not categories:
+            return self.detailed
+        return tuple(d for d, c in self.detailed_category if c in categories)
+
+
+def _sorted_values(column: pd.Series) -> tuple[str, ...]:
+    return tuple(sorted(str(v) for v in column.dropna().unique()))
+
+
+def _pairs(frame: pd.DataFrame, first: str, second: str) -> tuple[tuple[str, str], ...]:
+    grouped = frame.groupby([first, second], observed=True).size()
+    return tuple(sorted((str(a), str(b)) for a, b in grouped.index))
+
+
+def filter_options(frame: pd.DataFrame, today: date) -> FilterOptions:
+    first = frame["date"].min().date() if not frame.empty else today
+    last = frame["date"].max().date() if not frame.empty else today
+    return FilterOptions(
+        institutions=_sorted_values(frame["institution"]),
+        accounts=_sorted_values(frame["account"]),
+        categories=_sorted_values(frame["category"]),
+        detailed=_sorted_values(frame["category_detailed"]),
+        first_day=min(first, today),
+        last_day=max(last, today),
+        account_institution=_pairs(frame, "account", "institution"),
+        detailed_category=_pairs(frame, "category_detailed", "category"),
+    )
+
+
+@dataclass(frozen=True)
+class FilterChoice:
+    """What the filter widgets hold. Dates are kept only for a custom period: a bookmarked
+    "last 30 days" keeps meaning the last 30 days."""
+
+    period: str = DEFAULT_PERIOD
+    start: date | None = None
+    end: date | None = None
+    institutions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    detailed: tuple[str, ...] = ()
+    min_amount: float | None = None
+    max_amount: float | None = None
+    text: str = ""
+    include_pending: bool = True
+    include_transfers: bool = True
+    notices: tuple[str, ...] = field(default=(), compare=False)
+
+
+def _clamp(day: date, options: FilterOptions) -> date:
+    return min(max(day, options.first_day), options.last_day)
+
+
+def period_dates(period: str, today: date, options: FilterOptions) -> tuple[date, date]:
+    """The first and last day a quick period covers, within the data's date bounds."""
+    starts = {
+        "this_month": today.replace(day=1),
+        "last_30_days": today - timedelta(days=29),
+        "last_90_days": today - timedelta(days=89),
+        "year_to_date": today.replace(month=1, day=1),
+        "all": options.first_day,
+    }
+    start = starts.get(period, starts[DEFAULT_PERIOD])
+    end = options.last_day if period == "all" else today
+    return _clamp(start, options), _clamp(end, options)
+
+
+def choice_dates(choice: FilterChoice, today: date, options: FilterOptions) -> tuple[date, date]:
+    """The dates the widgets hold when known, else those of the quick period."""
+    if choice.start and choice.end:
+        return choice.start, choice.end
+    return period_dates(choice.period, today, options)
+
+
+def to_filter(choice: FilterChoice, today: date, options: FilterOptions) -> TransactionFilter:
+    start, end = choice_dates(choice, today, options)
+    return TransactionFilter(
+        start=start,
+        end=end,
+        accounts=choice.accounts,
+        categories=choice.categories,
+        text=choice.text,
+        include_pending=choice.include_pending,
+        include_transfers=choice.include_transfers,
+        institutions=choice.institutions,
+        detailed_categories=choice.detailed,
+        min_amount=choice.min_amount,
+        max_amount=choice.max_amount,
+    )
+
+
+# --- to the URL -------------------------------------------------------------------------------
+
+
+def _number_text(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def to_query(choice: FilterChoice) -> QueryDict:
+    """The URL parameters of a choice: only what differs from the defaults."""
+    query: QueryDict = {}
+    if choice.period != DEFAULT_PERIOD:
+        query[PERIOD] = [choice.period]
+    if choice.period == CUSTOM and choice.start and choice.end:
+        query[START] = [choice.start.isoformat()]
+        query[END] = [choice.end.isoformat()]
+    for key, values in (
+        (INSTITUTION, choice.institutions),
+        (ACCOUNT, choice.accounts),
+        (CATEGORY, choice.categories),
+        (DETAILED, choice.detailed),
+    ):
+        if values:
+            query[key] = list(values)
+    if choice.min_amount is not None:
+        query[MIN_AMOUNT] = [_number_text(choice.min_amount)]
+    if choice.max_amount is not None:
+        query[MAX_AMOUNT] = [_number_text(choice.max_amount)]
+    if choice.text.strip():
+        query[TEXT] = [choice.text.strip()]
+    if not choice.include_pending:
+        query[PENDING] = ["no"]
+    if not choice.include_transfers:
+        query[TRANSFERS] = ["no"]
+    return query
+
+
+# --- from the URL -----------------------------------------------------------------------------
+
+
+def _last(params: Mapping[str, Sequence[str]], key: str) -> str | None:
+    values = params.get(key) or []
+    return values[-1] if values else None
+
+
+def _parse_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _parse_amount(text: str | None) -> float | None:
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    # Money is kept to the cent, so what is read is exactly what is written back.
+    return round(value, 2) if value is not None and math.isfinite(value) else None
+
+
+def _parse_flag(text: str | None) -> bool | None:
+    lowered = (text or "").strip().lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else None
+
+
+def _known(values: Sequence[str], allowed: Sequence[str]) -> tuple[tuple[str, ...], bool]:
+    """The values that are offered (duplicates dropped), and whether every value was."""
+    kept = tuple(dict.fromkeys(v for v in values if v in allowed))
+    return kept, len(kept) == len(dict.fromkeys(values))
+
+
+class _Reader:
+    """Reads one URL's parameters, remembering which ones had to be reset."""
+
+    def __init__(self, params: Mapping[str, Sequence[str]]) -> None:
+        self.params = params
+        self.rejected: list[str] = []
+
+    def reject(self, *keys: str) -> None:
+        self.rejected.extend(k for k in keys if k not in self.rejected)
+
+    def options(self, key: str, allowed: Sequence[str]) -> tuple[str, ...]:
+        kept, all_known = _known(self.params.get(key) or [], allowed)
+        if not all_known:
+            self.reject(key)
+        return kept
+
+    def amount(self, key: str) -> float | None:
+        text = _last(self.params, key)
+        value = _parse_amount(text)
+        if text is not None and value is None:
+            self.reject(key)
+        return value
+
+    def flag(self, key: str) -> bool:
+        text = _last(self.params, key)
+        value = _parse_flag(text)
+        if text is not None and value is None:
+            self.reject(key)
+        return True if value is None else value
+
+
+def _read_period(reader: _Reader, options: FilterOptions) -> tuple[str, date | None, date | None]:
+    period = _last(reader.params, PERIOD)
+    raw_start, raw_end = _last(reader.params, START), _last(reader.params, END)
+    if period is None and (raw_start or raw_end):
+        period = CUSTOM  # a link that gives dates means those dates
+    if period is None:
+        return DEFAULT_PERIOD, None, None
+    if period not in PERIODS:
+        reader.reject(PERIOD)
+        return DEFAULT_PERIOD, None, None
+    if period != CUSTOM:
+        return period, None, None
+    start, end = _parse_day(raw_start), _parse_day(raw_end)
+    if start is None or end is None or start > end:
+        reader.reject(START, END)
+        return DEFAULT_PERIOD, None, None
+    # Dates beyond the data are not wrong, just more than there is: keep what overlaps.
+    return CUSTOM, _clamp(start, options), _clamp(end, options)
+
+
+def from_query(params: Mapping[str, Sequence[str]], options: FilterOptions) -> FilterChoice:
+    """The choice a URL describes; parameters that cannot be understood keep their default
+    and are named in ``notices``."""
+    reader = _Reader(params)
+    period, start, end = _read_period(reader, options)
+    min_amount, max_amount = reader.amount(MIN_AMOUNT), reader.amount(MAX_AMOUNT)
+    if min_amount is not None and max_amount is not None and min_amount > max_amount:
+        reader.reject(MIN_AMOUNT, MAX_AMOUNT)
+        min_amount = max_amount = None
+    text = _last(params, TEXT) or ""
+    if len(text) > MAX_TEXT_LENGTH:
+        reader.reject(TEXT)
+        text = ""
+    institutions = reader.options(INSTITUTION, options.institutions)
+    categories = reader.options(CATEGORY, options.categories)
+    choice = FilterChoice(
+        period=period,
+        start=start,
+        end=end,
+        institutions=institutions,
+        accounts=reader.options(ACCOUNT, options.accounts_at(institutions)),
+        categories=categories,
+        detailed=reader.options(DETAILED, options.detailed_in(categories)),
+        min_amount=min_amount,
+        max_amount=max_amount,
+        text=text.strip(),
+        include_pending=reader.flag(PENDING),
+        include_transfers=reader.flag(TRANSFERS),
+    )
+    return replace(choice, notices=tuple(reader.rejected))
+
+
+def notice_text(rejected: Sequence[str]) -> str:
+    """One short sentence naming the parameters that were reset (never their values)."""
+    names = ", ".join(f"`{name}`" for name in rejected)
+    return f"Part of this link could not be understood and was reset to the default: {names}."
