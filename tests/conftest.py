@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 
 from services.settings import SETTINGS
-from tests.browser_support import browser  # noqa: F401 - fixtures for every test module
+from tests.browser_support import browser, page  # noqa: F401 - fixtures for every test module
 from tests.experian_support import experian  # noqa: F401
 from tests.plaid_double import plaid_double  # noqa: F401
 
@@ -50,9 +50,16 @@ def fresh_process_state() -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the fault matrix when its tests ran."""
+    """Print the canary count and the fault matrix when their tests ran."""
+    from tests.test_canaries import CANARIES, TRIED
     from tests.test_fault_matrix import MATRIX
 
+    if TRIED["places"]:
+        terminalreporter.write_sep(
+            "-",
+            f"canaries: {len(CANARIES)} secrets looked for in {TRIED['places']} places "
+            f"and {TRIED['generated inputs']} generated inputs",
+        )
     if not MATRIX:
         return
     write = terminalreporter.write_line

@@ -13,6 +13,7 @@ from tests.browser_support import (
     RUN_FINISHED,
     require_chromium,
     streamlit_server,
+    wait_for_run,
 )
 
 pytestmark = pytest.mark.browser
@@ -32,19 +33,6 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     with streamlit_server(log) as url:
         yield url
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
-    opened.set_default_timeout(30_000)
-    yield opened
-    context.close()
-
-
-def wait_for_run(page: Page) -> None:
-    page.wait_for_selector(RUN_FINISHED, timeout=60_000)
 
 
 def test_fresh_server_serves_every_page_through_the_sidebar(server_url: str, page: Page) -> None:

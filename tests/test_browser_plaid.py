@@ -6,10 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from integrations.plaid_client import PlaidClient
-from tests.browser_support import ARTIFACTS, RUN_FINISHED, require_chromium, streamlit_server
+from tests.browser_support import (
+    ARTIFACTS,
+    require_chromium,
+    streamlit_server,
+    wait_for_run,
+)
 from tests.plaid_double import Fault, PlaidDouble
 
 pytestmark = pytest.mark.browser
@@ -43,31 +48,18 @@ def live_url(tmp_path_factory: pytest.TempPathFactory, double: PlaidDouble) -> I
     assert PlaidDouble.SECRET not in log.read_text()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
-    opened.set_default_timeout(30_000)
-    yield opened
-    context.close()
-
-
-def settle(page: Page) -> None:
-    page.wait_for_selector(RUN_FINISHED, timeout=60_000)
-
-
 def open_setup(page: Page, url: str) -> None:
     page.goto(url)
-    settle(page)
+    wait_for_run(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Setup").click()
     expect(page.get_by_role("heading", level=1, name="Setup")).to_be_visible()
-    settle(page)
+    wait_for_run(page)
 
 
 def cards_institutions(page: Page) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Cards").click()
     expect(page.get_by_role("heading", level=1, name="Cards")).to_be_visible()
-    settle(page)
+    wait_for_run(page)
 
 
 def test_sandbox_test_bank_connects_and_shows_live_data(live_url: str, page: Page) -> None:
@@ -75,7 +67,7 @@ def test_sandbox_test_bank_connects_and_shows_live_data(live_url: str, page: Pag
     page.get_by_role("tab", name="Sandbox test bank").click()
     page.get_by_role("button", name="Connect test bank").click()
     expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
-    settle(page)
+    wait_for_run(page)
     cards_institutions(page)
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -97,10 +89,10 @@ def test_plaid_link_hands_back_a_token_that_is_exchanged(
     exchanges = len(double.calls("/item/public_token/exchange"))
     open_setup(page, live_url)
     page.get_by_role("button", name="Start").click()
-    settle(page)
+    wait_for_run(page)
     page.get_by_test_id("plaid-link-button").click()
     expect(page.get_by_text("Connected Tartan Bank")).to_be_visible()
-    settle(page)
+    wait_for_run(page)
     exchanged = double.calls("/item/public_token/exchange")[exchanges:]
     assert [r.body["public_token"] for r in exchanged] == [public_token]
 
@@ -112,13 +104,13 @@ def test_login_required_shows_the_sign_in_again_action(
     page.get_by_role("tab", name="Sandbox test bank").click()
     page.get_by_role("button", name="Connect test bank").click()
     expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
-    settle(page)
+    wait_for_run(page)
     double.inject(
         "/accounts/get",
         Fault("plaid_error", error_type="ITEM_ERROR", error_code="ITEM_LOGIN_REQUIRED", times=1),
     )
     page.get_by_role("button", name="Refresh data").click()
-    settle(page)
+    wait_for_run(page)
     cards_institutions(page)
     expect(page.get_by_text("needs attention").first).to_be_visible()
     expect(page.get_by_role("button", name="Sign in to First Platypus Bank again")).to_be_visible()
@@ -130,5 +122,5 @@ def test_a_reload_starts_a_new_session_without_the_connection(live_url: str, pag
     page.get_by_role("button", name="Connect test bank").click()
     expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
     page.reload()
-    settle(page)
+    wait_for_run(page)
     expect(page.get_by_text("No bank connected in this session yet.")).to_be_visible()

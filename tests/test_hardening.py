@@ -128,3 +128,10 @@ def test_the_dockerfile_command_serves_the_health_endpoint(tmp_path: Path) -> No
         finally:
             process.terminate()
             process.wait(timeout=15)
+
+
+def test_streamlit_is_pinned_to_one_release() -> None:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    pins = [line for line in lines if line.startswith("streamlit")]
+    assert len(pins) == 1
+    assert pins[0].startswith("streamlit==")
