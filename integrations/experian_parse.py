@@ -89,13 +89,21 @@ def mask_account_number(raw: Any) -> str:
     return f"••{shown}" if visible else ""
 
 
+def _history_text(value: Any) -> str:
+    # One character a month, newest first: a leading blank is a month without data, so only
+    # trailing padding may go.
+    return str(value).rstrip() if value is not None else ""
+
+
 def _payment_history(raw: Body, report_date: date | None) -> tuple[PaymentMonth, ...]:
     """Newest month first. The enhanced 84-month history, where present, covers more."""
     enhanced = raw.get("enhancedPaymentData")
     long_history = (
-        _text(enhanced.get("enhancedPaymentHistory84")) if isinstance(enhanced, Mapping) else ""
+        _history_text(enhanced.get("enhancedPaymentHistory84"))
+        if isinstance(enhanced, Mapping)
+        else ""
     )
-    history = max(_text(raw.get("paymentHistory")), long_history, key=len)
+    history = max(_history_text(raw.get("paymentHistory")), long_history, key=len)
     anchor = _date(raw.get("balanceDate")) or _date(raw.get("statusDate")) or report_date
     if not history or anchor is None:
         return ()

@@ -57,8 +57,8 @@ def render_connection_problems(snap: FinancialSnapshot) -> None:
                 else ""
             )
             st.warning(f"**{plain(label)} needs attention.** {plain(problem.message)}{stale}")
-            reference = f" · request {problem.request_id}" if problem.request_id else ""
-            st.caption(f"{problem.action.label}. Code {problem.code}{reference}.")
+            reference = f" · request {plain(problem.request_id)}" if problem.request_id else ""
+            st.caption(f"{problem.action.label}. Code {plain(problem.code)}{reference}.")
             if problem.action is Action.RELINK:
                 if st.button(
                     f"Sign in to {plain(label)} again",
@@ -100,9 +100,9 @@ def render_credit_status(settings: Settings) -> None:
             if problem.stale_since
             else ""
         )
-        reference = f" · request {problem.request_id}" if problem.request_id else ""
+        reference = f" · request {plain(problem.request_id)}" if problem.request_id else ""
         st.warning(f"**Experian:** {plain(problem.message)}{stale}")
-        st.caption(f"{problem.action.label}. Code {problem.code}{reference}.")
+        st.caption(f"{problem.action.label}. Code {plain(problem.code)}{reference}.")
 
 
 def require_entry() -> None:

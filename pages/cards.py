@@ -19,7 +19,7 @@ from services.cards import (
     utilization_band,
 )
 from services.charts import utilization_chart
-from services.format import money, percent, plain
+from services.format import card_label, markdown_money, money, percent, plain
 from services.money import pending_by_account
 from services.paydown import (
     DEFAULT_TARGET,
@@ -28,6 +28,7 @@ from services.paydown import (
     avalanche_order,
     interest_totals,
     overall_payment_needed,
+    overall_payment_split,
     paydown_plan,
     payment_totals,
 )
@@ -99,7 +100,7 @@ def metrics_per_currency(label: str, totals: dict[str, float]) -> None:
     if not totals:
         return
     for column, (currency, total) in zip(st.columns(len(totals)), totals.items(), strict=True):
-        column.metric(f"{label} ({plain(currency)})", money(total, currency))
+        column.metric(f"{label} ({plain(currency)})", markdown_money(total, currency))
 
 
 def render_overall(totals: tuple[UtilizationTotal, ...]) -> None:
@@ -108,8 +109,8 @@ def render_overall(totals: tuple[UtilizationTotal, ...]) -> None:
         code = plain(total.currency)
         left, middle, right = st.columns(3)
         left.metric(f"Overall utilization ({code})", percent(total.utilization, 1))
-        middle.metric(f"Owed ({code})", money(total.owed, total.currency))
-        right.metric(f"Total limit ({code})", money(total.limit, total.currency))
+        middle.metric(f"Owed ({code})", markdown_money(total.owed, total.currency))
+        right.metric(f"Total limit ({code})", markdown_money(total.limit, total.currency))
         st.markdown(f":{band.colour}[**{band.label}**] · {band.advice}")
         if total.cards_without_limit:
             st.caption(
@@ -158,7 +159,7 @@ def render_paydown(cards: pd.DataFrame, pending: dict[tuple[str, str], float], t
     for column, (currency, total) in zip(
         st.columns(max(len(totals), 1)), totals.items(), strict=False
     ):
-        column.metric(f"Pay in total ({currency})", money(total, currency))
+        column.metric(f"Pay in total ({plain(currency)})", markdown_money(total, currency))
     st.dataframe(
         plan,
         hide_index=True,
@@ -173,13 +174,17 @@ def render_paydown(cards: pd.DataFrame, pending: dict[tuple[str, str], float], t
         "date is reported); pending charges are expected to post before it, and new spending "
         "adds to what to pay."
     )
+    split = overall_payment_split(plan, target)
     for currency, needed in overall_payment_needed(plan, target).items():
-        if needed < totals.get(currency, 0.0):
+        if 0 < needed < totals.get(currency, 0.0):
+            parts = ", ".join(
+                f"{money(amount, currency)} on {card_label(card, mask)}"
+                for card, mask, amount in split.get(currency, [])
+            )
             st.caption(
                 f"To get only the overall figure under {percent(target)}, "
-                f"{plain(money(needed, currency))} in {plain(currency)} is enough, best put "
-                "on the card "
-                "with the highest APR."
+                f"{plain(money(needed, currency))} in all is enough: {plain(parts)} "
+                "(highest APR first, never more than a card will owe)."
             )
     csv_download(plan, "paydown_plan.csv", key="cards_plan_csv", label="Download plan CSV")
 

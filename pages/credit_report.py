@@ -346,8 +346,10 @@ def render_utilization_comparison(
     )
     if linked is not None:
         st.caption(
-            f"On file: {money(summary.revolving_balance)} of {money(summary.revolving_limit)} "
-            f"across every open revolving account. Linked: {money(linked.owed_with_limit)} of "
+            f"On file: {money(summary.revolving_balance_with_limit)} of "
+            f"{money(summary.revolving_limit)} "
+            "across open revolving accounts with a limit. "
+            f"Linked: {money(linked.owed_with_limit)} of "
             f"{money(linked.limit)} across {linked.cards_counted} card(s) with a limit, at "
             "today's balances. Scores use the bureau's figure."
         )

@@ -19,7 +19,8 @@ from services.cards import (
     utilization_band,
 )
 from services.charts import utilization_chart
-from services.format import card_label, day, days_left, money, percent, plain
+from services.dates import previous_period
+from services.format import card_label, day, days_left, markdown_money, money, percent, plain
 from services.money import main_currency, other_currencies, spending_by_currency
 from services.settings import current_settings
 from services.snapshot import FinancialSnapshot
@@ -45,8 +46,8 @@ def render_owed(totals: tuple[UtilizationTotal, ...]) -> None:
         st.metric("Total owed", "—")
         return
     headline = totals[0]
-    st.metric("Total owed on cards", money(headline.owed, headline.currency))
-    st.caption(f"Total credit limit {money(headline.limit, headline.currency)}")
+    st.metric("Total owed on cards", markdown_money(headline.owed, headline.currency))
+    st.caption(f"Total credit limit {markdown_money(headline.limit, headline.currency)}")
     for other in totals[1:]:
         owed = plain(money(other.owed, other.currency))
         st.caption(f"Also {owed} owed in {plain(other.currency)}.")
@@ -57,7 +58,7 @@ def render_next_payment(cards: pd.DataFrame) -> None:
     if due is None:
         st.metric("Next payment due", "—", help="No upcoming card payment reported.")
         return
-    st.metric("Next payment due", money(due.minimum_payment, due.currency))
+    st.metric("Next payment due", markdown_money(due.minimum_payment, due.currency))
     st.caption(
         f"{plain(card_label(due.card, due.mask))}, due {day(due.due_date)} "
         f"({days_left(due.days_left)})"
@@ -68,20 +69,22 @@ def render_spending(snap: FinancialSnapshot, today: date) -> None:
     frame = snap.transactions
     currency = main_currency(frame)
     month_start = today.replace(day=1)
-    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
-    # Compare like with like: the first N days of last month against the first N of this one.
-    last_month_same_day = min(last_month_start + (today - month_start), month_start - timedelta(1))
+    # Like with like: the first N days of last month against the first N of this one.
+    last_month_start, last_month_same_day = previous_period(month_start, today)
     this_month = spending_by_currency(frame, month_start, today)
     last_period = spending_by_currency(frame, last_month_start, last_month_same_day)
     last_full = spending_by_currency(frame, last_month_start, month_start - timedelta(days=1))
     now, before = this_month.get(currency, 0.0), last_period.get(currency, 0.0)
+    history_reaches = not frame.empty and frame["date"].min() <= pd.Timestamp(last_month_start)
     st.metric(
         "Spending this month",
-        money(now, currency),
-        delta=f"{money(now - before, currency)} vs same days last month",
+        markdown_money(now, currency),
+        delta=f"{markdown_money(now - before, currency)} vs same days last month"
+        if history_reaches
+        else None,
         delta_color="inverse",
     )
-    st.caption(f"Last month in total: {money(last_full.get(currency, 0.0), currency)}")
+    st.caption(f"Last month in total: {markdown_money(last_full.get(currency, 0.0), currency)}")
     for code, amount in other_currencies(this_month, currency).items():
         st.caption(f"Plus {plain(money(amount, code))} spent in {plain(code)} (not converted).")
 

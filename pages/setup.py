@@ -41,7 +41,7 @@ RELINK_TOKEN = "setup_relink"  # noqa: S105 - a session key, not a secret
 
 
 def show_failure(error: UpstreamError) -> None:
-    reference = f" (request {error.request_id})" if error.request_id else ""
+    reference = f" (request {plain(error.request_id)})" if error.request_id else ""
     st.error(f"{plain(error.user_message)} {error.action.label}.{reference}")
 
 

@@ -20,7 +20,7 @@ from services.charts import (
     monthly_trend_chart,
     weekday_chart,
 )
-from services.format import day, money, plain
+from services.format import day, markdown_money, money, plain
 from services.money import between, main_currency
 from services.recurring import detect_recurring, yearly_cost_by_currency
 from services.settings import current_settings
@@ -287,7 +287,7 @@ def render_filters(today: date, options: FilterOptions) -> FilterChoice:
 def _delta(now: float | None, before: float | None, currency: str) -> str | None:
     if now is None or before is None:
         return None
-    return money(now - before, currency)
+    return markdown_money(now - before, currency)
 
 
 def render_kpis(comparison: Comparison, currency: str) -> None:
@@ -303,14 +303,18 @@ def render_kpis(comparison: Comparison, currency: str) -> None:
     spending, income, net = (figure(now, n) for n in ("spending", "income", "net"))
     first.metric(
         "Spending",
-        money(spending, currency),
+        markdown_money(spending, currency),
         delta=_delta(spending, figure(before, "spending"), currency),
         delta_color="inverse",
     )
     second.metric(
-        "Income", money(income, currency), delta=_delta(income, figure(before, "income"), currency)
+        "Income",
+        markdown_money(income, currency),
+        delta=_delta(income, figure(before, "income"), currency),
     )
-    third.metric("Net", money(net, currency), delta=_delta(net, figure(before, "net"), currency))
+    third.metric(
+        "Net", markdown_money(net, currency), delta=_delta(net, figure(before, "net"), currency)
+    )
     fourth, fifth, sixth = st.columns(3)
     fourth.metric(
         "Transactions",
@@ -321,13 +325,13 @@ def render_kpis(comparison: Comparison, currency: str) -> None:
     average, median = figure(now, "average_purchase"), figure(now, "median_purchase")
     fifth.metric(
         "Average purchase",
-        money(average, currency),
+        markdown_money(average, currency),
         delta=_delta(average, figure(before, "average_purchase"), currency),
         delta_color="off",
     )
     sixth.metric(
         "Median purchase",
-        money(median, currency),
+        markdown_money(median, currency),
         delta=_delta(median, figure(before, "median_purchase"), currency),
         delta_color="off",
     )
@@ -436,7 +440,7 @@ def render_recurring(streams: pd.DataFrame) -> None:
         columns = st.columns(len(yearly))
         for column, (currency, total) in zip(columns, yearly.items(), strict=True):
             label = f"Recurring payments a year ({plain(currency)})"
-            column.metric(label, money(total, currency))
+            column.metric(label, markdown_money(total, currency))
     st.caption(f"{len(running)} running, {len(streams) - len(running)} stopped.")
     for _, rise in streams[streams["price_rise"]].iterrows():
         st.warning(

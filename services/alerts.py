@@ -11,7 +11,7 @@ import pandas as pd
 
 from integrations.models import CreditReport
 from services.cards import DUE_SOON_DAYS, UtilizationTotal, upcoming_payments
-from services.credit import late_payments, recent_hard_inquiries
+from services.credit import recent_hard_inquiries, recent_late_payments
 from services.format import card_label, day, money, percent
 from services.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, find_unusual, recent
 
@@ -31,15 +31,17 @@ class Alert:
 
 
 def _utilization_alert(subject: str, ratio: float | None, kind: str) -> Alert | None:
-    if ratio is None or pd.isna(ratio) or ratio <= HIGH_UTILIZATION:
+    # The same break points as the bands on screen: 30% starts "High", 50% "Very high".
+    if ratio is None or pd.isna(ratio) or ratio < HIGH_UTILIZATION:
         return None
-    severe = ratio > VERY_HIGH_UTILIZATION
+    severe = ratio >= VERY_HIGH_UTILIZATION
     limit = VERY_HIGH_UTILIZATION if severe else HIGH_UTILIZATION
     return Alert(
         severity="error" if severe else "warning",
         kind=kind,
         title=f"{subject} is {percent(ratio)}",
-        detail=f"Above {percent(limit)}; paying down before the statement closes helps your score.",
+        detail=f"{percent(limit)} or more; paying down before the statement closes helps "
+        "your score.",
     )
 
 
@@ -63,15 +65,15 @@ def payment_alerts(cards: pd.DataFrame) -> list[Alert]:
     alerts = []
     for due in upcoming_payments(cards):
         label = card_label(due.card, due.mask)
-        amount = money(due.minimum_payment, due.currency) if due.minimum_payment else "a payment"
+        minimum = money(due.minimum_payment, due.currency) if due.minimum_payment else None
         if due.overdue or due.days_left < 0:
             alerts.append(
                 Alert(
                     "error",
                     "overdue",
                     f"{label} payment is overdue",
-                    f"{amount} was due on {due.due_date:%b %d}; pay now to limit fees "
-                    "and avoid a late mark at 30 days.",
+                    f"{minimum or 'A payment'} was due on {due.due_date:%b %d}; pay now to "
+                    "limit fees and avoid a late mark at 30 days.",
                 )
             )
         elif due.days_left <= DUE_SOON_DAYS:
@@ -81,7 +83,9 @@ def payment_alerts(cards: pd.DataFrame) -> list[Alert]:
                     "warning",
                     "due_soon",
                     f"{label} payment due {when}",
-                    f"Minimum {amount} due on {due.due_date:%b %d}.",
+                    f"Minimum {minimum} due on {due.due_date:%b %d}."
+                    if minimum
+                    else f"A payment is due on {due.due_date:%b %d}.",
                 )
             )
     return alerts
@@ -104,9 +108,10 @@ def credit_report_alerts(report: CreditReport | None, today: date) -> list[Alert
             "warning",
             "late_payment",
             f"Late payment reported on {late.creditor}",
-            f"{late.month.label} in {late.month.month:%b %Y}.",
+            f"{late.month.label} in {late.month.month:%b %Y}. The full history is on the "
+            "Credit report page.",
         )
-        for late in late_payments(report)
+        for late in recent_late_payments(report, today)
     ]
     return alerts
 

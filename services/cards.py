@@ -52,15 +52,20 @@ def _utilization(current: float | None, limit: float | None) -> float | None:
 
 
 def _paid_this_cycle(liability: CardLiability | None) -> bool:
-    """A payment of at least the minimum since the last statement covers the coming due date."""
-    if liability is None or liability.last_payment_date is None:
+    """Nothing is owed by the coming due date: the statement asked for nothing, or a payment
+    of at least the minimum came after it."""
+    if liability is None or liability.is_overdue:
         return False
+    statement_balance = liability.last_statement_balance
+    minimum = liability.minimum_payment_amount
+    if minimum == 0 or (statement_balance is not None and statement_balance <= 0):
+        return True
     statement = liability.last_statement_issue_date
-    minimum = liability.minimum_payment_amount or 0.0
     return (
         statement is not None
+        and liability.last_payment_date is not None
         and liability.last_payment_date >= statement
-        and (liability.last_payment_amount or 0.0) >= minimum
+        and (liability.last_payment_amount or 0.0) >= (minimum or 0.0)
     )
 
 

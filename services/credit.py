@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,16 +12,11 @@ import pandas as pd
 
 from integrations import experian_codes as codes
 from integrations.models import CreditReport, Inquiry, PaymentMonth, Tradeline
+from services.dates import add_months
 
 RECENT_INQUIRY_DAYS = 30
 HARD_INQUIRY_MONTHS = 24
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the end of a shorter month."""
-    year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last_day = calendar.monthrange(year, month_index + 1)[1]
-    return date(year, month_index + 1, min(day.day, last_day))
+RECENT_LATE_MONTHS = 24
 
 
 def hard_inquiry_expiry(inquiry: Inquiry) -> date | None:
@@ -44,6 +38,19 @@ class LatePayment:
     creditor: str
     account_number: str
     month: PaymentMonth
+
+
+def recent_late_payments(
+    report: CreditReport, today: date, months: int = RECENT_LATE_MONTHS
+) -> tuple[LatePayment, ...]:
+    """The newest late month of each account, when it is recent enough to weigh on scores."""
+    since = add_months(today.replace(day=1), -months)
+    newest: dict[tuple[str, str], LatePayment] = {}
+    for late in late_payments(report):
+        key = (late.creditor, late.account_number)
+        if late.month.month >= since and key not in newest:
+            newest[key] = late
+    return tuple(newest.values())
 
 
 def late_payments(report: CreditReport) -> tuple[LatePayment, ...]:
@@ -122,6 +129,7 @@ class AccountSummary:
     open_revolving: int
     open_installment: int
     revolving_balance: float
+    revolving_balance_with_limit: float  # what "utilization on file" divides: accounts with a limit
     revolving_limit: float
     revolving_utilization: float | None
     installment_balance: float
@@ -146,6 +154,7 @@ def account_summary(report: CreditReport) -> AccountSummary:
         open_revolving=len(revolving),
         open_installment=len(installment),
         revolving_balance=_total(t.balance for t in revolving),
+        revolving_balance_with_limit=_total(t.balance for t in with_limit),
         revolving_limit=limit,
         revolving_utilization=(_total(t.balance for t in with_limit) / limit if limit else None),
         installment_balance=_total(t.balance for t in installment),

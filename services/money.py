@@ -1,9 +1,11 @@
 """Money semantics, in one place.
 
-Plaid amounts are positive when money leaves the account. Spending is money out to merchants:
-income, transfers and loan (card) payments are not spending, refunds (negative amounts in a
-spending category) reduce it, a pending transaction that has posted is counted once, and
-amounts are only ever summed within one currency.
+Plaid amounts are positive when money leaves the account. Spending is money out to merchants
+and lenders: income, transfers and credit card payments are not spending (the card's own
+purchases are), other loan payments (mortgage, car, student loan) are. Refunds (negative
+amounts in a known spending category) reduce spending; money coming in under no category or
+an unknown one is neither spending nor income. A pending transaction that has posted is
+counted once, and amounts are only ever summed within one currency.
 """
 
 from __future__ import annotations
@@ -13,8 +15,29 @@ from datetime import date
 
 import pandas as pd
 
-NOT_SPENDING = frozenset({"INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS"})
 INCOME = "INCOME"
+TRANSFERS = frozenset({"TRANSFER_IN", "TRANSFER_OUT"})
+NOT_SPENDING = frozenset({INCOME, *TRANSFERS})
+CARD_PAYMENT = "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"
+# The personal_finance_category primaries money goes out under; a refund nets only within them.
+SPENDING_PRIMARIES = frozenset(
+    {
+        "BANK_FEES", "ENTERTAINMENT", "FOOD_AND_DRINK", "GENERAL_MERCHANDISE",
+        "GENERAL_SERVICES", "GOVERNMENT_AND_NON_PROFIT", "HOME_IMPROVEMENT", "LOAN_PAYMENTS",
+        "MEDICAL", "PERSONAL_CARE", "RENT_AND_UTILITIES", "TRANSPORTATION", "TRAVEL",
+    }
+)  # fmt: skip
+
+
+def is_transfer_or_card_payment(view: pd.DataFrame) -> pd.Series:
+    """Money moved between the person's own accounts, card payments included."""
+    return view["category"].isin(TRANSFERS) | (view["category_detailed"] == CARD_PAYMENT)
+
+
+def is_spending(view: pd.DataFrame) -> pd.Series:
+    excluded = view["category"].isin(NOT_SPENDING) | (view["category_detailed"] == CARD_PAYMENT)
+    refundable = view["category"].isin(SPENDING_PRIMARIES)
+    return ~excluded & (refundable | (view["amount"] > 0))
 
 
 def without_superseded_pending(frame: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +69,7 @@ def spending_rows(
     frame: pd.DataFrame, *, include_pending: bool = True, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
     view = settled_view(frame, include_pending=include_pending)
-    return _rows(view, ~view["category"].isin(NOT_SPENDING), columns)
+    return _rows(view, is_spending(view), columns)
 
 
 def income_rows(
@@ -93,7 +116,7 @@ def purchase_rows(
 ) -> pd.DataFrame:
     """Charges counted as spending (refunds left out): what averages and detectors look at."""
     view = settled_view(frame, include_pending=include_pending)
-    keep = ~view["category"].isin(NOT_SPENDING) & (view["amount"] > 0)
+    keep = is_spending(view) & (view["amount"] > 0)
     return _rows(view, keep, columns)
 
 

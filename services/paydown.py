@@ -35,6 +35,7 @@ PLAN_COLUMNS = (
     "pending",
     "projected_balance",
     "limit",
+    "purchase_apr",
     "target_balance",
     "payment",
     "statement_closes",
@@ -155,6 +156,29 @@ def overall_payment_needed(plan: pd.DataFrame, target: float) -> dict[str, float
         payment = float(_cents_up(pd.Series([owed - allowed])).iloc[0])
         needed[str(currency)] = max(payment, 0.0) + 0.0
     return needed
+
+
+def overall_payment_split(
+    plan: pd.DataFrame, target: float
+) -> dict[str, list[tuple[str, str | None, float]]]:
+    """Where the overall-only payment goes, per currency: highest purchase APR first, each card
+    paid at most what it will owe, so the split can actually be made."""
+    split: dict[str, list[tuple[str, str | None, float]]] = {}
+    known = plan[plan["limit"].notna() & (plan["limit"] > 0)]
+    for currency, needed in overall_payment_needed(plan, target).items():
+        cards = known[known["currency"] == currency].sort_values(
+            "purchase_apr", ascending=False, na_position="last"
+        )
+        left, parts = needed, []
+        for card, mask, owed in cards[["card", "mask", "projected_balance"]].itertuples(
+            index=False
+        ):
+            pay = round(min(left, max(float(owed), 0.0)), 2)
+            if pay > 0:
+                parts.append((str(card), mask, pay))
+                left = round(left - pay, 2)
+        split[currency] = parts
+    return split
 
 
 def avalanche_order(

@@ -38,6 +38,12 @@ CADENCES = (
     Cadence("yearly", "Yearly", 365.25, 350, 380, 1, 2, pd.DateOffset(years=1)),
 )
 AMOUNT_TOLERANCE = 0.20  # neighbouring amounts in a stream differ by at most 20%
+# A merchant taken as one stream whatever its amounts must still look like one bill: either
+# its amounts stay within this spread, or it is a bill whose amount moves (energy, water).
+WHOLE_MERCHANT_SPREAD = 1.25  # room for one price rise
+MOVING_BILLS = frozenset({"RENT_AND_UTILITIES", "LOAN_PAYMENTS"})
+TWO_YEARLY_SPREAD = 1.10  # two yearly charges: the same plan, at most a 10% rise
+YEARLY = next(i for i, c in enumerate(CADENCES) if c.code == "yearly")
 REGULAR_SHARE = 0.75  # at least three gaps in four must fall in the cadence's window
 STOPPED_AFTER = 1.5  # no charge for one and a half cadences: the stream has stopped
 
@@ -127,6 +133,8 @@ def _regular_streams(work: pd.DataFrame) -> pd.DataFrame:
         median_gap=("gap", "median"),
         median_amount=("amount", "median"),
         last_amount=("amount", "last"),
+        min_amount=("amount", "min"),
+        max_amount=("amount", "max"),
     )
     streams["cadence_index"] = _cadence_index(streams["median_gap"])
     streams = streams[streams["cadence_index"] >= 0]
@@ -178,6 +186,19 @@ def _streams_with_prices(work: pd.DataFrame) -> pd.DataFrame:
     return streams.join(_price_levels(work, streams))
 
 
+def _plausible(streams: pd.DataFrame, *, whole_merchant: bool) -> pd.DataFrame:
+    """Regular timing alone is not a subscription: weekly groceries and two purchases a year
+    apart are regular too. Keep what also looks like one bill."""
+    spread = streams["max_amount"] / streams["min_amount"].where(streams["min_amount"] > 0)
+    keep = pd.Series(True, index=streams.index)
+    if whole_merchant:
+        keep &= (spread <= WHOLE_MERCHANT_SPREAD) | streams["category"].isin(MOVING_BILLS)
+    # Two yearly charges are a pattern only when they are (nearly) the same amount.
+    two_yearly = (streams["cadence_index"] == YEARLY) & (streams["charges"] < 3)
+    keep &= ~two_yearly | (spread <= TWO_YEARLY_SPREAD)
+    return streams[keep.fillna(False)]
+
+
 def _choose_streams(
     whole: pd.DataFrame, banded: pd.DataFrame, merchant_charges: pd.Series
 ) -> pd.DataFrame:
@@ -214,8 +235,8 @@ def detect_recurring(frame: pd.DataFrame, today: date) -> pd.DataFrame:
     whole = _with_gaps(charges, _by_merchant(charges))
     banded = _with_gaps(charges, _by_amount_band(charges))
     streams = _choose_streams(
-        _streams_with_prices(whole),
-        _streams_with_prices(banded),
+        _plausible(_streams_with_prices(whole), whole_merchant=True),
+        _plausible(_streams_with_prices(banded), whole_merchant=False),
         charges.groupby(_MERCHANT_KEY).size().rename("merchant_charges"),
     )
     if streams.empty:

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from services.dates import previous_period
 from services.money import (
-    INCOME,
-    NOT_SPENDING,
     between,
     income_by_currency,
+    is_transfer_or_card_payment,
     net_by_currency,
     purchase_rows,
     settled_view,
@@ -25,7 +25,6 @@ from services.money import (
     spending_totals,
 )
 
-TRANSFERS_AND_PAYMENTS = NOT_SPENDING - {INCOME}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -67,7 +66,7 @@ def _apply_non_date_filters(view: pd.DataFrame, spec: TransactionFilter) -> pd.D
     if spec.detailed_categories:
         keep &= view["category_detailed"].isin(spec.detailed_categories)
     if not spec.include_transfers:
-        keep &= ~view["category"].isin(TRANSFERS_AND_PAYMENTS)
+        keep &= ~is_transfer_or_card_payment(view)
     if spec.min_amount is not None:
         keep &= view["amount"] >= spec.min_amount
     if spec.max_amount is not None:
@@ -133,12 +132,6 @@ def period_figures(view: pd.DataFrame) -> PeriodFigures:
         average_purchase={str(c): float(v) for c, v in purchases.mean().items()},
         median_purchase={str(c): float(v) for c, v in purchases.median().items()},
     )
-
-
-def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The period of the same length that ends the day before ``start``."""
-    length = (end - start).days + 1
-    return start - timedelta(days=length), start - timedelta(days=1)
 
 
 @dataclass(frozen=True)

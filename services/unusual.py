@@ -32,6 +32,7 @@ CATEGORY_HISTORY_MIN = 10
 NEW_MERCHANT_LARGE = 200.0
 HISTORY_BEFORE_NEW_DAYS = 60  # a merchant seen in the first weeks of history is not "new"
 DUPLICATE_DAYS = 2
+PAID_OFTEN_MIN_GAPS = 4  # charges apart that show a merchant is paid every day or two
 SIMILAR_AMOUNT = 0.20  # an earlier charge this close makes an amount usual at a merchant
 
 FAR_ABOVE, NEW_MERCHANT, DUPLICATE = "far_above_usual", "new_merchant", "duplicate"
@@ -123,11 +124,16 @@ def _new_merchant_large(charges: pd.DataFrame) -> pd.DataFrame:
 
 
 def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
+    # "Paid often" (daily coffee, transit) is judged on the gaps between days with charges,
+    # and only with enough of them: a lone double charge must not make itself look usual.
     by_merchant = charges.sort_values(["merchant", "seq"])
     same = by_merchant["merchant"].eq(by_merchant["merchant"].shift())
-    merchant_gap = by_merchant["date"].diff().dt.days.where(same)
-    usual_gap = merchant_gap.groupby(by_merchant["merchant"]).transform("median")
-    paid_often = (usual_gap <= DUPLICATE_DAYS).reindex(charges.index)
+    days_apart = by_merchant["date"].diff().dt.days
+    merchant_gap = days_apart.where(same & (days_apart > 0))
+    groups = merchant_gap.groupby(by_merchant["merchant"])
+    usual_gap = groups.transform("median")
+    enough = groups.transform("count") >= PAID_OFTEN_MIN_GAPS
+    paid_often = ((usual_gap <= DUPLICATE_DAYS) & enough).reindex(charges.index)
 
     by_amount = charges.sort_values(["merchant", "currency", "amount", "seq"])
     repeat = (

@@ -12,7 +12,13 @@ from typing import Any
 from integrations.demo_experian import experian_demo_report
 from integrations.demo_plaid import plaid_demo_items
 
-NOT_SPENDING = {"INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS"}
+NOT_SPENDING = {"INCOME", "TRANSFER_IN", "TRANSFER_OUT"}
+CARD_PAYMENT = "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"
+
+
+def counts_as_spending(transaction: dict[str, Any]) -> bool:
+    category = transaction["personal_finance_category"]
+    return category["primary"] not in NOT_SPENDING and category["detailed"] != CARD_PAYMENT
 
 
 def raw_cards(today: date) -> list[dict[str, Any]]:
@@ -64,7 +70,7 @@ def spending(today: date, start: date, end: date, currency: str = "USD") -> floa
     return sum(
         t["amount"]
         for t in raw_transactions(today)
-        if t["personal_finance_category"]["primary"] not in NOT_SPENDING
+        if counts_as_spending(t)
         and t["iso_currency_code"] == currency
         and start <= date.fromisoformat(t["date"]) <= end
     )

@@ -15,9 +15,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from integrations.demo_plaid import plaid_demo_items
-from tests.demo_expectations import NOT_SPENDING, raw_cards, raw_liabilities, raw_transactions
+from tests.demo_expectations import (
+    CARD_PAYMENT,
+    NOT_SPENDING,
+    raw_cards,
+    raw_liabilities,
+    raw_transactions,
+)
 
-TRANSFERS_AND_PAYMENTS = NOT_SPENDING - {"INCOME"}
+TRANSFERS = {"TRANSFER_IN", "TRANSFER_OUT"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class Row:
 
     @property
     def is_spending(self) -> bool:
-        return self.primary not in NOT_SPENDING
+        return self.primary not in NOT_SPENDING and self.detailed != CARD_PAYMENT
 
     @property
     def payee(self) -> str:
@@ -111,7 +117,7 @@ def select(
             continue
         if not include_pending and r.pending:
             continue
-        if not include_transfers and r.primary in TRANSFERS_AND_PAYMENTS:
+        if not include_transfers and (r.primary in TRANSFERS or r.detailed == CARD_PAYMENT):
             continue
         chosen.append(r)
     return chosen

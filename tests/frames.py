@@ -21,6 +21,7 @@ def tx(
     name: str = "Shop",
     merchant: str | None = None,
     account: str = "Card ••1111",
+    detailed: str | None = None,
 ) -> dict[str, object]:
     return {
         "transaction_id": tid,
@@ -32,7 +33,7 @@ def tx(
         "pending": pending,
         "pending_transaction_id": pending_id,
         "category": category,
-        "category_detailed": f"{category}_OTHER",
+        "category_detailed": detailed or f"{category}_OTHER",
         "account": account,
     }
 

@@ -70,7 +70,7 @@ def test_utilization_alerts_over_30_and_50_per_card_and_overall() -> None:
     titles = [a.title for a in alerts]
     assert "Card b ••1111 utilization is 60%" in titles
     assert "Card a ••1111 utilization is 31%" in titles
-    assert not any(t.startswith("Card c") for t in titles)  # exactly 30% is not over 30%
+    assert "Card c ••1111 utilization is 30%" in titles  # 30% is where "High" starts
     assert ("warning", "overall_utilization") in kinds(alerts)  # 1210 / 3000 = 40%
     assert kinds(alerts)[0] == ("error", "card_utilization")
 
@@ -125,3 +125,14 @@ def test_late_payments_newest_first() -> None:
         tradeline("B", (month(date(2025, 6, 1), "derogatory", 90),)),
     )
     assert [lp.creditor for lp in late_payments(report(tradelines=lines))] == ["B", "A"]
+
+
+def test_a_long_late_history_is_one_alert_and_old_lates_none() -> None:
+    history = tuple(month(date(2025, m, 1), "derogatory", 180) for m in range(12, 0, -1))
+    old = tradeline("OLD BANK", (month(date(2020, 1, 1), "late", 30),))
+    alerts = build_alerts(
+        cards_frame([], [], [ITEM], TODAY), (), report(tradelines=(tradeline("CO", history), old)),
+        TODAY,
+    )  # fmt: skip
+    assert [a.title for a in alerts] == ["Late payment reported on CO"]
+    assert "Dec 2025" in alerts[0].detail

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from integrations.models import CardLiability
 from services.cards import (
     cards_frame,
     next_payment_due,
@@ -105,3 +106,20 @@ def test_no_cards_means_no_totals_and_no_payment() -> None:
     cards = cards_frame([], [], [ITEM], TODAY)
     assert overall_utilization(cards) == ()
     assert next_payment_due(cards) is None
+
+
+def test_a_statement_that_asks_for_nothing_is_not_a_payment_due() -> None:
+    nothing = CardLiability(
+        account_id="zero", next_payment_due_date=TODAY + timedelta(days=3),
+        minimum_payment_amount=0.0, last_statement_balance=0.0, is_overdue=False,
+    )  # fmt: skip
+    cards = cards_frame(
+        [card("zero", 0.0, 1000.0), card("owes", 500.0, 1000.0)],
+        [nothing, liability("owes", TODAY + timedelta(days=5), minimum=35.0)],
+        [ITEM],
+        TODAY,
+    )
+    due = next_payment_due(cards)
+    assert due is not None
+    assert (due.card, due.minimum_payment) == ("Card owes", 35.0)
+    assert [p.card for p in upcoming_payments(cards)] == ["Card owes"]

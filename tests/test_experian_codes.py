@@ -335,3 +335,13 @@ def test_parser_treats_exotic_digits_and_huge_numbers_as_missing() -> None:
     assert _amount("00000158") == 158.0
     assert _date("13012020") is None
     assert _date("02292024") is not None
+
+
+def test_a_leading_blank_month_keeps_the_history_aligned() -> None:
+    from datetime import date
+
+    from integrations.experian_parse import parse_tradeline
+
+    line = parse_tradeline({"paymentHistory": " 1CC", "balanceDate": "03152025"}, None)
+    months = [(m.month, m.code) for m in line.payment_history]
+    assert months[1] == (date(2025, 2, 1), "1")

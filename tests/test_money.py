@@ -19,7 +19,7 @@ JAN = (date(2026, 1, 1), date(2026, 1, 31))
 def test_card_payment_transfers_and_income_are_not_spending() -> None:
     rows = frame(
         tx("a", "2026-01-05", 40.0),
-        tx("b", "2026-01-06", 500.0, "LOAN_PAYMENTS"),
+        tx("b", "2026-01-06", 500.0, "LOAN_PAYMENTS", detailed="LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"),
         tx("c", "2026-01-06", -500.0, "TRANSFER_IN"),
         tx("d", "2026-01-07", 200.0, "TRANSFER_OUT"),
         tx("e", "2026-01-15", -3000.0, "INCOME"),
@@ -67,6 +67,24 @@ def test_empty_frame_gives_no_totals() -> None:
     rows = frame(tx("a", "2026-01-05", 1.0, "INCOME"))
     assert totals_by_currency(spending_rows(rows)) == {}
     assert spending_by_currency(rows, *JAN) == {}
+
+
+def test_a_mortgage_payment_is_spending_but_a_card_payment_is_not() -> None:
+    rows = frame(
+        tx("a", "2026-01-01", 2500.0, "LOAN_PAYMENTS", detailed="LOAN_PAYMENTS_MORTGAGE_PAYMENT"),
+        tx("b", "2026-01-02", 400.0, "LOAN_PAYMENTS", detailed="LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"),
+    )
+    assert spending_by_currency(rows, *JAN) == {"USD": 2500.0}
+
+
+def test_money_in_under_no_known_category_is_not_negative_spending() -> None:
+    rows = frame(
+        tx("a", "2026-01-15", -3000.0, "UNCATEGORIZED"),
+        tx("b", "2026-01-15", -50.0, "SOMETHING_NEW_IN_V3"),
+        tx("c", "2026-01-16", 120.0, "FOOD_AND_DRINK"),
+        tx("d", "2026-01-17", -20.0, "FOOD_AND_DRINK"),  # a refund still nets
+    )
+    assert spending_by_currency(rows, *JAN) == {"USD": 100.0}
 
 
 @pytest.mark.parametrize("category", ["UNCATEGORIZED", "BANK_FEES", "SOMETHING_NEW_IN_V3"])

@@ -23,7 +23,13 @@ def test_purchases_are_spending_charges_without_refunds() -> None:
     rows = frame(
         tx("buy", "2026-01-02", 50.0),
         tx("refund", "2026-01-03", -20.0),
-        tx("pay", "2026-01-04", 300.0, "LOAN_PAYMENTS"),
+        tx(
+            "pay",
+            "2026-01-04",
+            300.0,
+            "LOAN_PAYMENTS",
+            detailed="LOAN_PAYMENTS_CREDIT_CARD_PAYMENT",
+        ),
         tx("wage", "2026-01-05", -900.0, "INCOME"),
     )
     assert list(purchase_rows(rows)["transaction_id"]) == ["buy"]

@@ -15,6 +15,7 @@ from services.paydown import (
     interest_totals,
     next_statement_close,
     overall_payment_needed,
+    overall_payment_split,
     pay_by_date,
     paydown_plan,
     payment_totals,
@@ -182,3 +183,19 @@ def test_cards_frame_has_every_apr_type_and_the_statement_date() -> None:
     assert (row.purchase_apr, row.cash_apr, row.balance_transfer_apr) == (24.99, 29.99, 19.99)
     assert (row.special_apr, row.penalty_apr) == (0.0, 31.0)
     assert row.statement_date == date(2026, 2, 18)
+
+
+def test_the_overall_only_payment_is_split_so_it_can_be_made() -> None:
+    # A owes little at a high APR, B a lot at a low one: A can only take what it owes.
+    frame = cards_frame(
+        [card("a", 100.0, 10_000.0, mask="1111"), card("b", 5000.0, 1000.0, mask="2222")],
+        [liability("a", apr=29.99), liability("b", apr=9.99)],
+        [ITEM],
+        TODAY,
+    )
+    plan = paydown_plan(frame, 0.09, TODAY)
+    needed = overall_payment_needed(plan, 0.09)["USD"]
+    assert needed == pytest.approx(5100.0 - 990.0)
+    (split,) = overall_payment_split(plan, 0.09).values()
+    assert split == [("Card a", "1111", 100.0), ("Card b", "2222", 4010.0)]
+    assert sum(amount for *_, amount in split) == pytest.approx(needed)

@@ -159,7 +159,8 @@ def test_two_plans_at_one_merchant_are_two_monthly_streams() -> None:
 def test_a_bill_that_moves_stays_one_stream_even_when_its_amounts_fall_in_bands() -> None:
     # 10 and 13 are 30% apart, but the merchant is paid monthly as a whole.
     days = monthly(date(2025, 11, 1), 4)
-    streams = detect_recurring(frame(*charges("Water", days, [10.0, 13.0, 10.0, 13.0])), TODAY)
+    water = charges("Water", days, [10.0, 13.0, 10.0, 13.0], "RENT_AND_UTILITIES")
+    streams = detect_recurring(frame(*water), TODAY)
     assert list(streams["cadence"]) == ["Monthly"]
     assert bool(streams["amount_varies"].iloc[0])
 
@@ -169,7 +170,9 @@ def test_income_transfers_and_card_payments_are_not_subscriptions() -> None:
     rows = [
         *charges("Employer", days, -3000.0, "INCOME"),
         *charges("Savings", days, 250.0, "TRANSFER_OUT"),
-        *charges("Card", days, 500.0, "LOAN_PAYMENTS"),
+        *charges(
+            "Card", days, 500.0, "LOAN_PAYMENTS", detailed="LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"
+        ),
     ]
     assert detect_recurring(frame(*rows), TODAY).empty
 
@@ -201,3 +204,28 @@ def test_nothing_to_detect_in_an_empty_frame() -> None:
     empty = frame(tx("a", "2026-01-01", 1.0)).iloc[0:0]
     assert detect_recurring(empty, TODAY).empty
     assert yearly_cost_by_currency(detect_recurring(empty, TODAY)) == {}
+
+
+def test_weekly_groceries_of_any_size_are_not_a_subscription() -> None:
+    today = date(2026, 3, 1)
+    amounts = [40.0, 220.0, 95.5, 61.2, 180.0, 75.0, 130.4, 52.0, 199.9, 88.8]
+    rows = [
+        tx(f"g{i}", (today - timedelta(days=7 * i)).isoformat(), amount, "FOOD_AND_DRINK",
+           merchant="Fresh Market")
+        for i, amount in enumerate(amounts)
+    ]  # fmt: skip
+    assert detect_recurring(frame(*rows), today).empty
+
+
+def test_two_different_purchases_a_year_apart_are_not_yearly() -> None:
+    today = date(2026, 3, 1)
+    rows = [
+        tx("tv", "2025-02-20", 166.0, "GENERAL_MERCHANDISE", merchant="Voltage Electronics"),
+        tx("tv2", "2026-02-23", 196.0, "GENERAL_MERCHANDISE", merchant="Voltage Electronics"),
+    ]
+    assert detect_recurring(frame(*rows), today).empty
+    same = [
+        tx("y1", "2025-02-20", 99.0, "GENERAL_SERVICES", merchant="Harbor Times"),
+        tx("y2", "2026-02-20", 99.0, "GENERAL_SERVICES", merchant="Harbor Times"),
+    ]
+    assert list(detect_recurring(frame(*same), today)["cadence"]) == ["Yearly"]

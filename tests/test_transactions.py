@@ -53,7 +53,14 @@ def ledger() -> pd.DataFrame:
         row("a", "2026-01-03", 12.5, detailed="FOOD_AND_DRINK_COFFEE", name="CAFE OLE"),
         row("b", "2026-01-04", 80.0, "TRAVEL", merchant="Skyward", institution="Bank B"),
         row("c", "2026-01-05", -3000.0, "INCOME", name="PAYROLL"),
-        row("d", "2026-01-06", 500.0, "LOAN_PAYMENTS", name="CARD PAYMENT"),
+        row(
+            "d",
+            "2026-01-06",
+            500.0,
+            "LOAN_PAYMENTS",
+            name="CARD PAYMENT",
+            detailed="LOAN_PAYMENTS_CREDIT_CARD_PAYMENT",
+        ),
         row("e", "2026-01-07", 250.0, "TRANSFER_OUT", name="TO SAVINGS"),
         row("f", "2026-01-08", -40.0, "TRANSFER_IN", name="FROM FRIEND"),
         row("g", "2026-01-09", 30.0, name="GROCER", merchant="Northgate", account="Card ••2222"),
@@ -146,32 +153,54 @@ def test_empty_view_has_zero_count_and_no_money_figures() -> None:
     assert (figures.count, figures.spending, figures.average_purchase) == (0, {}, {})
 
 
-def test_previous_period_has_the_same_length_and_ends_the_day_before() -> None:
+def test_a_month_is_compared_with_the_same_days_of_the_month_before() -> None:
+    assert previous_period(date(2026, 3, 1), date(2026, 3, 15)) == (
+        date(2026, 2, 1),
+        date(2026, 2, 15),
+    )
     assert previous_period(date(2026, 3, 1), date(2026, 3, 31)) == (
-        date(2026, 1, 29),
+        date(2026, 2, 1),
         date(2026, 2, 28),
     )
+    assert previous_period(date(2026, 1, 1), date(2026, 1, 31)) == (
+        date(2025, 12, 1),
+        date(2025, 12, 31),
+    )
+
+
+def test_a_year_so_far_is_compared_with_the_same_days_last_year() -> None:
+    assert previous_period(date(2028, 1, 1), date(2028, 2, 29)) == (
+        date(2027, 1, 1),
+        date(2027, 2, 28),
+    )
+
+
+def test_any_other_range_has_the_same_length_and_ends_the_day_before() -> None:
     assert previous_period(date(2026, 1, 5), date(2026, 1, 5)) == (
         date(2026, 1, 4),
         date(2026, 1, 4),
+    )
+    assert previous_period(date(2026, 2, 25), date(2026, 3, 26)) == (
+        date(2026, 1, 26),
+        date(2026, 2, 24),
     )
 
 
 def test_comparison_with_previous_period() -> None:
     rows = frame(
-        tx("old", "2025-12-31", 40.0),  # the previous period of Jan 1-2 is Dec 30-31
-        tx("new", "2026-01-02", 25.0),
-        tx("older", "2025-12-29", 99.0),
+        tx("old", "2025-12-31", 40.0),  # the previous period of Jan 5-6 is Jan 3-4
+        tx("new", "2026-01-06", 25.0),
+        tx("before", "2026-01-03", 99.0),
     )
     comparison = compare_with_previous_period(
-        rows, date(2026, 1, 1), date(2026, 1, 2), history_starts=date(2025, 12, 1)
+        rows, date(2026, 1, 5), date(2026, 1, 6), history_starts=date(2025, 12, 1)
     )
     assert comparison.current.spending == {"USD": 25.0}
     assert comparison.previous is not None
-    assert comparison.previous.spending == {"USD": 40.0}
+    assert comparison.previous.spending == {"USD": 99.0}
     assert (comparison.previous_start, comparison.previous_end) == (
-        date(2025, 12, 30),
-        date(2025, 12, 31),
+        date(2026, 1, 3),
+        date(2026, 1, 4),
     )
 
 
@@ -191,7 +220,9 @@ def spending() -> pd.DataFrame:
         row("c", "2026-01-06", -10.0, merchant="Northgate"),  # a refund, Tuesday
         row("d", "2026-02-01", 200.0, "TRAVEL", merchant=None, name="AIRLINE"),  # Sunday
         row("e", "2026-02-02", 7.0, currency="EUR", merchant="Café"),
-        row("f", "2026-02-03", 999.0, "LOAN_PAYMENTS"),
+        row(
+            "f", "2026-02-03", 999.0, "LOAN_PAYMENTS", detailed="LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"
+        ),
     )
 
 

@@ -3,6 +3,7 @@ against an independent derivation from the raw demo bodies (tests/demo_ledger.py
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import re
@@ -88,6 +89,23 @@ def csv_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(to_csv_bytes(frame).decode("utf-8"))))
 
 
+def comparable_range(start: date, end: date) -> tuple[date, date]:
+    """What a person compares a range with: the same days of the month (or year) before for
+    a month (or year) so far, otherwise the same number of days just before."""
+    if start.day == 1 and (start.year, start.month) == (end.year, end.month):
+        last_month_end = start - timedelta(days=1)
+        return last_month_end.replace(day=1), last_month_end.replace(
+            day=min(end.day, last_month_end.day)
+        )
+    if (start.month, start.day) == (1, 1) and start.year == end.year:
+        days_in_month = calendar.monthrange(end.year - 1, end.month)[1]
+        return date(start.year - 1, 1, 1), date(
+            end.year - 1, end.month, min(end.day, days_in_month)
+        )
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
+
+
 def expected_delta(now: float | None, before: float | None) -> str:
     return "" if now is None or before is None else money(now - before)
 
@@ -102,14 +120,11 @@ def check_view(
     assert table_ids(at) == {r.transaction_id for r in shown}
 
     now = ledger.figures(shown)
-    length = (end - start).days + 1
     earliest = min(r.day for r in rows)
     before = None
-    if start - timedelta(days=length) >= earliest:
-        previous = ledger.select(
-            rows, start - timedelta(days=length), start - timedelta(days=1), **filters
-        )
-        before = ledger.figures(previous)
+    previous_start, previous_end = comparable_range(start, end)
+    if previous_start >= earliest:
+        before = ledger.figures(ledger.select(rows, previous_start, previous_end, **filters))
     got = metrics(at)
     assert got["Spending"][0] == money(now.spending)
     assert got["Income"][0] == money(now.income)

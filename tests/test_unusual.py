@@ -119,7 +119,14 @@ def test_a_charge_refunded_later_is_left_out() -> None:
 def test_only_spending_charges_are_looked_at() -> None:
     rows = [
         tx("rent", on(100), 10.0, merchant="Landlord"),
-        tx("pay", on(5), 5000.0, "LOAN_PAYMENTS", merchant="Card Co"),
+        tx(
+            "pay",
+            on(5),
+            5000.0,
+            "LOAN_PAYMENTS",
+            merchant="Card Co",
+            detailed="LOAN_PAYMENTS_CREDIT_CARD_PAYMENT",
+        ),
         tx("wage", on(4), -3000.0, "INCOME", merchant="Employer"),
         tx("save", on(3), 900.0, "TRANSFER_OUT", merchant="Savings"),
     ]
@@ -165,3 +172,20 @@ def test_build_alerts_looks_for_unusual_charges_only_when_given_transactions() -
 def test_tiny_histories_find_nothing(rows: list[dict[str, object]]) -> None:
     data = frame(*rows) if rows else frame(tx("x", on(1), 1.0)).iloc[0:0]
     assert find_unusual(data).empty
+
+
+def test_a_double_charge_at_a_rarely_used_merchant_is_flagged() -> None:
+    rows = [
+        tx("visit", on(120), 90.0, merchant="Grand Hotel"),
+        tx("h1", on(3), 350.0, merchant="Grand Hotel"),
+        tx("h2", on(3), 350.0, merchant="Grand Hotel"),
+    ]
+    found = find_unusual(frame(*rows))
+    assert list(found.loc[found["kind"] == "duplicate", "transaction_id"]) == ["h2"]
+
+
+def test_a_double_charge_that_is_the_merchants_only_history_is_flagged() -> None:
+    rows = [tx("h1", on(3), 150.0, merchant="Grand Hotel"),
+            tx("h2", on(3), 150.0, merchant="Grand Hotel")]  # fmt: skip
+    found = find_unusual(frame(*rows))
+    assert list(found.loc[found["kind"] == "duplicate", "transaction_id"]) == ["h2"]
