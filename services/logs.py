@@ -29,7 +29,12 @@ def register_secret(value: str | None) -> None:
             _registered.add(value)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
 def redact(text: str) -> str:
+    # Upstream codes can carry line breaks; one record must stay one line in the log.
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     for pattern in _PATTERNS:
         text = pattern.sub("[redacted]", text)
     with _lock:

@@ -56,3 +56,10 @@ def test_a_failing_page_shows_a_reference_not_a_traceback(
     assert "RuntimeError" in caplog.text
     assert "leaky-token" not in caplog.text
     assert "leaky-token" not in message
+
+
+def test_a_line_break_from_upstream_cannot_forge_a_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    get_logger("test").warning("code %s", "X\nERROR forged line\r")
+    assert caplog.records[-1].getMessage() == "code X\\x0aERROR forged line\\x0d"
