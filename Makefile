@@ -45,6 +45,9 @@ key: $(VENV)/.runtime-installed
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts
 
-# Times a warm rerun of the transactions page at 5k, 20k and 100k transactions.
+# The figures of issue 7 (docs/PERFORMANCE.md): warm reruns against their floors, the
+# transactions page at 5k-500k rows, cold and warm loads against the local Plaid double, cache
+# hits, server memory and browser timings. One table; JSON under bench/results/. No network.
+# `python -m bench pages sizes` runs some sections only; `python -m bench.transactions` the old rows.
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m bench.transactions
+	$(BIN)/python -m bench

@@ -349,9 +349,13 @@ class PlaidDouble:
     CLIENT_ID = "double-client-id"
     SECRET = "double-secret-value"
 
-    def __init__(self, today: date | None = None) -> None:
-        """Register the demo Items for `today`; call start() (or use ``with``) to serve."""
+    def __init__(self, today: date | None = None, latency: float = 0.0) -> None:
+        """Register the demo Items for `today`; call start() (or use ``with``) to serve.
+
+        ``latency`` (seconds) is slept before every answer, like a distant API (benchmarks);
+        0 answers at once, as before."""
         self.url: str = ""
+        self.latency = latency
         self.not_ready_polls: int = 0
         self.requests: list[RecordedRequest] = []
         self.removed_tokens: set[str] = set()
@@ -457,6 +461,8 @@ class PlaidDouble:
             request_id = f"req-double-{next(self._ids)}"
             self.requests.append(RecordedRequest(path, body or {}, headers))
             reply = self._answer(path, body, headers, request_id)
+        if self.latency:
+            reply = replace(reply, delay=reply.delay + self.latency)
         with contextlib.suppress(OSError):  # the client may have given up (timeouts)
             _send(handler, reply, self._stopping)
 

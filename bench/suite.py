@@ -1,0 +1,602 @@
+"""`make bench`: the figures of issue 7, each a median of several runs with min and max.
+
+Rows (docs/PERFORMANCE.md says what each measures and how):
+
+1. warm rerun of each page on demo data against its floor (``bench/floor.py``);
+2. the transactions page, a filter applied, at 5k / 20k / 100k (/ 500k) transactions, against
+   its floor at each size, and the growth from 20k to 100k;
+3. cold load of the overview against the local Plaid double with 200 ms per call, 1 and 3
+   items, and the upstream calls made;
+4. a second session's overview within the TTL: upstream calls made;
+5. cache hit cost (time and pickled size) of the cached payloads;
+6. memory of a ``streamlit run`` server after 1 and 10 browser sessions;
+7. browser time to a finished overview, cold server and warm.
+
+No network: everything runs on 127.0.0.1. Targets are ratios measured in the same run.
+Results are printed as one table and written as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import pickle
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+APP = str(ROOT / "app.py")
+FLOOR = str(ROOT / "bench" / "floor.py")
+RUNS = 7
+COLD_RUNS = 3
+SIZES = (5_000, 20_000, 100_000)
+BIG = 500_000
+BIG_BUDGET_SECONDS = 60.0
+LATENCY = 0.2
+SESSIONS = 10
+RECORDED = ("dataframe", "altair_chart")
+PAGES = {
+    "overview": ("pages/overview.py", ("snapshot", "credit_report")),
+    "cards": ("pages/cards.py", ("snapshot",)),
+    "transactions": ("pages/transactions.py", ("snapshot",)),
+    "credit report": ("pages/credit_report.py", ("credit_report", "snapshot")),
+    "setup": ("pages/setup.py", ()),
+}
+
+
+@dataclass
+class Row:
+    group: str
+    name: str
+    unit: str  # "ms", "calls", "KB", "MB"
+    values: list[float]
+    target: str = ""
+    ratio: float | None = None
+    passed: bool | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "name": self.name,
+            "unit": self.unit,
+            "median": self.median,
+            "min": min(self.values),
+            "max": max(self.values),
+            "runs": len(self.values),
+            "values": self.values,
+            "target": self.target or None,
+            "ratio": self.ratio,
+            "status": None if self.passed is None else ("PASS" if self.passed else "FAIL"),
+            "note": self.note or None,
+            **self.extra,
+        }
+
+
+ROWS: list[Row] = []
+
+
+def add(row: Row) -> Row:
+    ROWS.append(row)
+    print_row(row)
+    return row
+
+
+def judge(row: Row, ratio: float, limit: float, target: str) -> None:
+    row.ratio, row.target, row.passed = ratio, target, ratio <= limit
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _timings(run: Callable[[], object], runs: int) -> list[float]:
+    return [clock(run) for _ in range(runs)]
+
+
+def clock(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return (time.perf_counter() - started) * 1000
+
+
+def alternate(first: Callable[[], object], second: Callable[[], object], runs: int):
+    """Time two things turn about, so the shared machine's noise falls on both alike."""
+    a, b = [], []
+    for _ in range(runs):
+        a.append(clock(first))
+        b.append(clock(second))
+    return a, b
+
+
+def quiet() -> None:
+    """AppTest's bare-mode warnings and the app's INFO lines (one per Plaid call) are noise."""
+    import logging
+
+    import streamlit.config
+    import streamlit.logger
+
+    from services.logs import configure_logging
+
+    streamlit.config.set_option("logger.level", "error")
+    streamlit.logger.set_log_level("error")
+    configure_logging().setLevel(logging.WARNING)
+
+
+def clean_settings() -> None:
+    """The developer's own settings stay out: each section sets exactly what it needs."""
+    from services.settings import SETTINGS
+
+    for name in SETTINGS:
+        os.environ.pop(name, None)
+    os.environ["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+
+
+def reset_process() -> None:
+    import streamlit as st
+
+    from services import session
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    session.forget_all_items()
+    session.plaid_client.cache_clear()
+    session.experian_client.cache_clear()
+
+
+def check(at: Any, what: str) -> None:
+    failed = [e.value for e in at.exception]
+    failed += [e.value for e in at.error if "went wrong" in e.value]
+    if failed:
+        raise RuntimeError(f"{what} failed under the benchmark: {failed}")
+
+
+@contextmanager
+def recording() -> Iterator[list[tuple[str, tuple, dict]]]:
+    """Record every st.dataframe / st.altair_chart call (name, args, kwargs) of a run."""
+    import streamlit as st
+
+    calls: list[tuple[str, tuple, dict]] = []
+    originals = {name: getattr(st, name) for name in RECORDED}
+
+    def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append((name, args, kwargs))
+            return original(*args, **kwargs)
+
+        return call
+
+    for name, original in originals.items():
+        setattr(st, name, recorder(name, original))
+    try:
+        yield calls
+    finally:
+        for name, original in originals.items():
+            setattr(st, name, original)
+
+
+@contextmanager
+def injected_snapshot(snapshot: object | None) -> Iterator[None]:
+    from services import session
+
+    if snapshot is None:
+        yield
+        return
+    original = session.snapshot
+    session.snapshot = lambda settings: snapshot  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        session.snapshot = original
+
+
+def page_against_floor(
+    page: str, payloads: tuple[str, ...], setup: Callable[[Any], None] | None = None
+):
+    """Warm reruns of ``page`` (whole app) and of its floor, alternated: (page, floor, elements)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    at.switch_page(page).run()
+    check(at, page)
+    with recording() as calls:
+        if setup is not None:
+            setup(at)
+        else:
+            at.run()
+    check(at, page)
+    floor = AppTest.from_file(FLOOR, default_timeout=600)
+    floor.session_state["bench_elements"] = list(calls)
+    floor.session_state["bench_payloads"] = payloads
+    floor.run()
+    check(floor, "the floor")
+    page_ms, floor_ms = alternate(at.run, floor.run, RUNS)
+    tables = [len(args[0]) for name, args, _ in calls if name == "dataframe" and args]
+    return (
+        page_ms,
+        floor_ms,
+        f"{len(calls)} tables/charts" + (f", first table {tables[0]:,} rows" if tables else ""),
+    )
+
+
+# --- 1. warm rerun of each page on demo data ----------------------------------------------
+
+
+def pages_on_demo() -> None:
+    os.environ["DATA_SOURCE"] = "demo"
+    reset_process()
+    for name, (page, payloads) in PAGES.items():
+        page_ms, floor_ms, elements = page_against_floor(page, payloads)
+        page_row = Row("1 warm rerun, demo", f"{name}: page", "ms", page_ms)
+        floor_row = Row("1 warm rerun, demo", f"{name}: floor", "ms", floor_ms, note=elements)
+        judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
+        add(page_row)
+        add(floor_row)
+
+
+# --- 2. transactions page at size, filter applied --------------------------------------------
+
+
+def with_filter(at: Any) -> None:
+    at.number_input(key="tx_min").set_value(25.0).run()
+
+
+def transactions_at_sizes() -> None:
+    from bench.transactions import analytics_pass, detection_pass, synthetic_frame
+    from integrations import demo
+    from services.snapshot import build_snapshot
+
+    os.environ["DATA_SOURCE"] = "demo"
+    today = date.today()
+    demo_snapshot = build_snapshot(demo.demo_item_data(today), "demo", datetime.now(UTC))
+    pages: dict[int, Row] = {}
+    for size in (*SIZES, BIG):
+        if size == BIG:
+            spent = pages[SIZES[-1]].extra["section_seconds"]
+            if spent * BIG / SIZES[-1] > BIG_BUDGET_SECONDS:
+                print(f"  (skipped {BIG:,}: {SIZES[-1]:,} took {spent:.0f} s, 5x would pass 60 s)")
+                continue
+        started = time.perf_counter()
+        frame = synthetic_frame(demo_snapshot.transactions, size)
+        snapshot = replace(demo_snapshot, transactions=frame)
+        reset_process()
+        with injected_snapshot(snapshot):
+            page_ms, floor_ms, elements = page_against_floor(
+                "pages/transactions.py", ("snapshot",), setup=with_filter
+            )
+        group = "2 transactions, filter amount >= 25"
+        analytics = _timings(lambda f=frame: analytics_pass(f, today), RUNS)
+        detection = _timings(lambda f=frame: detection_pass(f, today), 3)
+        del snapshot, frame
+        gc.collect()
+        seconds = time.perf_counter() - started
+        page_row = Row(group, f"{size:>7,}: page", "ms", page_ms)
+        page_row.extra["section_seconds"] = seconds
+        floor_row = Row(group, f"{size:>7,}: floor", "ms", floor_ms, note=elements)
+        judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
+        pages[size] = page_row
+        add(page_row)
+        add(floor_row)
+        note = "default view, pure functions (bench.transactions)"
+        add(Row(group, f"{size:>7,}: analytics only", "ms", analytics, note=note))
+        note = "recurring + unusual, once per fetched snapshot"
+        add(Row(group, f"{size:>7,}: detection", "ms", detection, note=note))
+    growth = pages[100_000].median / pages[20_000].median
+    row = Row(group, "growth 20k -> 100k (page)", "x", [growth])
+    judge(row, growth, 2.0, "100k <= 2x 20k")
+    add(row)
+
+
+# --- 3 and 4. cold load against the Plaid double, then a warm second session ---------------
+
+
+def third_item(double: Any) -> str:
+    from tests.plaid_double import _sandbox_item
+
+    token = "access-sandbox-bench-third-item-0001"  # noqa: S105 - the double's fake token
+    double.add_item(token, _sandbox_item(double._demo[0], token, "ins_109508"))
+    return token
+
+
+def overview_first_run() -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    check(at, "the overview on Plaid")
+    if at.session_state["data_source"] != "plaid" or not at.metric:
+        raise RuntimeError("the overview did not load Plaid data under the benchmark")
+    return at
+
+
+def plaid_cold_and_warm() -> None:
+    from tests.plaid_double import PlaidDouble
+
+    clean_settings()
+    with PlaidDouble(latency=LATENCY) as double:
+        tokens = [*double.demo_tokens(), third_item(double)]
+        os.environ.update(
+            {
+                "PLAID_CLIENT_ID": PlaidDouble.CLIENT_ID,
+                "PLAID_SECRET": PlaidDouble.SECRET,
+                "PLAID_BASE_URL": double.url,
+                "DATA_SOURCE": "plaid",
+            }
+        )
+        cold: dict[int, Row] = {}
+        group = f"3 cold overview, Plaid double {LATENCY * 1000:.0f} ms/call"
+        for count in (1, 3):
+            os.environ["PLAID_ACCESS_TOKEN"] = ",".join(tokens[:count])
+            times, calls = [], []
+            for _ in range(COLD_RUNS):
+                reset_process()
+                before = len(double.requests)
+                times.append(clock(overview_first_run))
+                calls.append(len(double.requests) - before)
+            row = Row(group, f"{count} item(s): time", "ms", times)
+            cold[count] = row
+            add(row)
+            add(Row(group, f"{count} item(s): upstream calls", "calls", calls))
+        ratio = cold[3].median / cold[1].median
+        row = Row(group, "3 items / 1 item", "x", [ratio])
+        judge(row, ratio, 1.3, "3 items <= 1.3x 1 item")
+        add(row)
+
+        # 4. A second session within the TTL: the cache is warm, nothing is cleared.
+        times, calls = [], []
+        for _ in range(COLD_RUNS):
+            before = len(double.requests)
+            times.append(clock(overview_first_run))
+            calls.append(len(double.requests) - before)
+        group = "4 second session within TTL, 3 items"
+        add(Row(group, "overview first run: time", "ms", times))
+        row = Row(group, "overview first run: upstream calls", "calls", calls)
+        row.target, row.passed = "0 calls", max(calls) == 0
+        add(row)
+        hit_item = item_hit(double, tokens[0])
+    for name in ("PLAID_CLIENT_ID", "PLAID_SECRET", "PLAID_BASE_URL", "PLAID_ACCESS_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ["DATA_SOURCE"] = "demo"
+    PLAID_HIT.update(hit_item)
+
+
+PLAID_HIT: dict[str, Any] = {}
+
+
+def item_hit(double: Any, token: str) -> dict[str, Any]:
+    """fetch_plaid_item, second call (a hit): its time and its pickled size."""
+    from services import data
+    from services.cache_keys import item_key
+    from services.session import plaid_client
+    from services.settings import current_settings
+
+    client = plaid_client(current_settings())
+    key = item_key(token)
+    first = data.fetch_plaid_item(key, token, client)
+    before = len(double.requests)
+    times = [clock(lambda: data.fetch_plaid_item(key, token, client)) for _ in range(RUNS)]
+    return {
+        "times": times,
+        "bytes": len(pickle.dumps(first)),
+        "calls": len(double.requests) - before,
+    }
+
+
+# --- 5. cache hit cost --------------------------------------------------------------------
+
+
+def cache_hits() -> None:
+    import streamlit as st
+
+    from bench.transactions import synthetic_frame
+    from services import data
+
+    group = "5 cache hit (second call) and pickled size"
+    today = date.today()
+    data.load_demo_snapshot(today)
+    times = [clock(lambda: data.load_demo_snapshot(today)) for _ in range(RUNS)]
+    size = len(pickle.dumps(data.load_demo_snapshot(today)))
+    add(Row(group, "load_demo_snapshot: hit", "ms", times, note=f"{size / 1024:,.0f} KB pickled"))
+    if PLAID_HIT:
+        note = f"{PLAID_HIT['bytes'] / 1024:,.0f} KB pickled, {PLAID_HIT['calls']} upstream calls"
+        add(Row(group, "fetch_plaid_item (1 demo item): hit", "ms", PLAID_HIT["times"], note=note))
+
+    # The same mechanism at each size: a snapshot of that many transactions behind st.cache_data.
+    base = data.load_demo_snapshot(today)
+    for rows in (*SIZES, BIG):
+        snapshot = replace(base, transactions=synthetic_frame(base.transactions, rows))
+
+        @st.cache_data(ttl=300, max_entries=1, show_spinner=False)
+        def cached(rows: int, _snapshot: object) -> object:
+            return _snapshot
+
+        cached(rows, snapshot)
+        times = [clock(lambda r=rows, s=snapshot: cached(r, s)) for _ in range(RUNS)]
+        size = len(pickle.dumps(snapshot))
+        note = f"{size / 1024 / 1024:,.1f} MB pickled"
+        add(Row(group, f"snapshot of {rows:>7,} transactions: hit", "ms", times, note=note))
+        cached.clear()
+        del snapshot
+        gc.collect()
+
+
+# --- 6 and 7. a real server and Debian's chromium -----------------------------------------
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def server_pid(port: int) -> int:
+    """The pid of the streamlit process listening on ``port`` (a child of ours)."""
+    wanted = f"--server.port\0{port}\0".encode()
+    me = os.getpid()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("PPid:"))
+        if parent == me and wanted in command:
+            return int(proc.name)
+    raise RuntimeError("streamlit server process not found")
+
+
+def browser_rows() -> None:
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, RUN_FINISHED, streamlit_server
+
+    if not Path(CHROMIUM).exists():
+        print(f"  (skipped rows 6 and 7: no chromium at {CHROMIUM})")
+        return
+    from playwright.sync_api import sync_playwright
+
+    log = Path(tempfile.mkdtemp(prefix="bench-")) / "streamlit.log"
+    with streamlit_server(log) as url, sync_playwright() as playwright:
+        pid = server_pid(int(url.rsplit(":", 1)[1]))
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        contexts = []
+
+        def open_session() -> float:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            started = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector('[data-testid="stMetric"]', timeout=120_000)
+            page.wait_for_selector(RUN_FINISHED, timeout=120_000)
+            contexts.append(context)
+            return (time.perf_counter() - started) * 1000
+
+        idle = rss_mb(pid)
+        cold = open_session()
+        time.sleep(1)
+        after_one = rss_mb(pid)
+        warm = [open_session() for _ in range(SESSIONS - 1)]
+        time.sleep(1)
+        after_all = rss_mb(pid)
+        for context in contexts:
+            context.close()
+        browser.close()
+    group = "6 server memory (VmRSS), overview on demo"
+    add(Row(group, "server idle", "MB", [idle]))
+    add(Row(group, "after 1 session", "MB", [after_one]))
+    add(Row(group, f"after {SESSIONS} sessions", "MB", [after_all]))
+    per = (after_all - after_one) / (SESSIONS - 1)
+    row = Row(group, "increment per session", "MB", [per])
+    row.target, row.passed = "< 10 MB", per < 10
+    add(row)
+    group = "7 browser: navigation to finished overview"
+    add(Row(group, "cold server, first session", "ms", [cold]))
+    add(Row(group, "warm server, new session", "ms", warm))
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+def print_header() -> None:
+    print(f"make bench: {os.cpu_count()} cpus (shared), Python {platform.python_version()}")
+    columns = f"{'median':>9} {'min':>9} {'max':>9} {'unit':5} {'ratio':>6} {'target':24}"
+    print(f"{'row':50} {columns} result")
+
+
+def fmt(value: float, unit: str) -> str:
+    return f"{value:,.2f}" if unit in ("x",) or value < 10 else f"{value:,.0f}"
+
+
+GROUP_PRINTED: list[str] = []
+
+
+def print_row(row: Row) -> None:
+    if not GROUP_PRINTED or GROUP_PRINTED[-1] != row.group:
+        GROUP_PRINTED.append(row.group)
+        print(f"-- {row.group}")
+    values = [fmt(v, row.unit) for v in (row.median, min(row.values), max(row.values))]
+    ratio = "" if row.ratio is None else f"{row.ratio:.2f}"
+    status = "" if row.passed is None else ("PASS" if row.passed else "FAIL")
+    note = f"  {row.note}" if row.note else ""
+    print(
+        f"{row.name[:50]:50} {values[0]:>9} {values[1]:>9} {values[2]:>9} {row.unit:5} "
+        f"{ratio:>6} {row.target:24} {status}{note}",
+        flush=True,
+    )
+
+
+def write_results(started: float, skipped: list[str]) -> Path:
+    import pandas
+    import streamlit
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"bench-{stamp}.json"
+    report = {
+        "benchmark": "make bench (issue 7)",
+        "when": stamp,
+        "seconds": round(time.perf_counter() - started, 1),
+        "runs": RUNS,
+        "cold_runs": COLD_RUNS,
+        "python": platform.python_version(),
+        "pandas": pandas.__version__,
+        "streamlit": streamlit.__version__,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "skipped": skipped,
+        "rows": [row.as_json() for row in ROWS],
+    }
+    path.write_text(json.dumps(report, indent=2))
+    return path
+
+
+SECTIONS: dict[str, Callable[[], None]] = {
+    "pages": pages_on_demo,
+    "sizes": transactions_at_sizes,
+    "plaid": plaid_cold_and_warm,
+    "cache": cache_hits,
+    "browser": browser_rows,
+}
+
+
+def main(argv: list[str]) -> None:
+    """``python -m bench [section ...]``: every section by default."""
+    os.chdir(ROOT)
+    quiet()
+    clean_settings()
+    os.environ["DATA_SOURCE"] = "demo"
+    chosen = argv or list(SECTIONS)
+    started = time.perf_counter()
+    print_header()
+    skipped = []
+    for name in chosen:
+        try:
+            SECTIONS[name]()
+        except Exception as failure:  # one broken section must not hide the others' figures
+            skipped.append(f"{name}: {type(failure).__name__}: {failure}")
+            print(f"  (section {name} failed: {type(failure).__name__}: {failure})")
+    path = write_results(started, skipped)
+    print(f"written {path.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
+    if skipped:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
