@@ -31,7 +31,11 @@ def main(argv: list[str]) -> None:
     snapshot = None
     if len(argv) > 1:
         base = data.load_demo_snapshot(date.today())
-        snapshot = replace(base, transactions=synthetic_frame(base.transactions, int(argv[1])))
+        snapshot = replace(
+            base,
+            transactions=synthetic_frame(base.transactions, int(argv[1])),
+            version=f"bench-{argv[1]}",
+        )
     with injected_snapshot(snapshot):
         at = AppTest.from_file(APP, default_timeout=600)
         at.run()

@@ -274,7 +274,7 @@ def transactions_at_sizes() -> None:
                 continue
         started = time.perf_counter()
         frame = synthetic_frame(demo_snapshot.transactions, size)
-        snapshot = replace(demo_snapshot, transactions=frame)
+        snapshot = replace(demo_snapshot, transactions=frame, version=f"bench-{len(frame)}")
         reset_process()
         with injected_snapshot(snapshot):
             page_ms, floor_ms, elements = page_against_floor(
@@ -420,7 +420,9 @@ def cache_hits() -> None:
     # The same mechanism at each size: a snapshot of that many transactions behind st.cache_data.
     base = data.load_demo_snapshot(today)
     for rows in (*SIZES, BIG):
-        snapshot = replace(base, transactions=synthetic_frame(base.transactions, rows))
+        snapshot = replace(
+            base, transactions=synthetic_frame(base.transactions, rows), version=f"bench-{rows}"
+        )
 
         @st.cache_data(ttl=300, max_entries=1, show_spinner=False)
         def cached(rows: int, _snapshot: object) -> object:

@@ -150,7 +150,7 @@ def main() -> None:
     print_header()
     for size in SIZES:
         frame = synthetic_frame(demo_snapshot.transactions, size)
-        snapshot = replace(demo_snapshot, transactions=frame)
+        snapshot = replace(demo_snapshot, transactions=frame, version=f"bench-{len(frame)}")
         rows.append(
             {
                 "transactions": len(frame),

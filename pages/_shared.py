@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -10,8 +13,11 @@ from integrations.errors import Action
 from services import session
 from services.export import to_csv_bytes
 from services.format import plain
+from services.recurring import detect_recurring
 from services.settings import Settings
 from services.snapshot import FinancialSnapshot
+from services.transaction_query import FilterOptions, filter_options
+from services.unusual import find_unusual
 
 
 def csv_download(
@@ -116,3 +122,31 @@ def require_entry() -> None:
         return
     PagesManager.uses_pages_directory = False
     st.rerun()
+
+
+ANALYSES = "snapshot_analyses"  # what the whole history gives, once per snapshot
+
+
+@dataclass(frozen=True)
+class SnapshotAnalyses:
+    """What depends on the whole history only, not on the filters."""
+
+    options: FilterOptions
+    streams: pd.DataFrame
+    findings: pd.DataFrame
+
+
+def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
+    """Computed once per fetched snapshot and kept in this session (never shared), for every
+    page: reruns after a click only filter and aggregate."""
+    # A snapshot built outside the loaders has no version: then only the same object counts.
+    key = (snap.version or id(snap.transactions), today)
+    memo = st.session_state.get(ANALYSES)
+    if memo is None or memo[0] != key:
+        frame = snap.transactions
+        result = SnapshotAnalyses(
+            filter_options(frame, today), detect_recurring(frame, today), find_unusual(frame)
+        )
+        memo = (key, result)
+        st.session_state[ANALYSES] = memo
+    return memo[1]

@@ -8,7 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from integrations.models import CreditReport
-from pages._shared import nothing_connected, render_connection_problems, require_entry
+from pages._shared import (
+    analyses,
+    nothing_connected,
+    render_connection_problems,
+    require_entry,
+)
 from services import session
 from services.alerts import Alert, build_alerts
 from services.cards import (
@@ -148,8 +153,8 @@ def render() -> None:
             render_spending(snap, today)
     with fifth:
         render_score(report)
-    transactions = snap.transactions if snap is not None else None
-    render_alerts(build_alerts(cards, totals, report, today, transactions))
+    unusual = analyses(snap, today).findings if snap is not None else None
+    render_alerts(build_alerts(cards, totals, report, today, unusual))
     render_card_chart(cards)
 
 

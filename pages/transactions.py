@@ -4,14 +4,20 @@ what is shown. The filters live in the URL, so a view can be bookmarked and shar
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages._shared import csv_download, nothing_connected, render_connection_problems, require_entry
+from pages._shared import (
+    analyses,
+    csv_download,
+    nothing_connected,
+    render_connection_problems,
+    require_entry,
+)
 from services import session
 from services.charts import (
     category_chart,
@@ -22,9 +28,8 @@ from services.charts import (
 )
 from services.format import day, markdown_money, money, plain
 from services.money import between, main_currency
-from services.recurring import detect_recurring, yearly_cost_by_currency
+from services.recurring import yearly_cost_by_currency
 from services.settings import current_settings
-from services.snapshot import FinancialSnapshot
 from services.transaction_query import (
     CUSTOM,
     PERIODS,
@@ -32,7 +37,6 @@ from services.transaction_query import (
     FilterChoice,
     FilterOptions,
     choice_dates,
-    filter_options,
     from_query,
     notice_text,
     period_dates,
@@ -52,7 +56,7 @@ from services.transactions import (
     spending_by_weekday,
     top_merchants,
 )
-from services.unusual import KIND_LABELS, find_unusual
+from services.unusual import KIND_LABELS
 
 TABLE_COLUMNS = {
     "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
@@ -134,7 +138,6 @@ WIDGET_KEYS = (
 )
 URL_WRITTEN = "tx_url_written"  # the parameters this page last put in the URL
 LAST_RANGE = "tx_last_range"  # the last complete date range, while a new one is picked
-ANALYSES = "tx_analyses"  # what the whole history gives, once per snapshot
 
 
 # --- the URL and the widgets ----------------------------------------------------------------
@@ -400,30 +403,6 @@ def render_charts(view: pd.DataFrame, base: pd.DataFrame, end: date, currency: s
     with right:
         cumulative = cumulative_this_and_last_month(base, end, currency)
         _chart("This month against last month", cumulative_chart(cumulative, currency))
-
-
-@dataclass(frozen=True)
-class SnapshotAnalyses:
-    """What depends on the whole history only, not on the filters."""
-
-    options: FilterOptions
-    streams: pd.DataFrame
-    findings: pd.DataFrame
-
-
-def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
-    """Computed once per fetched snapshot and kept in this session (never shared): reruns
-    after a click only filter and aggregate."""
-    key = (snap.source, snap.fetched_at, len(snap.transactions), today)
-    memo = st.session_state.get(ANALYSES)
-    if memo is None or memo[0] != key:
-        frame = snap.transactions
-        result = SnapshotAnalyses(
-            filter_options(frame, today), detect_recurring(frame, today), find_unusual(frame)
-        )
-        memo = (key, result)
-        st.session_state[ANALYSES] = memo
-    return memo[1]
 
 
 def render_recurring(streams: pd.DataFrame) -> None:

@@ -13,7 +13,7 @@ from integrations.models import CreditReport
 from services.cards import DUE_SOON_DAYS, UtilizationTotal, upcoming_payments
 from services.credit import recent_hard_inquiries, recent_late_payments
 from services.format import card_label, day, money, percent
-from services.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, find_unusual, recent
+from services.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, recent
 
 Severity = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -157,12 +157,12 @@ def build_alerts(
     totals: Sequence[UtilizationTotal],
     report: CreditReport | None,
     today: date,
-    transactions: pd.DataFrame | None = None,
+    unusual: pd.DataFrame | None = None,
 ) -> list[Alert]:
-    """Everything that needs attention, errors first. Unusual charges are looked for only
-    when ``transactions`` is given."""
+    """Everything that needs attention, errors first; ``unusual`` is what
+    ``services.unusual.find_unusual`` found, computed once per fetch by the caller."""
     alerts = payment_alerts(cards) + utilization_alerts(cards, totals)
     alerts += credit_report_alerts(report, today)
-    if transactions is not None:
-        alerts += unusual_activity_alerts(find_unusual(transactions), today)
+    if unusual is not None:
+        alerts += unusual_activity_alerts(unusual, today)
     return sorted(alerts, key=lambda a: _ORDER[a.severity])

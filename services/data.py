@@ -36,7 +36,9 @@ CACHE_TTL_SECONDS = _configured_ttl()
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo data…")
 def load_demo_snapshot(today: date) -> FinancialSnapshot:
-    return build_snapshot(demo.demo_item_data(today), "demo", datetime.now(UTC))
+    fetched_at = datetime.now(UTC)
+    snapshot = build_snapshot(demo.demo_item_data(today), "demo", fetched_at)
+    return replace(snapshot, version=f"demo|{today}|{fetched_at.isoformat()}")
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo credit report…")
@@ -83,7 +85,11 @@ def assemble_plaid_snapshot(
     usable = [f for f in _fetches if f.data is not None]
     fetched_at = min((f.fetched_at for f in _fetches), default=datetime.now(UTC))
     snapshot = build_snapshot([f.data for f in usable if f.data], "plaid", fetched_at)
-    return replace(snapshot, problems=tuple(f.problem for f in _fetches if f.problem))
+    return replace(
+        snapshot,
+        problems=tuple(f.problem for f in _fetches if f.problem),
+        version="|".join(f"{key}:{stamp}" for key, stamp in stamps),
+    )
 
 
 def clear_plaid_item(item_key: str) -> None:

@@ -73,6 +73,7 @@ class FinancialSnapshot:
     transactions: pd.DataFrame
     problems: tuple[ItemProblem, ...] = ()  # one per item that could not be fetched
     notes: tuple[tuple[str, str], ...] = ()  # (institution, what it does not share)
+    version: str = ""  # changes whenever any of the data behind it was fetched again
 
     @property
     def cards(self) -> tuple[Account, ...]:

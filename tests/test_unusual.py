@@ -160,11 +160,11 @@ def test_unusual_charges_of_the_last_30_days_become_alerts() -> None:
     assert "$15.49 on Mar 02, 2026 and again on Mar 03, 2026" in alerts[1].detail
 
 
-def test_build_alerts_looks_for_unusual_charges_only_when_given_transactions() -> None:
+def test_build_alerts_reports_unusual_charges_when_given_findings() -> None:
     cards = cards_frame([], [], [ITEM], TODAY)
     rows = frame(tx("old", on(200), 10.0, merchant="A"), tx("h", on(3), 700.0, merchant="H"))
     assert build_alerts(cards, (), None, TODAY) == []
-    alerts = build_alerts(cards, (), None, TODAY, rows)
+    alerts = build_alerts(cards, (), None, TODAY, find_unusual(rows))
     assert [a.kind for a in alerts] == ["new_merchant"]
 
 
