@@ -15,7 +15,7 @@ from services.export import to_csv_bytes
 from services.format import plain
 from services.recurring import detect_recurring
 from services.settings import Settings
-from services.snapshot import FinancialSnapshot
+from services.snapshot import FinancialSnapshot, ItemProblem
 from services.transaction_query import FilterOptions, filter_options
 from services.unusual import find_unusual
 
@@ -52,19 +52,25 @@ def _start_relink(item_key: str) -> None:
     st.session_state[RELINK_ITEM] = item_key
 
 
+def render_problem(heading: str, problem: ItemProblem, kept: str) -> None:
+    """A failed fetch: what happened, how old the data still shown is, and what to do.
+    ``heading`` is ours (already escaped); ``kept`` names what is still on screen."""
+    stale = (
+        f" Showing {kept} fetched at {problem.stale_since:%H:%M} UTC."
+        if problem.stale_since
+        else ""
+    )
+    st.warning(f"{heading} {plain(problem.message)}{stale}")
+    reference = f" · request {plain(problem.request_id)}" if problem.request_id else ""
+    st.caption(f"{problem.action.label}. Code {plain(problem.code)}{reference}.")
+
+
 def render_connection_problems(snap: FinancialSnapshot) -> None:
     """One "needs attention" card per item that failed; every other item still shows."""
     for problem in snap.problems:
         label = session.connection_label(problem.item_key)
         with st.container(border=True, key=f"problem-{problem.item_key}"):
-            stale = (
-                f" Showing what was fetched at {problem.stale_since:%H:%M} UTC."
-                if problem.stale_since
-                else ""
-            )
-            st.warning(f"**{plain(label)} needs attention.** {plain(problem.message)}{stale}")
-            reference = f" · request {plain(problem.request_id)}" if problem.request_id else ""
-            st.caption(f"{problem.action.label}. Code {plain(problem.code)}{reference}.")
+            render_problem(f"**{plain(label)} needs attention.**", problem, "what was")
             if problem.action is Action.RELINK:
                 if st.button(
                     f"Sign in to {plain(label)} again",
@@ -101,14 +107,7 @@ def render_credit_status(settings: Settings) -> None:
         )
     problem = session.credit_report_problem()
     if problem is not None:
-        stale = (
-            f" Showing the report fetched at {problem.stale_since:%H:%M} UTC."
-            if problem.stale_since
-            else ""
-        )
-        reference = f" · request {plain(problem.request_id)}" if problem.request_id else ""
-        st.warning(f"**Experian:** {plain(problem.message)}{stale}")
-        st.caption(f"{problem.action.label}. Code {plain(problem.code)}{reference}.")
+        render_problem("**Experian:**", problem, "the report")
 
 
 def require_entry() -> None:

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from integrations.models import CreditReport, Inquiry, PaymentMonth, Tradeline
 from services.alerts import build_alerts
 from services.cards import cards_frame, overall_utilization
-from services.credit import add_months, hard_inquiry_expiry, late_payments
+from services.credit import hard_inquiry_expiry, late_payments
+from services.dates import add_months
 from tests.frames import ITEM, card, liability
 
 TODAY = date(2026, 3, 10)
