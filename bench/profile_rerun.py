@@ -15,7 +15,14 @@ import threading
 from dataclasses import replace
 from datetime import date
 
-from bench.suite import APP, clean_settings, injected_snapshot, quiet, with_filter
+from bench.suite import (
+    APP,
+    clean_settings,
+    injected_snapshot,
+    quiet,
+    server_like_script_cache,
+    with_filter,
+)
 
 
 def main(argv: list[str]) -> None:
@@ -25,6 +32,7 @@ def main(argv: list[str]) -> None:
     from services import data
 
     quiet()
+    server_like_script_cache()
     clean_settings()
     os.environ["DATA_SOURCE"] = "demo"
     page = argv[0] if argv else "transactions"

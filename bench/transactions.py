@@ -27,10 +27,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
+
+from services.money import with_money_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -65,7 +67,10 @@ def synthetic_frame(base: pd.DataFrame, size: int) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True).head(size)
     for column in CATEGORICAL:
         frame[column] = frame[column].astype("category")
-    return frame.sort_values(["date", "transaction_id"], ascending=[False, True], ignore_index=True)
+    order = ["date", "transaction_id"]
+    frame = frame.sort_values(order, ascending=[False, True], ignore_index=True)
+    # As services.snapshot.transactions_frame does for a fetched snapshot.
+    return with_money_flags(frame)
 
 
 def _timings(run: Callable[[], object], runs: int) -> dict[str, float]:
@@ -82,33 +87,17 @@ def _timings(run: Callable[[], object], runs: int) -> dict[str, float]:
 
 
 def analytics_pass(frame: pd.DataFrame, today: date) -> None:
-    """What the transactions page computes on each rerun, for its default view."""
-    from services.money import between, main_currency
+    """What the transactions page computes when its filters change, for the default view:
+    filtering, the KPIs against the previous period, every chart aggregate and chart object
+    (``services.page_figures.transactions_view``), plus the filter options the page keeps
+    once per snapshot. Unusual activity is in ``detection``."""
+    from services.page_figures import transactions_view
     from services.transaction_query import FilterChoice, filter_options, to_filter
-    from services.transactions import (
-        apply_filter,
-        compare_with_previous_period,
-        cumulative_this_and_last_month,
-        monthly_spending_by_category,
-        previous_period,
-        spending_by_category,
-        spending_by_weekday,
-        top_merchants,
-    )
 
     options = filter_options(frame, today)
     spec = to_filter(FilterChoice(), today, options)
-    previous_start, _ = previous_period(spec.start, spec.end)
-    last_month = (spec.end.replace(day=1) - timedelta(days=1)).replace(day=1)
-    base = apply_filter(frame, replace(spec, start=min(previous_start, last_month)))
-    view = between(base, spec.start, spec.end)
-    currency = main_currency(frame)
-    compare_with_previous_period(base, spec.start, spec.end, options.first_day)
-    spending_by_category(view, currency)
-    monthly_spending_by_category(view, currency)
-    top_merchants(view, currency)
-    spending_by_weekday(view, currency)
-    cumulative_this_and_last_month(base, spec.end, currency)
+    no_findings = pd.DataFrame({"transaction_id": pd.Series([], dtype="str")})
+    transactions_view(frame, spec, no_findings, options.first_day)
 
 
 def detection_pass(frame: pd.DataFrame, today: date) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -123,7 +125,28 @@ def require_entry() -> None:
     st.rerun()
 
 
-ANALYSES = "snapshot_analyses"  # what the whole history gives, once per snapshot
+T = TypeVar("T")
+DERIVED = "derived_figures"  # name -> (key, value): what a page computed from its data
+
+
+def derived(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``key``, kept in this session only (never shared between people).
+
+    A rerun whose data and choices are unchanged (a click elsewhere, a download, a rerun after
+    a widget that does not touch these figures) only renders. One entry per name, so a session
+    holds one set of figures per page, whatever it was shown before."""
+    memo: dict[str, tuple[Hashable, object]] = st.session_state.setdefault(DERIVED, {})
+    held = memo.get(name)
+    if held is None or held[0] != key:
+        held = (key, compute())
+        memo[name] = held
+    return cast(T, held[1])
+
+
+def snapshot_key(snap: FinancialSnapshot) -> Hashable:
+    """Changes whenever data behind the snapshot is fetched again. A snapshot built outside
+    the loaders has no version: then only the very same frame counts as unchanged."""
+    return snap.version or id(snap.transactions)
 
 
 @dataclass(frozen=True)
@@ -136,16 +159,12 @@ class SnapshotAnalyses:
 
 
 def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
-    """Computed once per fetched snapshot and kept in this session (never shared), for every
-    page: reruns after a click only filter and aggregate."""
-    # A snapshot built outside the loaders has no version: then only the same object counts.
-    key = (snap.version or id(snap.transactions), today)
-    memo = st.session_state.get(ANALYSES)
-    if memo is None or memo[0] != key:
+    """Computed once per fetched snapshot, for every page: reruns only filter and aggregate."""
+
+    def compute() -> SnapshotAnalyses:
         frame = snap.transactions
-        result = SnapshotAnalyses(
+        return SnapshotAnalyses(
             filter_options(frame, today), detect_recurring(frame, today), find_unusual(frame)
         )
-        memo = (key, result)
-        st.session_state[ANALYSES] = memo
-    return memo[1]
+
+    return derived("analyses", (snapshot_key(snap), today), compute)

@@ -3,35 +3,26 @@ to pay on which card, by when, to report a utilization under a target."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import date
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages._shared import csv_download, nothing_connected, render_connection_problems, require_entry
+from pages._shared import (
+    csv_download,
+    derived,
+    nothing_connected,
+    render_connection_problems,
+    require_entry,
+    snapshot_key,
+)
 from services import session
-from services.cards import (
-    BANDS,
-    UTILIZATION_THRESHOLDS,
-    UtilizationTotal,
-    cards_frame,
-    overall_utilization,
-    utilization_band,
-)
-from services.charts import utilization_chart
+from services.cards import BANDS, UTILIZATION_THRESHOLDS, UtilizationTotal, utilization_band
 from services.format import card_label, markdown_money, money, percent, plain
-from services.money import pending_by_account
-from services.paydown import (
-    DEFAULT_TARGET,
-    PAYMENT_POSTING_DAYS,
-    TARGET_CHOICES,
-    avalanche_order,
-    interest_totals,
-    overall_payment_needed,
-    overall_payment_split,
-    paydown_plan,
-    payment_totals,
-)
+from services.page_figures import CardFigures, card_figures, plan_figures
+from services.paydown import DEFAULT_TARGET, PAYMENT_POSTING_DAYS, TARGET_CHOICES
 from services.settings import current_settings
 
 _MONEY = "%.2f"
@@ -125,8 +116,6 @@ def render_overall(totals: tuple[UtilizationTotal, ...]) -> None:
 
 
 def render_cards_table(shown: pd.DataFrame) -> None:
-    # Said in words too: a missing limit reads "Unknown", never an empty bar taken for 0%.
-    shown = shown.assign(band=[utilization_band(r).label for r in shown["utilization"]])
     st.dataframe(
         shown,
         hide_index=True,
@@ -137,14 +126,14 @@ def render_cards_table(shown: pd.DataFrame) -> None:
     csv_download(shown[list(TABLE_COLUMNS)], "cards.csv", key="cards_csv")
 
 
-def render_chart(cards: pd.DataFrame) -> None:
-    if cards["utilization"].notna().any():
+def render_chart(chart: alt.LayerChart | None) -> None:
+    if chart is not None:
         st.subheader("Utilization by card")
-        st.altair_chart(utilization_chart(cards), width="stretch")
+        st.altair_chart(chart, width="stretch")
         st.caption("Dashed lines mark 10%, 30% and 50%.")
 
 
-def render_paydown(cards: pd.DataFrame, pending: dict[tuple[str, str], float], today: date) -> None:
+def render_paydown(figures: CardFigures, key: Hashable, today: date) -> None:
     st.subheader("Paydown planner")
     target = st.select_slider(
         "Target utilization",
@@ -154,14 +143,14 @@ def render_paydown(cards: pd.DataFrame, pending: dict[tuple[str, str], float], t
         key="cards_target",
         help="Scores often improve most under 10%, and again under 30%.",
     )
-    plan = paydown_plan(cards, target, today, pending)
-    totals = payment_totals(plan)
+    planned = derived("cards_plan", (key, target), lambda: plan_figures(figures, target, today))
+    totals = planned.totals
     for column, (currency, total) in zip(
         st.columns(max(len(totals), 1)), totals.items(), strict=False
     ):
         column.metric(f"Pay in total ({plain(currency)})", markdown_money(total, currency))
     st.dataframe(
-        plan,
+        planned.plan,
         hide_index=True,
         column_order=list(PLAN_TABLE),
         column_config=PLAN_TABLE,
@@ -174,28 +163,26 @@ def render_paydown(cards: pd.DataFrame, pending: dict[tuple[str, str], float], t
         "date is reported); pending charges are expected to post before it, and new spending "
         "adds to what to pay."
     )
-    split = overall_payment_split(plan, target)
-    for currency, needed in overall_payment_needed(plan, target).items():
+    for currency, needed in planned.overall_needed.items():
         if 0 < needed < totals.get(currency, 0.0):
             parts = ", ".join(
                 f"{money(amount, currency)} on {card_label(card, mask)}"
-                for card, mask, amount in split.get(currency, [])
+                for card, mask, amount in planned.overall_split.get(currency, [])
             )
             st.caption(
                 f"To get only the overall figure under {percent(target)}, "
                 f"{plain(money(needed, currency))} in all is enough: {plain(parts)} "
                 "(highest APR first, never more than a card will owe)."
             )
-    csv_download(plan, "paydown_plan.csv", key="cards_plan_csv", label="Download plan CSV")
+    csv_download(planned.plan, "paydown_plan.csv", key="cards_plan_csv", label="Download plan CSV")
 
 
-def render_avalanche(cards: pd.DataFrame, pending: dict[tuple[str, str], float]) -> None:
+def render_avalanche(order: pd.DataFrame, interest: dict[str, float]) -> None:
     st.subheader("Which card to pay off first")
-    order = avalanche_order(cards, pending)
     if order.empty:
         st.success("No card carries a balance.")
         return
-    metrics_per_currency("Interest a month if carried", interest_totals(order))
+    metrics_per_currency("Interest a month if carried", interest)
     st.dataframe(
         order,
         hide_index=True,
@@ -220,19 +207,21 @@ def render() -> None:
         return
     render_connection_problems(snap)
     today = session.today()
-    cards = cards_frame(snap.accounts, snap.liabilities, snap.items, today)
+    key = (snapshot_key(snap), today)
+    figures = derived("cards", key, lambda: card_figures(snap, today))
+    cards = figures.cards
     if cards.empty:
         st.info("None of the connected accounts is a credit card.")
         return
 
-    render_overall(overall_utilization(cards))
-    institutions = sorted(cards["institution"].unique())
+    render_overall(figures.totals)
+    institutions = figures.institutions
     chosen = st.multiselect("Institution", institutions, default=institutions, key="cards_inst")
-    render_cards_table(cards[cards["institution"].isin(chosen)])
-    render_chart(cards)
-    pending = pending_by_account(snap.transactions)
-    render_paydown(cards, pending, today)
-    render_avalanche(cards, pending)
+    shown = cards if chosen == institutions else cards[cards["institution"].isin(chosen)]
+    render_cards_table(shown)
+    render_chart(figures.chart)
+    render_paydown(figures, key, today)
+    render_avalanche(figures.avalanche, figures.monthly_interest)
 
 
 render()

@@ -9,36 +9,35 @@ from __future__ import annotations
 
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from integrations.models import CreditReport, RiskScore
-from pages._shared import csv_download, render_credit_status, require_entry
+from pages._shared import (
+    csv_download,
+    derived,
+    render_credit_status,
+    require_entry,
+    snapshot_key,
+)
 from services import session
+from services.cards import UtilizationTotal
 from services.credit import (
     FULL_HISTORY_MONTHS,
     RECENT_HISTORY_MONTHS,
     AccountSummary,
     TradelineStatus,
-    account_summary,
     filter_tradelines,
-    history_depth,
-    inquiries_frame,
-    inquiry_counts,
-    payment_history_frame,
-    public_records_frame,
-    tradelines_frame,
 )
 from services.credit_score import band_explanation, factor_meaning
-from services.crosscheck import (
-    BALANCE_TOLERANCE_AMOUNT,
-    BALANCE_TOLERANCE_SHARE,
-    crosscheck_frame,
-    linked_cards,
-    linked_utilization,
-)
+from services.crosscheck import BALANCE_TOLERANCE_AMOUNT, BALANCE_TOLERANCE_SHARE
 from services.format import day, money, percent, plain
+from services.page_figures import (
+    ReportFigures,
+    crosscheck_figures,
+    history_figures,
+    report_figures,
+)
 from services.privacy import mask_name, masked_address
 from services.settings import current_settings
 from services.snapshot import FinancialSnapshot
@@ -85,14 +84,6 @@ CROSSCHECK_COLUMNS = {
     "note": st.column_config.TextColumn("Note", width="large"),
 }
 
-# Colours for our own status names (never upstream text); unknown stands out from the rest.
-HISTORY_STATUS = {
-    "current": ("Current", "#2e7d32"),
-    "late": ("Late", "#f9a825"),
-    "derogatory": ("Derogatory", "#c62828"),
-    "no_data": ("No data", "#b0bec5"),
-    "unknown": ("Unknown code", "#6a1b9a"),
-}
 HISTORY_WINDOWS = {
     RECENT_HISTORY_MONTHS: "Last 24 months",
     FULL_HISTORY_MONTHS: "Full history (up to 84 months)",
@@ -164,17 +155,15 @@ def render_summary(summary: AccountSummary) -> None:
 # --- Accounts --------------------------------------------------------------------------------
 
 
-def render_tradelines(tradelines: pd.DataFrame) -> None:
+def render_tradelines(figures: ReportFigures) -> None:
+    tradelines = figures.tradelines
     left, middle, right = st.columns([1, 2, 2])
     status = left.radio("Status", list(STATUS_FILTERS), horizontal=True, key="tl_status")
     types = middle.multiselect(
-        "Type", sorted(tradelines["type"].unique()), key="tl_type", placeholder="All types"
+        "Type", figures.tradeline_types, key="tl_type", placeholder="All types"
     )
     creditors = right.multiselect(
-        "Creditor",
-        sorted(tradelines["creditor"].unique()),
-        key="tl_creditor",
-        placeholder="All creditors",
+        "Creditor", figures.creditors, key="tl_creditor", placeholder="All creditors"
     )
     shown = filter_tradelines(tradelines, STATUS_FILTERS[status], types, creditors)
     st.caption(f"{len(shown)} of {len(tradelines)} accounts.")
@@ -191,41 +180,7 @@ def render_tradelines(tradelines: pd.DataFrame) -> None:
 # --- Payment history -------------------------------------------------------------------------
 
 
-def payment_history_chart(history: pd.DataFrame) -> alt.Chart:
-    """Accounts by month, one cell each, coloured by status; the label is in the tooltip."""
-    names = {status: name for status, (name, _colour) in HISTORY_STATUS.items()}
-    data = history.assign(status_name=history["status"].map(names).fillna("Unknown code"))
-    accounts = list(dict.fromkeys(data["account"]))
-    return (
-        alt.Chart(data)
-        .mark_rect(stroke="white", strokeWidth=1)
-        .encode(
-            x=alt.X("period:O", title=None, sort="ascending", axis=alt.Axis(labelAngle=-60)),
-            y=alt.Y(
-                "account:N",
-                title=None,
-                sort=accounts,
-                axis=alt.Axis(labelLimit=260, labelOverlap=False),
-            ),
-            color=alt.Color(
-                "status_name:N",
-                title="Status",
-                scale=alt.Scale(
-                    domain=[name for name, _ in HISTORY_STATUS.values()],
-                    range=[colour for _, colour in HISTORY_STATUS.values()],
-                ),
-            ),
-            tooltip=[
-                alt.Tooltip("account:N", title="Account"),
-                alt.Tooltip("period:O", title="Month"),
-                alt.Tooltip("label:N", title="Reported"),
-            ],
-        )
-        .properties(height=max(90, 30 * len(accounts)))
-    )
-
-
-def render_payment_history(report: CreditReport) -> None:
+def render_payment_history(report: CreditReport, depth: int) -> None:
     months = st.radio(
         "Months shown",
         list(HISTORY_WINDOWS),
@@ -233,12 +188,12 @@ def render_payment_history(report: CreditReport) -> None:
         horizontal=True,
         key="ph_months",
     )
-    history = payment_history_frame(report, months)
-    if history.empty:
+    shown = derived("credit_history", (report, months), lambda: history_figures(report, months))
+    history = shown.history
+    if shown.chart is None:
         st.info("No payment history on file.")
         return
-    st.altair_chart(payment_history_chart(history), key="ph_chart")
-    depth = history_depth(report)
+    st.altair_chart(shown.chart, key="ph_chart")
     if months > depth:
         st.caption(f"The bureau sent at most {depth} months of history per account.")
     st.caption("Blank cells: months before an account opened or after it stopped reporting.")
@@ -248,8 +203,8 @@ def render_payment_history(report: CreditReport) -> None:
 # --- Inquiries and public records ------------------------------------------------------------
 
 
-def render_inquiries(report: CreditReport, today: date) -> None:
-    counts = inquiry_counts(report, today)
+def render_inquiries(figures: ReportFigures) -> None:
+    counts = figures.inquiry_counts
     cols = st.columns(3)
     cols[0].metric("Hard inquiries", str(counts.hard), help="Credit applications")
     cols[1].metric("Soft inquiries", str(counts.soft), help="Promotional and account reviews")
@@ -259,7 +214,7 @@ def render_inquiries(report: CreditReport, today: date) -> None:
         "24 months; soft inquiries never affect a score."
         + (f" Next to drop off: {day(counts.next_drop_off)}." if counts.next_drop_off else "")
     )
-    frame = inquiries_frame(report)
+    frame = figures.inquiries
     st.dataframe(
         frame,
         hide_index=True,
@@ -276,11 +231,10 @@ def render_inquiries(report: CreditReport, today: date) -> None:
     csv_download(frame, "inquiries.csv", key="inq_csv")
 
 
-def render_public_records(report: CreditReport) -> None:
-    if not report.public_records:
+def render_public_records(frame: pd.DataFrame) -> None:
+    if frame.empty:
         st.success("No public records on file.")
         return
-    frame = public_records_frame(report)
     st.dataframe(
         frame,
         hide_index=True,
@@ -327,10 +281,7 @@ def render_identity(report: CreditReport) -> None:
 # --- Cross-check with the linked cards ------------------------------------------------------
 
 
-def render_utilization_comparison(
-    summary: AccountSummary, snap: FinancialSnapshot, today: date
-) -> None:
-    linked = linked_utilization(snap, today)
+def render_utilization_comparison(summary: AccountSummary, linked: UtilizationTotal | None) -> None:
     left, right = st.columns(2)
     left.metric("Utilization on file", percent(summary.revolving_utilization))
     gap = (
@@ -355,8 +306,7 @@ def render_utilization_comparison(
         )
 
 
-def render_flags(frame: pd.DataFrame) -> None:
-    flagged = frame[frame["limit_flag"] | frame["balance_flag"]]
+def render_flags(flagged: pd.DataFrame) -> None:
     for row in flagged.itertuples(index=False):
         parts = []
         if row.limit_flag:
@@ -375,13 +325,15 @@ def render_flags(frame: pd.DataFrame) -> None:
 def render_crosscheck(
     report: CreditReport, summary: AccountSummary, snap: FinancialSnapshot | None, today: date
 ) -> None:
-    cards = linked_cards(snap) if snap else ()
-    if snap is None or not cards:
+    figures = None
+    if snap is not None:
+        key = (report, snapshot_key(snap), today)
+        figures = derived("crosscheck", key, lambda: crosscheck_figures(report, snap, today))
+    if snap is None or figures is None:
         st.info("Link a credit card on the Setup page to compare it with the report.")
         return
-    render_utilization_comparison(summary, snap, today)
-    frame = crosscheck_frame(report.tradelines, cards)
-    counts = frame["status"].value_counts()
+    render_utilization_comparison(summary, figures.linked)
+    frame, counts = figures.frame, figures.counts
     cols = st.columns(3)
     cols[0].metric("Cards matched", str(counts.get("matched", 0)))
     cols[1].metric("On the report, not linked", str(counts.get("not linked", 0)))
@@ -395,7 +347,7 @@ def render_crosscheck(
     )
     if snap.problems:
         st.caption("Some bank connections could not be refreshed: their cards may be missing.")
-    render_flags(frame)
+    render_flags(figures.flagged)
     st.dataframe(
         frame,
         hide_index=True,
@@ -418,7 +370,8 @@ def render() -> None:
     today = session.today()
     st.caption(f"Experian report of {day(report.report_date)}, as the bureau reports it.")
     render_score(report)
-    summary = account_summary(report)
+    figures = derived("credit_report", (report, today), lambda: report_figures(report, today))
+    summary = figures.summary
     render_summary(summary)
     tabs = st.tabs(
         [
@@ -431,13 +384,13 @@ def render() -> None:
         ]
     )
     with tabs[0]:
-        render_tradelines(tradelines_frame(report))
+        render_tradelines(figures)
     with tabs[1]:
-        render_payment_history(report)
+        render_payment_history(report, figures.history_depth)
     with tabs[2]:
-        render_inquiries(report, today)
+        render_inquiries(figures)
     with tabs[3]:
-        render_public_records(report)
+        render_public_records(figures.public_records)
     with tabs[4]:
         render_crosscheck(report, summary, session.snapshot(settings), today)
     with tabs[5]:

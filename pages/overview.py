@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-import pandas as pd
+import altair as alt
 import streamlit as st
 
 from integrations.models import CreditReport
 from pages._shared import (
     analyses,
+    derived,
     nothing_connected,
     render_connection_problems,
     require_entry,
+    snapshot_key,
 )
 from services import session
-from services.alerts import Alert, build_alerts
-from services.cards import (
-    UtilizationTotal,
-    cards_frame,
-    next_payment_due,
-    overall_utilization,
-    utilization_band,
-)
-from services.charts import utilization_chart
-from services.dates import previous_period
+from services.alerts import Alert
+from services.cards import PaymentDue, UtilizationTotal, utilization_band
 from services.format import card_label, day, days_left, markdown_money, money, percent, plain
-from services.money import main_currency, other_currencies, spending_by_currency
+from services.money import other_currencies
+from services.page_figures import MonthSpending, overview_figures
 from services.settings import current_settings
-from services.snapshot import FinancialSnapshot
 
 ALERT_RENDERERS = {"error": st.error, "warning": st.warning, "info": st.info}
 
@@ -58,8 +50,7 @@ def render_owed(totals: tuple[UtilizationTotal, ...]) -> None:
         st.caption(f"Also {owed} owed in {plain(other.currency)}.")
 
 
-def render_next_payment(cards: pd.DataFrame) -> None:
-    due = next_payment_due(cards)
+def render_next_payment(due: PaymentDue | None) -> None:
     if due is None:
         st.metric("Next payment due", "—", help="No upcoming card payment reported.")
         return
@@ -70,27 +61,21 @@ def render_next_payment(cards: pd.DataFrame) -> None:
     )
 
 
-def render_spending(snap: FinancialSnapshot, today: date) -> None:
-    frame = snap.transactions
-    currency = main_currency(frame)
-    month_start = today.replace(day=1)
-    # Like with like: the first N days of last month against the first N of this one.
-    last_month_start, last_month_same_day = previous_period(month_start, today)
-    this_month = spending_by_currency(frame, month_start, today)
-    last_period = spending_by_currency(frame, last_month_start, last_month_same_day)
-    last_full = spending_by_currency(frame, last_month_start, month_start - timedelta(days=1))
-    now, before = this_month.get(currency, 0.0), last_period.get(currency, 0.0)
-    history_reaches = not frame.empty and frame["date"].min() <= pd.Timestamp(last_month_start)
+def render_spending(spending: MonthSpending) -> None:
+    currency = spending.currency
+    now = spending.this_month.get(currency, 0.0)
+    before = spending.same_days_last_month.get(currency, 0.0)
     st.metric(
         "Spending this month",
         markdown_money(now, currency),
         delta=f"{markdown_money(now - before, currency)} vs same days last month"
-        if history_reaches
+        if spending.history_reaches
         else None,
         delta_color="inverse",
     )
-    st.caption(f"Last month in total: {markdown_money(last_full.get(currency, 0.0), currency)}")
-    for code, amount in other_currencies(this_month, currency).items():
+    last_full = spending.last_month.get(currency, 0.0)
+    st.caption(f"Last month in total: {markdown_money(last_full, currency)}")
+    for code, amount in other_currencies(spending.this_month, currency).items():
         st.caption(f"Plus {plain(money(amount, code))} spent in {plain(code)} (not converted).")
 
 
@@ -115,11 +100,11 @@ def render_alerts(alerts: list[Alert]) -> None:
         ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
 
 
-def render_card_chart(cards: pd.DataFrame) -> None:
-    if cards["utilization"].isna().all():
+def render_card_chart(chart: alt.LayerChart | None) -> None:
+    if chart is None:
         return
     st.subheader("Utilization by card")
-    st.altair_chart(utilization_chart(cards), width="stretch")
+    st.altair_chart(chart, width="stretch")
 
 
 def render() -> None:
@@ -134,28 +119,24 @@ def render() -> None:
         return
     if snap is not None:
         render_connection_problems(snap)
-    cards = (
-        cards_frame(snap.accounts, snap.liabilities, snap.items, today)
-        if snap
-        else cards_frame((), (), (), today)
-    )
-    totals = overall_utilization(cards)
+    unusual = analyses(snap, today).findings if snap is not None else None
+    key = (snapshot_key(snap) if snap is not None else None, report, today)
+    figures = derived("overview", key, lambda: overview_figures(snap, report, today, unusual))
     first, second, third = st.columns(3)
     with first:
-        render_utilization(totals)
+        render_utilization(figures.totals)
     with second:
-        render_owed(totals)
+        render_owed(figures.totals)
     with third:
-        render_next_payment(cards)
+        render_next_payment(figures.next_due)
     fourth, fifth, _ = st.columns(3)
     with fourth:
-        if snap is not None:
-            render_spending(snap, today)
+        if figures.spending is not None:
+            render_spending(figures.spending)
     with fifth:
         render_score(report)
-    unusual = analyses(snap, today).findings if snap is not None else None
-    render_alerts(build_alerts(cards, totals, report, today, unusual))
-    render_card_chart(cards)
+    render_alerts(figures.alerts)
+    render_card_chart(figures.chart)
 
 
 render()

@@ -4,8 +4,7 @@ what is shown. The filters live in the URL, so a view can be bookmarked and shar
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 import altair as alt
 import pandas as pd
@@ -14,20 +13,15 @@ import streamlit as st
 from pages._shared import (
     analyses,
     csv_download,
+    derived,
     nothing_connected,
     render_connection_problems,
     require_entry,
+    snapshot_key,
 )
 from services import session
-from services.charts import (
-    category_chart,
-    cumulative_chart,
-    merchants_chart,
-    monthly_trend_chart,
-    weekday_chart,
-)
 from services.format import day, markdown_money, money, plain
-from services.money import between, main_currency
+from services.page_figures import TransactionCharts, transactions_view
 from services.recurring import yearly_cost_by_currency
 from services.settings import current_settings
 from services.transaction_query import (
@@ -43,19 +37,7 @@ from services.transaction_query import (
     to_filter,
     to_query,
 )
-from services.transactions import (
-    Comparison,
-    PeriodFigures,
-    TransactionFilter,
-    apply_filter,
-    compare_with_previous_period,
-    cumulative_this_and_last_month,
-    monthly_spending_by_category,
-    previous_period,
-    spending_by_category,
-    spending_by_weekday,
-    top_merchants,
-)
+from services.transactions import Comparison, PeriodFigures
 from services.unusual import KIND_LABELS
 
 TABLE_COLUMNS = {
@@ -116,6 +98,9 @@ UNUSUAL_TABLE = {
     "first_charge_date": st.column_config.DateColumn("Charged before on", format="YYYY-MM-DD"),
     "account": st.column_config.TextColumn("Account"),
 }
+
+# The latest few get a warning of their own; a long list of them would bury the table.
+PRICE_RISES_SHOWN = 5
 
 # Widget keys; the URL parameters are in services.transaction_query.
 PERIOD_KEY, DATES_KEY = "tx_period", "tx_dates"
@@ -382,27 +367,22 @@ def _chart(title: str, chart: alt.Chart | alt.LayerChart) -> None:
     st.altair_chart(chart, width="stretch")
 
 
-def render_charts(view: pd.DataFrame, base: pd.DataFrame, end: date, currency: str) -> None:
-    by_category = spending_by_category(view, currency)
-    if by_category.empty:
+def render_charts(charts: TransactionCharts | None, currency: str) -> None:
+    if charts is None:
         st.info(f"No spending in {plain(currency)} among these transactions to chart.")
         return
     st.caption(f"Spending in {plain(currency)}; refunds reduce their category.")
     left, right = st.columns(2)
     with left:
-        _chart("Spending by category", category_chart(by_category, currency))
+        _chart("Spending by category", charts.by_category)
     with right:
-        _chart("Top merchants", merchants_chart(top_merchants(view, currency), currency))
-    _chart(
-        "Monthly spending by category",
-        monthly_trend_chart(monthly_spending_by_category(view, currency), currency),
-    )
+        _chart("Top merchants", charts.top_merchants)
+    _chart("Monthly spending by category", charts.monthly)
     left, right = st.columns(2)
     with left:
-        _chart("Spending by weekday", weekday_chart(spending_by_weekday(view, currency), currency))
+        _chart("Spending by weekday", charts.weekday)
     with right:
-        cumulative = cumulative_this_and_last_month(base, end, currency)
-        _chart("This month against last month", cumulative_chart(cumulative, currency))
+        _chart("This month against last month", charts.this_and_last_month)
 
 
 def render_recurring(streams: pd.DataFrame) -> None:
@@ -421,13 +401,18 @@ def render_recurring(streams: pd.DataFrame) -> None:
             label = f"Recurring payments a year ({plain(currency)})"
             column.metric(label, markdown_money(total, currency))
     st.caption(f"{len(running)} running, {len(streams) - len(running)} stopped.")
-    for _, rise in streams[streams["price_rise"]].iterrows():
+    rises = streams[streams["price_rise"]].sort_values("price_rise_since", ascending=False)
+    for rise in rises.head(PRICE_RISES_SHOWN).itertuples(index=False):
         st.warning(
-            f"**{plain(rise['merchant'])}** went up from "
-            f"{plain(money(rise['previous_amount'], rise['currency']))} to "
-            f"{plain(money(rise['last_amount'], rise['currency']))} "
-            f"on {day(rise['price_rise_since'])}.",
+            f"**{plain(rise.merchant)}** went up from "
+            f"{plain(money(rise.previous_amount, rise.currency))} to "
+            f"{plain(money(rise.last_amount, rise.currency))} "
+            f"on {day(rise.price_rise_since)}.",
             icon=":material/trending_up:",
+        )
+    if len(rises) > PRICE_RISES_SHOWN:
+        st.caption(
+            f"{len(rises) - PRICE_RISES_SHOWN} earlier price rises: see the Price rise column."
         )
     st.dataframe(
         streams,
@@ -439,8 +424,7 @@ def render_recurring(streams: pd.DataFrame) -> None:
     csv_download(streams, "recurring.csv", key="tx_recurring_csv")
 
 
-def render_unusual(findings: pd.DataFrame, view: pd.DataFrame) -> None:
-    shown = findings[findings["transaction_id"].isin(view["transaction_id"])]
+def render_unusual(shown: pd.DataFrame) -> None:
     st.caption(
         "Among the transactions shown: charges far above the usual amount at that merchant "
         "(or of that kind), large first charges at a new merchant, and the same amount at the "
@@ -461,14 +445,6 @@ def render_unusual(findings: pd.DataFrame, view: pd.DataFrame) -> None:
 
 
 # --- the page -------------------------------------------------------------------------------
-
-
-def comparison_window(spec: TransactionFilter) -> TransactionFilter:
-    """The filter widened back to cover the previous period and last month: filtered once,
-    then sliced."""
-    previous_start, _ = previous_period(spec.start, spec.end)
-    last_month_start = (spec.end.replace(day=1) - timedelta(days=1)).replace(day=1)
-    return replace(spec, start=min(previous_start, last_month_start, spec.start))
 
 
 def render() -> None:
@@ -494,23 +470,24 @@ def render() -> None:
     write_url(choice)
     spec = to_filter(choice, today, options)
 
-    base = apply_filter(frame, comparison_window(spec))
-    view = between(base, spec.start, spec.end)
-    currency = main_currency(frame)
-    comparison = compare_with_previous_period(base, spec.start, spec.end, options.first_day)
-    render_kpis(comparison, currency)
+    shown = derived(
+        "transactions",
+        (snapshot_key(snap), today, spec),
+        lambda: transactions_view(frame, spec, known.findings, options.first_day),
+    )
+    render_kpis(shown.comparison, shown.currency)
 
     table_tab, charts_tab, recurring_tab, unusual_tab = st.tabs(
         ["Transactions", "Charts", "Recurring payments", "Unusual activity"]
     )
     with table_tab:
-        render_table(view)
+        render_table(shown.rows)
     with charts_tab:
-        render_charts(view, base, spec.end, currency)
+        render_charts(shown.charts, shown.currency)
     with recurring_tab:
         render_recurring(known.streams)
     with unusual_tab:
-        render_unusual(known.findings, view)
+        render_unusual(shown.unusual)
 
 
 render()

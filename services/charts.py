@@ -126,3 +126,47 @@ def cumulative_chart(data: pd.DataFrame, currency: str) -> alt.Chart:
             ],
         )
     )
+
+
+# Colours for our own status names (never upstream text); unknown stands out from the rest.
+HISTORY_STATUS = {
+    "current": ("Current", "#2e7d32"),
+    "late": ("Late", "#f9a825"),
+    "derogatory": ("Derogatory", "#c62828"),
+    "no_data": ("No data", "#b0bec5"),
+    "unknown": ("Unknown code", "#6a1b9a"),
+}
+
+
+def payment_history_chart(history: pd.DataFrame) -> alt.Chart:
+    """Accounts by month, one cell each, coloured by status; the label is in the tooltip."""
+    names = {status: name for status, (name, _colour) in HISTORY_STATUS.items()}
+    data = history.assign(status_name=history["status"].map(names).fillna("Unknown code"))
+    accounts = list(dict.fromkeys(data["account"]))
+    return (
+        alt.Chart(data)
+        .mark_rect(stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("period:O", title=None, sort="ascending", axis=alt.Axis(labelAngle=-60)),
+            y=alt.Y(
+                "account:N",
+                title=None,
+                sort=accounts,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False),
+            ),
+            color=alt.Color(
+                "status_name:N",
+                title="Status",
+                scale=alt.Scale(
+                    domain=[name for name, _ in HISTORY_STATUS.values()],
+                    range=[colour for _, colour in HISTORY_STATUS.values()],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("account:N", title="Account"),
+                alt.Tooltip("period:O", title="Month"),
+                alt.Tooltip("label:N", title="Reported"),
+            ],
+        )
+        .properties(height=max(90, 30 * len(accounts)))
+    )

@@ -29,30 +29,57 @@ SPENDING_PRIMARIES = frozenset(
 )  # fmt: skip
 
 
+# Per-row facts fixed once a snapshot is built (``with_money_flags``): a rerun reads them
+# instead of matching categories and transaction ids across the whole history on every click.
+SPENDS = "counts_as_spending"
+SUPERSEDED = "superseded_pending"
+
+
 def is_transfer_or_card_payment(view: pd.DataFrame) -> pd.Series:
     """Money moved between the person's own accounts, card payments included."""
     return view["category"].isin(TRANSFERS) | (view["category_detailed"] == CARD_PAYMENT)
 
 
 def is_spending(view: pd.DataFrame) -> pd.Series:
+    if SPENDS in view.columns:
+        return view[SPENDS]
+    return _spending_mask(view)
+
+
+def _spending_mask(view: pd.DataFrame) -> pd.Series:
     excluded = view["category"].isin(NOT_SPENDING) | (view["category_detailed"] == CARD_PAYMENT)
     refundable = view["category"].isin(SPENDING_PRIMARIES)
     return ~excluded & (refundable | (view["amount"] > 0))
 
 
+def _superseded_mask(frame: pd.DataFrame) -> pd.Series:
+    """Pending rows whose posted twin is also present."""
+    pending = frame["pending"]
+    superseded = pd.Series(False, index=frame.index)
+    if not pending.any():
+        return superseded
+    links = frame["pending_transaction_id"]
+    posted_from = set(links[links.notna() & ~pending].tolist())
+    if posted_from:
+        pending_ids = frame["transaction_id"][pending]
+        twins = [tid in posted_from for tid in pending_ids.tolist()]
+        superseded[pending_ids.index[twins]] = True
+    return superseded
+
+
+def with_money_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with SPENDS and SUPERSEDED added: what every total and filter asks per row.
+    Superseded is judged against the whole frame, so a posted twin outside a later filter
+    still hides its pending original."""
+    flagged = frame.assign(**{SUPERSEDED: _superseded_mask(frame)})
+    flagged[SPENDS] = _spending_mask(flagged)
+    return flagged
+
+
 def without_superseded_pending(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop pending rows whose posted twin is also present, so nothing is counted twice."""
-    pending = frame["pending"]
-    if not pending.any():
-        return frame
-    links = frame["pending_transaction_id"]
-    posted_from = links[links.notna() & ~pending]
-    if posted_from.empty:
-        return frame
-    # Only the few pending rows are looked up: this runs on every rerun, on every view.
-    pending_ids = frame["transaction_id"][pending]
-    superseded = pending_ids.index[pending_ids.isin(posted_from)]
-    return frame.drop(index=superseded) if len(superseded) else frame
+    superseded = frame[SUPERSEDED] if SUPERSEDED in frame.columns else _superseded_mask(frame)
+    return frame[~superseded] if superseded.any() else frame
 
 
 def settled_view(frame: pd.DataFrame, *, include_pending: bool = True) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from integrations.errors import Action, UpstreamError
 from integrations.models import Account, CardLiability, Item, ItemData
+from services.money import with_money_flags
 
 SnapshotSource = Literal["demo", "plaid"]
 
@@ -121,7 +122,9 @@ def transactions_frame(item_data: Sequence[ItemData]) -> pd.DataFrame:
     frame["pending"] = frame["pending"].astype(bool)
     for column in ("currency", "category", "category_detailed", "account", "institution"):
         frame[column] = frame[column].astype("category")
-    return frame.sort_values(["date", "transaction_id"], ascending=[False, True], ignore_index=True)
+    order = ["date", "transaction_id"]
+    frame = frame.sort_values(order, ascending=[False, True], ignore_index=True)
+    return with_money_flags(frame)
 
 
 def build_snapshot(

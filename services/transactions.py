@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -79,6 +79,14 @@ def _apply_non_date_filters(view: pd.DataFrame, spec: TransactionFilter) -> pd.D
         in_merchant = view["merchant"].str.contains(needle, case=False, regex=False, na=False)
         view = view[in_name | in_merchant]
     return view
+
+
+def comparison_window(spec: TransactionFilter) -> TransactionFilter:
+    """The filter widened back to cover the previous period and last month: filtered once,
+    then sliced."""
+    previous_start, _ = previous_period(spec.start, spec.end)
+    last_month_start = (spec.end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return replace(spec, start=min(previous_start, last_month_start, spec.start))
 
 
 def merchant_or_name(frame: pd.DataFrame) -> pd.Series:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from services.money import (
+    CARD_PAYMENT,
+    SUPERSEDED,
     income_by_currency,
     net_by_currency,
     pending_by_account,
     purchase_rows,
     spending_rows,
     spending_totals,
+    with_money_flags,
 )
 from tests.frames import frame, tx
 
@@ -74,3 +77,33 @@ def test_pending_by_account_leaves_out_pending_already_posted() -> None:
 def test_no_pending_gives_nothing() -> None:
     rows = frame(account(tx("a", "2026-01-05", 1.0), "card-a"))
     assert pending_by_account(rows) == {}
+
+
+def test_flags_set_once_per_snapshot_give_the_same_answers_as_matching_each_time() -> None:
+    rows = frame(
+        tx("p1", "2026-01-05", 30.0, pending=True),
+        tx("t1", "2026-01-06", 30.0, pending_id="p1"),
+        tx("p2", "2026-01-07", 12.0, pending=True),
+        tx("refund", "2026-01-08", -20.0),
+        tx("in", "2026-01-08", -40.0, "OTHER"),
+        tx("pay", "2026-01-09", 300.0, "LOAN_PAYMENTS", detailed=CARD_PAYMENT),
+        tx("mortgage", "2026-01-09", 900.0, "LOAN_PAYMENTS"),
+        tx("wage", "2026-01-10", -900.0, "INCOME"),
+    )
+    flagged = with_money_flags(rows)
+    assert flagged[SUPERSEDED].tolist() == [True, False, False, False, False, False, False, False]
+    for view in (rows, flagged):
+        assert spending_rows(view)["transaction_id"].tolist() == [
+            "t1",
+            "p2",
+            "refund",
+            "mortgage",
+        ]
+        assert purchase_rows(view, include_pending=False)["transaction_id"].tolist() == [
+            "t1",
+            "mortgage",
+        ]
+    # A view without the posted twin still leaves its pending original out once flagged: the
+    # twin was in the history the snapshot was built from.
+    without_twin = flagged[flagged["transaction_id"] != "t1"]
+    assert "p1" not in spending_rows(without_twin)["transaction_id"].tolist()

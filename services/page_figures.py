@@ -1,0 +1,297 @@
+"""What each page shows, computed from fetched data
+in one go (pure pandas, no Streamlit): a page computes these once per fetch (and per choice
+that changes them) and only renders them on every rerun."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import altair as alt
+import pandas as pd
+
+from integrations.models import CreditReport
+from services.alerts import Alert, build_alerts
+from services.cards import (
+    PaymentDue,
+    UtilizationTotal,
+    cards_frame,
+    next_payment_due,
+    overall_utilization,
+    utilization_band,
+)
+from services.charts import (
+    category_chart,
+    cumulative_chart,
+    merchants_chart,
+    monthly_trend_chart,
+    payment_history_chart,
+    utilization_chart,
+    weekday_chart,
+)
+from services.credit import (
+    AccountSummary,
+    InquiryCounts,
+    account_summary,
+    history_depth,
+    inquiries_frame,
+    inquiry_counts,
+    payment_history_frame,
+    public_records_frame,
+    tradelines_frame,
+)
+from services.crosscheck import crosscheck_frame, linked_cards, linked_utilization
+from services.dates import previous_period
+from services.money import (
+    between,
+    main_currency,
+    pending_by_account,
+    spending_rows,
+    totals_by_currency,
+)
+from services.paydown import (
+    avalanche_order,
+    interest_totals,
+    overall_payment_needed,
+    overall_payment_split,
+    paydown_plan,
+    payment_totals,
+)
+from services.snapshot import FinancialSnapshot
+from services.transactions import (
+    Comparison,
+    TransactionFilter,
+    apply_filter,
+    compare_with_previous_period,
+    comparison_window,
+    cumulative_this_and_last_month,
+    monthly_spending_by_category,
+    spending_by_category,
+    spending_by_weekday,
+    top_merchants,
+)
+
+_SPENDING_COLUMNS = ("date", "currency", "amount")
+
+
+@dataclass(frozen=True)
+class MonthSpending:
+    """This month so far, against the same days of last month and all of last month; every
+    figure per currency, the headline in the currency most transactions are in."""
+
+    currency: str
+    this_month: dict[str, float]
+    same_days_last_month: dict[str, float]
+    last_month: dict[str, float]
+    history_reaches: bool  # the history goes back to the start of last month
+
+
+def month_spending(frame: pd.DataFrame, today: date) -> MonthSpending:
+    month_start = today.replace(day=1)
+    # Like with like: the first N days of last month against the first N of this one.
+    last_start, last_same_day = previous_period(month_start, today)
+    rows = spending_rows(frame, columns=_SPENDING_COLUMNS)
+    return MonthSpending(
+        currency=main_currency(frame),
+        this_month=totals_by_currency(between(rows, month_start, today)),
+        same_days_last_month=totals_by_currency(between(rows, last_start, last_same_day)),
+        last_month=totals_by_currency(between(rows, last_start, month_start - timedelta(days=1))),
+        history_reaches=not frame.empty and frame["date"].min() <= pd.Timestamp(last_start),
+    )
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    cards: pd.DataFrame
+    totals: tuple[UtilizationTotal, ...]
+    next_due: PaymentDue | None
+    spending: MonthSpending | None  # None without bank data
+    alerts: list[Alert]
+    chart: alt.LayerChart | None  # None when no card has a known limit
+
+
+def overview_figures(
+    snap: FinancialSnapshot | None,
+    report: CreditReport | None,
+    today: date,
+    unusual: pd.DataFrame | None,
+) -> OverviewFigures:
+    if snap is None:
+        cards = cards_frame((), (), (), today)
+    else:
+        cards = cards_frame(snap.accounts, snap.liabilities, snap.items, today)
+    totals = overall_utilization(cards)
+    return OverviewFigures(
+        cards=cards,
+        totals=totals,
+        next_due=next_payment_due(cards),
+        spending=month_spending(snap.transactions, today) if snap is not None else None,
+        alerts=build_alerts(cards, totals, report, today, unusual),
+        chart=_utilization_chart(cards),
+    )
+
+
+def _utilization_chart(cards: pd.DataFrame) -> alt.LayerChart | None:
+    return None if cards["utilization"].isna().all() else utilization_chart(cards)
+
+
+@dataclass(frozen=True)
+class CardFigures:
+    cards: pd.DataFrame  # with the band in words, for the table
+    totals: tuple[UtilizationTotal, ...]
+    institutions: list[str]
+    chart: alt.LayerChart | None
+    pending: dict[tuple[str, str], float]  # net pending per (account id, currency)
+    avalanche: pd.DataFrame
+    monthly_interest: dict[str, float]
+
+
+def card_figures(snap: FinancialSnapshot, today: date) -> CardFigures:
+    cards = cards_frame(snap.accounts, snap.liabilities, snap.items, today)
+    pending = pending_by_account(snap.transactions)
+    order = avalanche_order(cards, pending)
+    # Said in words too: a missing limit reads "Unknown", never an empty bar taken for 0%.
+    banded = cards.assign(band=[utilization_band(u).label for u in cards["utilization"]])
+    return CardFigures(
+        cards=banded,
+        totals=overall_utilization(cards),
+        institutions=sorted(cards["institution"].unique()),
+        chart=_utilization_chart(cards),
+        pending=pending,
+        avalanche=order,
+        monthly_interest=interest_totals(order),
+    )
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    plan: pd.DataFrame
+    totals: dict[str, float]  # per currency
+    overall_needed: dict[str, float]  # per currency: enough for the overall figure only
+    overall_split: dict[str, list[tuple[str, str | None, float]]]
+
+
+def plan_figures(figures: CardFigures, target: float, today: date) -> PlanFigures:
+    plan = paydown_plan(figures.cards, target, today, figures.pending)
+    return PlanFigures(
+        plan=plan,
+        totals=payment_totals(plan),
+        overall_needed=overall_payment_needed(plan, target),
+        overall_split=overall_payment_split(plan, target),
+    )
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    summary: AccountSummary
+    tradelines: pd.DataFrame
+    tradeline_types: list[str]
+    creditors: list[str]
+    inquiries: pd.DataFrame
+    inquiry_counts: InquiryCounts
+    public_records: pd.DataFrame
+    history_depth: int  # months of payment history the bureau sent, at most, per account
+
+
+def report_figures(report: CreditReport, today: date) -> ReportFigures:
+    tradelines = tradelines_frame(report)
+    return ReportFigures(
+        summary=account_summary(report),
+        tradelines=tradelines,
+        tradeline_types=sorted(tradelines["type"].unique()),
+        creditors=sorted(tradelines["creditor"].unique()),
+        inquiries=inquiries_frame(report),
+        inquiry_counts=inquiry_counts(report, today),
+        public_records=public_records_frame(report),
+        history_depth=history_depth(report),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryFigures:
+    history: pd.DataFrame
+    chart: alt.Chart | None  # None when there is no history to draw
+
+
+def history_figures(report: CreditReport, months: int) -> HistoryFigures:
+    history = payment_history_frame(report, months)
+    return HistoryFigures(history, None if history.empty else payment_history_chart(history))
+
+
+@dataclass(frozen=True)
+class CrosscheckFigures:
+    linked: UtilizationTotal | None  # utilization of the linked cards, at today's balances
+    frame: pd.DataFrame
+    counts: dict[str, int]  # per result: matched, not linked, not on report
+    flagged: pd.DataFrame  # rows whose limit or balance differs
+
+
+def crosscheck_figures(
+    report: CreditReport, snap: FinancialSnapshot, today: date
+) -> CrosscheckFigures | None:
+    """None when no credit card is linked: there is nothing to compare the report with."""
+    cards = linked_cards(snap)
+    if not cards:
+        return None
+    frame = crosscheck_frame(report.tradelines, cards)
+    counts = {str(k): int(v) for k, v in frame["status"].value_counts().items()}
+    return CrosscheckFigures(
+        linked=linked_utilization(snap, today),
+        frame=frame,
+        counts=counts,
+        flagged=frame[frame["limit_flag"] | frame["balance_flag"]],
+    )
+
+
+@dataclass(frozen=True)
+class TransactionCharts:
+    by_category: alt.Chart
+    top_merchants: alt.Chart
+    monthly: alt.Chart
+    weekday: alt.Chart
+    this_and_last_month: alt.Chart
+
+
+@dataclass(frozen=True)
+class TransactionsView:
+    rows: pd.DataFrame  # what the filters let through, every column
+    currency: str  # the one the KPIs and charts are in
+    comparison: Comparison
+    charts: TransactionCharts | None  # None when nothing was spent in that currency
+    unusual: pd.DataFrame  # unusual activity among these rows
+
+
+def transactions_view(
+    frame: pd.DataFrame, spec: TransactionFilter, findings: pd.DataFrame, history_starts: date
+) -> TransactionsView:
+    """The filtered rows and everything drawn from them; ``findings`` is the unusual activity
+    found once across the whole history."""
+    base = apply_filter(frame, comparison_window(spec))
+    view = between(base, spec.start, spec.end)
+    currency = main_currency(frame)
+    shown_ids = set(view["transaction_id"].tolist())
+    unusual = findings[[tid in shown_ids for tid in findings["transaction_id"].tolist()]]
+    return TransactionsView(
+        rows=view,
+        currency=currency,
+        comparison=compare_with_previous_period(base, spec.start, spec.end, history_starts),
+        charts=_transaction_charts(view, base, spec.end, currency),
+        unusual=unusual,
+    )
+
+
+def _transaction_charts(
+    view: pd.DataFrame, base: pd.DataFrame, end: date, currency: str
+) -> TransactionCharts | None:
+    by_category = spending_by_category(view, currency)
+    if by_category.empty:
+        return None
+    monthly = monthly_spending_by_category(view, currency)
+    cumulative = cumulative_this_and_last_month(base, end, currency)
+    return TransactionCharts(
+        by_category=category_chart(by_category, currency),
+        top_merchants=merchants_chart(top_merchants(view, currency), currency),
+        monthly=monthly_trend_chart(monthly, currency),
+        weekday=weekday_chart(spending_by_weekday(view, currency), currency),
+        this_and_last_month=cumulative_chart(cumulative, currency),
+    )

@@ -1,0 +1,104 @@
+"""Pages compute their figures once per fetched data and choice, then only render them: the
+figures must follow new data, never stay with what was shown before."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bench.transactions import synthetic_frame
+from services import data, session
+from services.format import plain
+from services.money import with_money_flags
+from services.recurring import detect_recurring
+from services.snapshot import FinancialSnapshot
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[FinancialSnapshot], None]:
+    """Make ``session.snapshot`` answer with the given snapshot from now on."""
+    served: dict[str, FinancialSnapshot] = {}
+    monkeypatch.setattr(session, "snapshot", lambda settings: served["snapshot"])
+
+    def put(snapshot: FinancialSnapshot) -> None:
+        served["snapshot"] = snapshot
+
+    return put
+
+
+def demo() -> FinancialSnapshot:
+    return data.load_demo_snapshot(date.today())
+
+
+def doubled(snapshot: FinancialSnapshot) -> FinancialSnapshot:
+    """The same history fetched again, every amount twice as large."""
+    frame = snapshot.transactions
+    frame = with_money_flags(frame.assign(amount=frame["amount"] * 2))
+    return replace(snapshot, transactions=frame, version=f"{snapshot.version}|again")
+
+
+def open_app(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def amount(shown: str) -> float:
+    """The number in a money figure as shown ("$1,234.50", "\\$1,234.50", "-$3.00")."""
+    return float(re.sub(r"[^0-9.\-]", "", shown))
+
+
+def metric(at: AppTest, label: str) -> str:
+    (value,) = [m.value for m in at.metric if m.label == label]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("page", "label"),
+    [("pages/overview.py", "Spending this month"), ("pages/transactions.py", "Spending")],
+)
+def test_figures_follow_a_new_fetch(
+    serve: Callable[[FinancialSnapshot], None], page: str, label: str
+) -> None:
+    first = demo()
+    serve(first)
+    at = open_app(page)
+    before = metric(at, label)
+    at.run()
+    assert metric(at, label) == before  # a rerun on the same data shows the same figure
+    serve(doubled(first))
+    at.run()
+    assert amount(metric(at, label)) == pytest.approx(2 * amount(before), abs=0.02)
+
+
+def test_only_the_latest_price_rises_get_a_warning(
+    serve: Callable[[FinancialSnapshot], None],
+) -> None:
+    base = demo()
+    frame = synthetic_frame(base.transactions, 8 * len(base.transactions))
+    serve(replace(base, transactions=frame, version="eight-people"))
+    streams = detect_recurring(frame, date.today())
+    rises = streams[streams["price_rise"]].sort_values("price_rise_since", ascending=False)
+    assert len(rises) > 5  # the point of the test: more rises than get a warning
+    at = open_app("pages/transactions.py")
+    recurring = at.tabs[2]
+    warned = [w.value for w in recurring.warning]
+    assert len(warned) == 5
+    for text, merchant in zip(warned, rises["merchant"].head(5), strict=True):
+        assert text.startswith(f"**{plain(merchant)}** went up")
+    captions = [c.value for c in recurring.caption]
+    assert f"{len(rises) - 5} earlier price rises: see the Price rise column." in captions
+    shown = at.dataframe[1].value
+    assert int(shown["price_rise"].sum()) == len(rises)  # every rise is still in the table
+    assert isinstance(shown, pd.DataFrame)
