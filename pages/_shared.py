@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
+import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 from streamlit.runtime.pages_manager import PagesManager
 
 from integrations.errors import Action
 from services import session
 from services.export import to_csv_bytes
 from services.format import plain
-from services.recurring import detect_recurring
+from services.recurring import RecurringSummary, detect_recurring, recurring_summary
 from services.settings import Settings
 from services.snapshot import FinancialSnapshot, ItemProblem
 from services.transaction_query import FilterOptions, filter_options
@@ -23,12 +25,17 @@ from services.unusual import find_unusual
 
 
 def csv_download(
-    frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV"
+    frame: pd.DataFrame,
+    file_name: str,
+    key: str,
+    label: str = "Download CSV",
+    columns: Sequence[str] | None = None,
 ) -> None:
-    """A download button whose CSV is built only when clicked."""
+    """A download button whose CSV (of ``columns``, or every column) is built only when
+    clicked: neither the CSV nor the narrowed frame costs anything on a rerun."""
 
     def build() -> bytes:
-        return to_csv_bytes(frame)
+        return to_csv_bytes(frame[list(columns)] if columns else frame)
 
     st.download_button(
         label,
@@ -40,6 +47,25 @@ def csv_download(
         on_click="ignore",
         disabled=frame.empty,
     )
+
+
+CHART_SPECS = "chart_specs"  # id(chart) -> (chart, its Vega-Lite spec)
+SPECS_KEPT = 16  # more than every page's charts together: older ones belong to older figures
+
+
+def draw_chart(chart: alt.TopLevelMixin, **options: Any) -> None:
+    """``st.altair_chart`` for a chart kept in a page's figures: Altair turns it into a
+    Vega-Lite spec (its data to Arrow, the whole spec checked against the schema) once, not on
+    every rerun. The spec is Streamlit's own conversion, so what reaches the browser is the
+    same as ``st.altair_chart`` sends."""
+    specs: dict[int, tuple[object, dict[str, Any]]] = st.session_state.setdefault(CHART_SPECS, {})
+    held = specs.get(id(chart))
+    if held is None or held[0] is not chart:  # the chart itself is kept, so ids are not reused
+        held = (chart, _convert_altair_to_vega_lite_spec(chart))
+        specs[id(chart)] = held
+        while len(specs) > SPECS_KEPT:
+            del specs[next(iter(specs))]
+    st.vega_lite_chart(spec=held[1], **options)
 
 
 def nothing_connected(what: str) -> None:
@@ -155,6 +181,7 @@ class SnapshotAnalyses:
 
     options: FilterOptions
     streams: pd.DataFrame
+    recurring: RecurringSummary
     findings: pd.DataFrame
 
 
@@ -163,8 +190,12 @@ def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
 
     def compute() -> SnapshotAnalyses:
         frame = snap.transactions
+        streams = detect_recurring(frame, today)
         return SnapshotAnalyses(
-            filter_options(frame, today), detect_recurring(frame, today), find_unusual(frame)
+            options=filter_options(frame, today),
+            streams=streams,
+            recurring=recurring_summary(streams),
+            findings=find_unusual(frame),
         )
 
     return derived("analyses", (snapshot_key(snap), today), compute)

@@ -13,6 +13,7 @@ import streamlit as st
 from pages._shared import (
     csv_download,
     derived,
+    draw_chart,
     nothing_connected,
     render_connection_problems,
     require_entry,
@@ -123,13 +124,13 @@ def render_cards_table(shown: pd.DataFrame) -> None:
         column_config=TABLE_COLUMNS,
         key="cards_table",
     )
-    csv_download(shown[list(TABLE_COLUMNS)], "cards.csv", key="cards_csv")
+    csv_download(shown, "cards.csv", key="cards_csv", columns=list(TABLE_COLUMNS))
 
 
 def render_chart(chart: alt.LayerChart | None) -> None:
     if chart is not None:
         st.subheader("Utilization by card")
-        st.altair_chart(chart, width="stretch")
+        draw_chart(chart, width="stretch")
         st.caption("Dashed lines mark 10%, 30% and 50%.")
 
 

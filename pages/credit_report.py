@@ -16,6 +16,7 @@ from integrations.models import CreditReport, RiskScore
 from pages._shared import (
     csv_download,
     derived,
+    draw_chart,
     render_credit_status,
     require_entry,
     snapshot_key,
@@ -193,7 +194,7 @@ def render_payment_history(report: CreditReport, depth: int) -> None:
     if shown.chart is None:
         st.info("No payment history on file.")
         return
-    st.altair_chart(shown.chart, key="ph_chart")
+    draw_chart(shown.chart, key="ph_chart")
     if months > depth:
         st.caption(f"The bureau sent at most {depth} months of history per account.")
     st.caption("Blank cells: months before an account opened or after it stopped reporting.")

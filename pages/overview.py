@@ -9,6 +9,7 @@ from integrations.models import CreditReport
 from pages._shared import (
     analyses,
     derived,
+    draw_chart,
     nothing_connected,
     render_connection_problems,
     require_entry,
@@ -104,7 +105,7 @@ def render_card_chart(chart: alt.LayerChart | None) -> None:
     if chart is None:
         return
     st.subheader("Utilization by card")
-    st.altair_chart(chart, width="stretch")
+    draw_chart(chart, width="stretch")
 
 
 def render() -> None:

@@ -14,6 +14,7 @@ from pages._shared import (
     analyses,
     csv_download,
     derived,
+    draw_chart,
     nothing_connected,
     render_connection_problems,
     require_entry,
@@ -21,8 +22,8 @@ from pages._shared import (
 )
 from services import session
 from services.format import day, markdown_money, money, plain
-from services.page_figures import TransactionCharts, transactions_view
-from services.recurring import yearly_cost_by_currency
+from services.page_figures import TransactionCharts, TransactionsView, transactions_view
+from services.recurring import RecurringSummary
 from services.settings import current_settings
 from services.transaction_query import (
     CUSTOM,
@@ -98,9 +99,6 @@ UNUSUAL_TABLE = {
     "first_charge_date": st.column_config.DateColumn("Charged before on", format="YYYY-MM-DD"),
     "account": st.column_config.TextColumn("Account"),
 }
-
-# The latest few get a warning of their own; a long list of them would bury the table.
-PRICE_RISES_SHOWN = 5
 
 # Widget keys; the URL parameters are in services.transaction_query.
 PERIOD_KEY, DATES_KEY = "tx_period", "tx_dates"
@@ -350,21 +348,21 @@ def render_foreign(figures: PeriodFigures, currency: str) -> None:
 # --- tabs -----------------------------------------------------------------------------------
 
 
-def render_table(view: pd.DataFrame) -> None:
+def render_table(shown: TransactionsView) -> None:
     # Only what is shown (and the id) is sent to the browser: on big views each column costs.
     st.dataframe(
-        view[["transaction_id", *TABLE_COLUMNS]],
+        shown.table,
         hide_index=True,
         column_order=list(TABLE_COLUMNS),
         column_config=TABLE_COLUMNS,
         key="tx_table",
     )
-    csv_download(view[EXPORT_COLUMNS], "transactions.csv", key="tx_csv")
+    csv_download(shown.rows, "transactions.csv", key="tx_csv", columns=EXPORT_COLUMNS)
 
 
 def _chart(title: str, chart: alt.Chart | alt.LayerChart) -> None:
     st.markdown(f"**{title}**")
-    st.altair_chart(chart, width="stretch")
+    draw_chart(chart, width="stretch")
 
 
 def render_charts(charts: TransactionCharts | None, currency: str) -> None:
@@ -385,7 +383,7 @@ def render_charts(charts: TransactionCharts | None, currency: str) -> None:
         _chart("This month against last month", charts.this_and_last_month)
 
 
-def render_recurring(streams: pd.DataFrame) -> None:
+def render_recurring(streams: pd.DataFrame, summary: RecurringSummary) -> None:
     st.caption(
         "Charges to the same merchant at a regular cadence (weekly, every two weeks, monthly "
         "or yearly), found across your whole history: the filters above do not apply."
@@ -393,27 +391,22 @@ def render_recurring(streams: pd.DataFrame) -> None:
     if streams.empty:
         st.info("No recurring payments found.")
         return
-    running = streams[~streams["stopped"]]
-    yearly = yearly_cost_by_currency(streams)
-    if yearly:
-        columns = st.columns(len(yearly))
-        for column, (currency, total) in zip(columns, yearly.items(), strict=True):
+    if summary.yearly:
+        columns = st.columns(len(summary.yearly))
+        for column, (currency, total) in zip(columns, summary.yearly.items(), strict=True):
             label = f"Recurring payments a year ({plain(currency)})"
             column.metric(label, markdown_money(total, currency))
-    st.caption(f"{len(running)} running, {len(streams) - len(running)} stopped.")
-    rises = streams[streams["price_rise"]].sort_values("price_rise_since", ascending=False)
-    for rise in rises.head(PRICE_RISES_SHOWN).itertuples(index=False):
+    st.caption(f"{summary.running} running, {summary.stopped} stopped.")
+    for rise in summary.latest_rises:
         st.warning(
             f"**{plain(rise.merchant)}** went up from "
             f"{plain(money(rise.previous_amount, rise.currency))} to "
             f"{plain(money(rise.last_amount, rise.currency))} "
-            f"on {day(rise.price_rise_since)}.",
+            f"on {day(rise.since)}.",
             icon=":material/trending_up:",
         )
-    if len(rises) > PRICE_RISES_SHOWN:
-        st.caption(
-            f"{len(rises) - PRICE_RISES_SHOWN} earlier price rises: see the Price rise column."
-        )
+    if summary.earlier_rises:
+        st.caption(f"{summary.earlier_rises} earlier price rises: see the Price rise column.")
     st.dataframe(
         streams,
         hide_index=True,
@@ -473,7 +466,9 @@ def render() -> None:
     shown = derived(
         "transactions",
         (snapshot_key(snap), today, spec),
-        lambda: transactions_view(frame, spec, known.findings, options.first_day),
+        lambda: transactions_view(
+            frame, spec, known.findings, options.first_day, ["transaction_id", *TABLE_COLUMNS]
+        ),
     )
     render_kpis(shown.comparison, shown.currency)
 
@@ -481,11 +476,11 @@ def render() -> None:
         ["Transactions", "Charts", "Recurring payments", "Unusual activity"]
     )
     with table_tab:
-        render_table(shown.rows)
+        render_table(shown)
     with charts_tab:
         render_charts(shown.charts, shown.currency)
     with recurring_tab:
-        render_recurring(known.streams)
+        render_recurring(known.streams, known.recurring)
     with unusual_tab:
         render_unusual(shown.unusual)
 

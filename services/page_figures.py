@@ -4,6 +4,7 @@ that changes them) and only renders them on every rerun."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -255,6 +256,7 @@ class TransactionCharts:
 @dataclass(frozen=True)
 class TransactionsView:
     rows: pd.DataFrame  # what the filters let through, every column
+    table: pd.DataFrame  # the same rows, only the columns the table shows
     currency: str  # the one the KPIs and charts are in
     comparison: Comparison
     charts: TransactionCharts | None  # None when nothing was spent in that currency
@@ -262,7 +264,11 @@ class TransactionsView:
 
 
 def transactions_view(
-    frame: pd.DataFrame, spec: TransactionFilter, findings: pd.DataFrame, history_starts: date
+    frame: pd.DataFrame,
+    spec: TransactionFilter,
+    findings: pd.DataFrame,
+    history_starts: date,
+    table_columns: Sequence[str],
 ) -> TransactionsView:
     """The filtered rows and everything drawn from them; ``findings`` is the unusual activity
     found once across the whole history."""
@@ -273,6 +279,7 @@ def transactions_view(
     unusual = findings[[tid in shown_ids for tid in findings["transaction_id"].tolist()]]
     return TransactionsView(
         rows=view,
+        table=view[list(table_columns)],
         currency=currency,
         comparison=compare_with_previous_period(base, spec.start, spec.end, history_starts),
         charts=_transaction_charts(view, base, spec.end, currency),

@@ -279,3 +279,49 @@ def yearly_cost_by_currency(streams: pd.DataFrame) -> dict[str, float]:
     """What the streams still running cost in a year, per currency."""
     running = streams[~streams["stopped"].astype(bool)]
     return totals_by_currency(running.rename(columns={"yearly_cost": "amount"}))
+
+
+LATEST_RISES = 5  # price rises worth a warning each; a long list of them would bury the table
+
+
+@dataclass(frozen=True)
+class PriceRise:
+    merchant: str
+    previous_amount: float
+    last_amount: float
+    currency: str
+    since: date
+
+
+@dataclass(frozen=True)
+class RecurringSummary:
+    yearly: dict[str, float]  # what the running streams cost in a year, per currency
+    running: int
+    stopped: int
+    latest_rises: tuple[PriceRise, ...]  # newest first, at most LATEST_RISES
+    earlier_rises: int  # the other price rises, left to the table
+
+
+def recurring_summary(streams: pd.DataFrame) -> RecurringSummary:
+    if streams.empty:
+        return RecurringSummary({}, 0, 0, (), 0)
+    stopped = int(streams["stopped"].astype(bool).sum())
+    rises = streams[streams["price_rise"].astype(bool)]
+    rises = rises.sort_values("price_rise_since", ascending=False)
+    latest = tuple(
+        PriceRise(
+            merchant=str(row.merchant),
+            previous_amount=float(row.previous_amount),
+            last_amount=float(row.last_amount),
+            currency=str(row.currency),
+            since=pd.Timestamp(row.price_rise_since).date(),
+        )
+        for row in rises.head(LATEST_RISES).itertuples(index=False)
+    )
+    return RecurringSummary(
+        yearly=yearly_cost_by_currency(streams),
+        running=len(streams) - stopped,
+        stopped=stopped,
+        latest_rises=latest,
+        earlier_rises=max(len(rises) - LATEST_RISES, 0),
+    )

@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
@@ -152,6 +152,7 @@ def active_source(settings: Settings) -> Source:
 def choose_source(source: Source) -> None:
     st.session_state[SOURCE] = source
     st.session_state.pop(FETCHED_AT, None)
+    let_go_of_snapshot()
 
 
 def source_label(settings: Settings) -> str:
@@ -193,6 +194,7 @@ def remove_connection(item_key: str) -> None:
     st.session_state[PLAID_ITEMS] = [c for c in connections() if c.item_key != item_key]
     data.clear_plaid_item(item_key)
     _forget(item_key)
+    let_go_of_snapshot()
 
 
 def connection_label(item_key: str) -> str:
@@ -264,15 +266,55 @@ def _plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
     return data.assemble_plaid_snapshot(stamps, tuple(fetches))
 
 
-def snapshot(settings: Settings) -> FinancialSnapshot | None:
-    """This session's bank and card data, or None when nothing is connected yet."""
+HELD = "held_snapshot"  # the snapshot this session last got, while the cache still holds it
+
+
+@dataclass(frozen=True)
+class _HeldSnapshot:
+    key: tuple[object, ...]  # what it was fetched for: source, day and connected items
+    snapshot: FinancialSnapshot
+    until: datetime  # the earliest its cache entries can expire
+
+
+def _holding_key(settings: Settings) -> tuple[object, ...]:
+    return (active_source(settings), today(), tuple(c.item_key for c in connections()))
+
+
+def _fresh_snapshot(settings: Settings) -> FinancialSnapshot | None:
     if active_source(settings) == "demo":
-        result = data.load_demo_snapshot(today())
+        return data.load_demo_snapshot(today())
+    return _plaid_snapshot(settings)
+
+
+def snapshot(settings: Settings) -> FinancialSnapshot | None:
+    """This session's bank and card data, or None when nothing is connected yet.
+
+    Each cache hit unpickles the cached value (about 15 ms for one Plaid item, more for long
+    histories), so the session keeps the snapshot it got until the oldest of its cache entries
+    may have expired; Refresh, a new or removed connection or another source drops it."""
+    key = _holding_key(settings)
+    held: _HeldSnapshot | None = st.session_state.get(HELD)
+    if held is not None and held.key == key and datetime.now(UTC) < held.until:
+        result: FinancialSnapshot | None = held.snapshot
     else:
-        result = _plaid_snapshot(settings)
+        result = _fresh_snapshot(settings)
+        _hold(key, result)
     if result is not None:
         _record_fetch("accounts", result.fetched_at)
     return result
+
+
+def _hold(key: tuple[object, ...], result: FinancialSnapshot | None) -> None:
+    if result is None:
+        st.session_state.pop(HELD, None)
+        return
+    until = result.fetched_at + timedelta(seconds=data.CACHE_TTL_SECONDS)
+    st.session_state[HELD] = _HeldSnapshot(key, result, until)
+
+
+def let_go_of_snapshot() -> None:
+    """The next run asks the cache (and the banks, where the cache was cleared) again."""
+    st.session_state.pop(HELD, None)
 
 
 # --- the credit report (Experian) -----------------------------------------------------------
@@ -443,6 +485,7 @@ def refresh(settings: Settings) -> None:
     if sealed is not None:
         data.clear_credit_report(sealed.key)
     st.session_state.pop(FETCHED_AT, None)
+    let_go_of_snapshot()
 
 
 # --- connecting and disconnecting -----------------------------------------------------------
@@ -503,6 +546,7 @@ def relinked(item_key: str) -> None:
     """After Link update mode succeeded: the token is unchanged, the data is fetched again."""
     data.clear_plaid_item(item_key)
     _forget(item_key)
+    let_go_of_snapshot()
 
 
 def disconnect(settings: Settings, item_key: str) -> bool:

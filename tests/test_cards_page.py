@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -31,8 +32,14 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, pd.DataFrame]:
 
     seen: dict[str, pd.DataFrame] = {}
 
-    def record(frame: pd.DataFrame, file_name: str, key: str, label: str = "") -> None:
-        seen[key] = frame
+    def record(
+        frame: pd.DataFrame,
+        file_name: str,
+        key: str,
+        label: str = "",
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        seen[key] = frame[list(columns)] if columns else frame
 
     monkeypatch.setattr(pages._shared, "csv_download", record)
     return seen

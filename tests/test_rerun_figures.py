@@ -102,3 +102,45 @@ def test_only_the_latest_price_rises_get_a_warning(
     shown = at.dataframe[1].value
     assert int(shown["price_rise"].sum()) == len(rises)  # every rise is still in the table
     assert isinstance(shown, pd.DataFrame)
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[date]:
+    """Every time a run asks the cache for the demo snapshot (each ask unpickles it)."""
+    asked: list[date] = []
+    loader = data.load_demo_snapshot
+
+    def counted(today: date) -> FinancialSnapshot:
+        asked.append(today)
+        return loader(today)
+
+    counted.clear = loader.clear  # type: ignore[attr-defined]  # what Refresh calls
+    monkeypatch.setattr(data, "load_demo_snapshot", counted)
+    return asked
+
+
+def test_a_session_keeps_its_snapshot_while_the_cache_would_serve_the_same(
+    loads: list[date],
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # AppTest shows the entry script's sidebar on a session's first run only
+    assert len(loads) == 1
+    at.sidebar.button[0].click().run()  # Refresh data
+    assert len(loads) == 2
+    for _ in range(3):
+        at.run()
+    at.switch_page("pages/transactions.py").run()
+    at.switch_page("pages/cards.py").run()
+    assert not at.exception
+    assert len(loads) == 2  # reruns and other pages use what the session holds
+
+
+def test_a_session_asks_again_once_the_cache_entry_may_have_expired(
+    loads: list[date], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "CACHE_TTL_SECONDS", 0)
+    at = open_app("pages/overview.py")
+    asked = len(loads)
+    at.run()
+    at.run()
+    assert len(loads) == asked + 2

@@ -7,7 +7,7 @@ import calendar
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
@@ -56,8 +56,14 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, pd.DataFrame]:
 
     seen: dict[str, pd.DataFrame] = {}
 
-    def record(frame: pd.DataFrame, file_name: str, key: str, label: str = "") -> None:
-        seen[key] = frame
+    def record(
+        frame: pd.DataFrame,
+        file_name: str,
+        key: str,
+        label: str = "",
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        seen[key] = frame[list(columns)] if columns else frame
 
     monkeypatch.setattr(pages._shared, "csv_download", record)
     return seen
