@@ -142,9 +142,13 @@ class Settings:
         return self.data_source
 
 
-# Each setting: name -> (field, parser). Parsers raise ValueError with what is expected; the
-# message never contains the value, because the value may be a secret.
+# Each setting: name -> (field, parser). Parsers raise ExpectationError saying what is expected;
+# the message never contains the value, because the value may be a secret.
 Parser = Callable[[str], Any]
+
+
+class ExpectationError(ValueError):
+    """What a setting's value should look like: our words, never the value itself."""
 
 
 def _text(raw: str) -> str:
@@ -158,7 +162,7 @@ def _secret(raw: str) -> Secret:
 def _secret_list(raw: str) -> tuple[Secret, ...]:
     parts = tuple(part.strip() for part in raw.split(","))
     if any(not part for part in parts):
-        raise ValueError("a comma-separated list without empty entries")
+        raise ExpectationError("a comma-separated list without empty entries")
     return tuple(Secret(part) for part in parts)
 
 
@@ -166,7 +170,7 @@ def _choice(*allowed: str) -> Parser:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
         if value not in allowed:
-            raise ValueError("one of " + ", ".join(allowed))
+            raise ExpectationError("one of " + ", ".join(allowed))
         return value
 
     return parse
@@ -175,7 +179,7 @@ def _choice(*allowed: str) -> Parser:
 def _url(raw: str) -> str:
     parsed = urlparse(raw.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError("an http:// or https:// URL with a host")
+        raise ExpectationError("an http:// or https:// URL with a host")
     return raw.strip().rstrip("/")
 
 
@@ -183,20 +187,23 @@ def _products(raw: str) -> tuple[str, ...]:
     values = tuple(p.strip().lower() for p in raw.split(",") if p.strip())
     unknown = [p for p in values if p not in PLAID_PRODUCTS]
     if not values or unknown:
-        raise ValueError("a comma-separated list of Plaid products, e.g. transactions,liabilities")
+        raise ExpectationError(
+            "a comma-separated list of Plaid products, e.g. transactions,liabilities"
+        )
     return values
 
 
 def _countries(raw: str) -> tuple[str, ...]:
     values = tuple(c.strip().upper() for c in raw.split(",") if c.strip())
     if not values or any(c not in PLAID_COUNTRIES for c in values):
-        raise ValueError("a comma-separated list of country codes Plaid supports, e.g. US,CA")
+        raise ExpectationError("a comma-separated list of country codes Plaid supports, e.g. US,CA")
     return values
 
 
 def _ttl(raw: str) -> int:
-    if not re.fullmatch(r"\s*\d+\s*", raw) or not 1 <= int(raw) <= MAX_CACHE_TTL_SECONDS:
-        raise ValueError(f"a whole number of seconds from 1 to {MAX_CACHE_TTL_SECONDS}")
+    raw = raw.strip()
+    if not re.fullmatch(r"[0-9]+", raw) or not 1 <= int(raw) <= MAX_CACHE_TTL_SECONDS:
+        raise ExpectationError(f"a whole number of seconds from 1 to {MAX_CACHE_TTL_SECONDS}")
     return int(raw)
 
 
@@ -207,7 +214,7 @@ def _seconds(low: float, high: float) -> Parser:
         except ValueError:
             value = float("nan")
         if not low <= value <= high:
-            raise ValueError(f"a number of seconds from {low:g} to {high:g}")
+            raise ExpectationError(f"a number of seconds from {low:g} to {high:g}")
         return value
 
     return parse
@@ -222,13 +229,13 @@ def _applicant(raw: str) -> Secret:
     except ValueError:
         fields = None
     if not isinstance(fields, dict):
-        raise ValueError("a JSON object with first_name, last_name, dob, ssn, line1, city, "
+        raise ExpectationError("a JSON object with first_name, last_name, dob, ssn, line1, city, "
                          "state and zip_code")  # fmt: skip
     try:
         applicant = Applicant.create(**{k: v for k, v in fields.items() if k in APPLICANT_FIELDS})
     except (TypeError, ValueError) as problem:
         reason = str(problem) if isinstance(problem, ValueError) else "missing fields"
-        raise ValueError(f"a valid applicant ({reason})") from None
+        raise ExpectationError(f"a valid applicant ({reason})") from None
     return Secret(applicant_json(applicant))
 
 
@@ -247,7 +254,7 @@ def applicant_json(applicant: Any) -> str:
 
 def _subscriber_code(raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9]{1,20}", raw.strip()):
-        raise ValueError("letters and digits only")
+        raise ExpectationError("letters and digits only")
     return raw.strip()
 
 
@@ -299,8 +306,10 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
             continue
         try:
             values[attr] = parse(raw[name])
-        except ValueError as expected:
+        except ExpectationError as expected:
             problems.append(f"{name} must be {expected}.")
+        except ValueError:  # from the standard library, whose message may quote the value
+            problems.append(f"{name} has a value that cannot be read.")
     _check_consistency(values, problems)
     if problems:
         raise SettingsError(problems)

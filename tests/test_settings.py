@@ -72,6 +72,24 @@ def test_a_rejected_secret_is_never_echoed(name: str, bad: str) -> None:
     assert name in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        # Found by the canary run: \s let a control character through to int(), whose own
+        # message quoted the value (here a date of birth pasted in the wrong place).
+        ("CACHE_TTL_SECONDS", "07041980\x1f"),
+        ("CACHE_TTL_SECONDS", "٠٧٠٤١٩٨٠"),  # digits, but not ASCII ones
+        ("UPSTREAM_READ_TIMEOUT_SECONDS", "07041980\x1f"),
+    ],
+)
+def test_a_value_nobody_can_read_is_rejected_without_quoting_it(name: str, bad: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({name: bad})
+    assert "07041980" not in str(caught.value)
+    assert "٠٧٠٤" not in str(caught.value)
+    assert name in str(caught.value)
+
+
 def test_secret_without_partner_is_rejected_without_its_value() -> None:
     with pytest.raises(SettingsError) as caught:
         parse_settings({"PLAID_SECRET": SECRET_VALUE})
