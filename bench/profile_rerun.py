@@ -69,7 +69,7 @@ def main(argv: list[str]) -> None:
         finally:
             threading.Thread.run = original  # type: ignore[method-assign]
     stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
 
 
 if __name__ == "__main__":

@@ -92,17 +92,17 @@ def _timings(run: Callable[[], object], runs: int) -> dict[str, float]:
 
 
 def analytics_pass(frame: pd.DataFrame, today: date) -> None:
-    """What the transactions page computes when its filters change, for the default view:
-    filtering, the KPIs against the previous period, every chart aggregate and chart object
-    (``services.page_figures.transactions_view``), plus the filter options the page keeps
-    once per snapshot. Unusual activity is in ``detection``."""
-    from services.page_figures import transactions_view
+    """What the transactions page computes for a new filter with the Charts tab open, for the
+    default view: filtering, the KPIs against the previous period
+    (``services.page_figures.transactions_view``), every chart aggregate and chart object
+    (``transaction_charts``), plus the filter options the page keeps once per snapshot.
+    Unusual activity is in ``detection``."""
+    from services.page_figures import transaction_charts, transactions_view
     from services.transaction_query import FilterChoice, filter_options, to_filter
 
     options = filter_options(frame, today)
     spec = to_filter(FilterChoice(), today, options)
-    no_findings = pd.DataFrame({"transaction_id": pd.Series([], dtype="str")})
-    transactions_view(frame, spec, no_findings, options.first_day, TABLE)
+    transaction_charts(transactions_view(frame, spec, options.first_day, TABLE))
 
 
 def detection_pass(frame: pd.DataFrame, today: date) -> None:

@@ -22,7 +22,13 @@ from pages._shared import (
 )
 from services import session
 from services.format import day, markdown_money, money, plain
-from services.page_figures import TransactionCharts, TransactionsView, transactions_view
+from services.page_figures import (
+    TransactionCharts,
+    TransactionsView,
+    transaction_charts,
+    transactions_view,
+    unusual_among,
+)
 from services.recurring import RecurringSummary
 from services.settings import current_settings
 from services.transaction_query import (
@@ -99,6 +105,9 @@ UNUSUAL_TABLE = {
     "first_charge_date": st.column_config.DateColumn("Charged before on", format="YYYY-MM-DD"),
     "account": st.column_config.TextColumn("Account"),
 }
+
+TABS = ("Transactions", "Charts", "Recurring payments", "Unusual activity")
+TAB_KEY = "tx_tab"
 
 # Widget keys; the URL parameters are in services.transaction_query.
 PERIOD_KEY, DATES_KEY = "tx_period", "tx_dates"
@@ -463,26 +472,34 @@ def render() -> None:
     write_url(choice)
     spec = to_filter(choice, today, options)
 
+    key = (snapshot_key(snap), today, spec)
     shown = derived(
         "transactions",
-        (snapshot_key(snap), today, spec),
+        key,
         lambda: transactions_view(
-            frame, spec, known.findings, options.first_day, ["transaction_id", *TABLE_COLUMNS]
+            frame, spec, options.first_day, ["transaction_id", *TABLE_COLUMNS]
         ),
     )
     render_kpis(shown.comparison, shown.currency)
 
+    # Only the open tab is computed and drawn: a filter change costs the table, not five
+    # charts nobody is looking at. Switching tabs reruns the page (figures kept, not redone).
     table_tab, charts_tab, recurring_tab, unusual_tab = st.tabs(
-        ["Transactions", "Charts", "Recurring payments", "Unusual activity"]
+        list(TABS), key=TAB_KEY, on_change="rerun"
     )
-    with table_tab:
-        render_table(shown)
-    with charts_tab:
-        render_charts(shown.charts, shown.currency)
-    with recurring_tab:
-        render_recurring(known.streams, known.recurring)
-    with unusual_tab:
-        render_unusual(shown.unusual)
+    if table_tab.open:
+        with table_tab:
+            render_table(shown)
+    if charts_tab.open:
+        with charts_tab:
+            charts = derived("transactions_charts", key, lambda: transaction_charts(shown))
+            render_charts(charts, shown.currency)
+    if recurring_tab.open:
+        with recurring_tab:
+            render_recurring(known.streams, known.recurring)
+    if unusual_tab.open:
+        with unusual_tab:
+            render_unusual(unusual_among(known.findings, shown.rows))
 
 
 render()

@@ -257,48 +257,51 @@ class TransactionCharts:
 class TransactionsView:
     rows: pd.DataFrame  # what the filters let through, every column
     table: pd.DataFrame  # the same rows, only the columns the table shows
+    window: pd.DataFrame  # every filter but the dates, back to the start of last month
+    end: date  # the last day asked for
     currency: str  # the one the KPIs and charts are in
     comparison: Comparison
-    charts: TransactionCharts | None  # None when nothing was spent in that currency
-    unusual: pd.DataFrame  # unusual activity among these rows
 
 
 def transactions_view(
     frame: pd.DataFrame,
     spec: TransactionFilter,
-    findings: pd.DataFrame,
     history_starts: date,
     table_columns: Sequence[str],
 ) -> TransactionsView:
-    """The filtered rows and everything drawn from them; ``findings`` is the unusual activity
-    found once across the whole history."""
-    base = apply_filter(frame, comparison_window(spec))
-    view = between(base, spec.start, spec.end)
-    currency = main_currency(frame)
-    shown_ids = set(view["transaction_id"].tolist())
-    unusual = findings[[tid in shown_ids for tid in findings["transaction_id"].tolist()]]
+    """The filtered rows and the KPIs against the period before; charts and unusual activity
+    are separate (``transaction_charts``, ``unusual_among``): a page draws them only when
+    they are looked at."""
+    window = apply_filter(frame, comparison_window(spec))
+    view = between(window, spec.start, spec.end)
     return TransactionsView(
         rows=view,
         table=view[list(table_columns)],
-        currency=currency,
-        comparison=compare_with_previous_period(base, spec.start, spec.end, history_starts),
-        charts=_transaction_charts(view, base, spec.end, currency),
-        unusual=unusual,
+        window=window,
+        end=spec.end,
+        currency=main_currency(frame),
+        comparison=compare_with_previous_period(window, spec.start, spec.end, history_starts),
     )
 
 
-def _transaction_charts(
-    view: pd.DataFrame, base: pd.DataFrame, end: date, currency: str
-) -> TransactionCharts | None:
-    by_category = spending_by_category(view, currency)
+def unusual_among(findings: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """What ``services.unusual.find_unusual`` found across the history, among these rows."""
+    shown_ids = set(rows["transaction_id"].tolist())
+    return findings[[tid in shown_ids for tid in findings["transaction_id"].tolist()]]
+
+
+def transaction_charts(view: TransactionsView) -> TransactionCharts | None:
+    """None when nothing was spent in the view's currency."""
+    rows, currency = view.rows, view.currency
+    by_category = spending_by_category(rows, currency)
     if by_category.empty:
         return None
-    monthly = monthly_spending_by_category(view, currency)
-    cumulative = cumulative_this_and_last_month(base, end, currency)
+    monthly = monthly_spending_by_category(rows, currency)
+    cumulative = cumulative_this_and_last_month(view.window, view.end, currency)
     return TransactionCharts(
         by_category=category_chart(by_category, currency),
-        top_merchants=merchants_chart(top_merchants(view, currency), currency),
+        top_merchants=merchants_chart(top_merchants(rows, currency), currency),
         monthly=monthly_trend_chart(monthly, currency),
-        weekday=weekday_chart(spending_by_weekday(view, currency), currency),
+        weekday=weekday_chart(spending_by_weekday(rows, currency), currency),
         this_and_last_month=cumulative_chart(cumulative, currency),
     )

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, cast
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
@@ -152,7 +152,7 @@ def active_source(settings: Settings) -> Source:
 def choose_source(source: Source) -> None:
     st.session_state[SOURCE] = source
     st.session_state.pop(FETCHED_AT, None)
-    let_go_of_snapshot()
+    let_go_of_data()
 
 
 def source_label(settings: Settings) -> str:
@@ -194,7 +194,7 @@ def remove_connection(item_key: str) -> None:
     st.session_state[PLAID_ITEMS] = [c for c in connections() if c.item_key != item_key]
     data.clear_plaid_item(item_key)
     _forget(item_key)
-    let_go_of_snapshot()
+    let_go_of_data()
 
 
 def connection_label(item_key: str) -> str:
@@ -266,18 +266,33 @@ def _plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
     return data.assemble_plaid_snapshot(stamps, tuple(fetches))
 
 
-HELD = "held_snapshot"  # the snapshot this session last got, while the cache still holds it
+HELD = "held_data"  # what this session last got from the cache, while the cache holds it
 
 
 @dataclass(frozen=True)
-class _HeldSnapshot:
-    key: tuple[object, ...]  # what it was fetched for: source, day and connected items
-    snapshot: FinancialSnapshot
+class _Held:
+    key: tuple[object, ...]  # what it was fetched for
+    value: object
     until: datetime  # the earliest its cache entries can expire
 
 
-def _holding_key(settings: Settings) -> tuple[object, ...]:
-    return (active_source(settings), today(), tuple(c.item_key for c in connections()))
+def _held(name: str, key: tuple[object, ...]) -> tuple[bool, object]:
+    """Each cache hit unpickles the cached value (about 15 ms for one Plaid item, more for
+    long histories), so a session keeps what it got while the cache would serve the same."""
+    held: _Held | None = st.session_state.get(HELD, {}).get(name)
+    if held is not None and held.key == key and datetime.now(UTC) < held.until:
+        return True, held.value
+    return False, None
+
+
+def _hold(name: str, key: tuple[object, ...], value: object, fetched_at: datetime) -> None:
+    until = fetched_at + timedelta(seconds=data.CACHE_TTL_SECONDS)
+    st.session_state.setdefault(HELD, {})[name] = _Held(key, value, until)
+
+
+def let_go_of_data() -> None:
+    """The next run asks the cache (and the upstreams, where the cache was cleared) again."""
+    st.session_state.pop(HELD, None)
 
 
 def _fresh_snapshot(settings: Settings) -> FinancialSnapshot | None:
@@ -287,34 +302,17 @@ def _fresh_snapshot(settings: Settings) -> FinancialSnapshot | None:
 
 
 def snapshot(settings: Settings) -> FinancialSnapshot | None:
-    """This session's bank and card data, or None when nothing is connected yet.
-
-    Each cache hit unpickles the cached value (about 15 ms for one Plaid item, more for long
-    histories), so the session keeps the snapshot it got until the oldest of its cache entries
-    may have expired; Refresh, a new or removed connection or another source drops it."""
-    key = _holding_key(settings)
-    held: _HeldSnapshot | None = st.session_state.get(HELD)
-    if held is not None and held.key == key and datetime.now(UTC) < held.until:
-        result: FinancialSnapshot | None = held.snapshot
-    else:
-        result = _fresh_snapshot(settings)
-        _hold(key, result)
+    """This session's bank and card data, or None when nothing is connected yet. Kept in the
+    session until the oldest of its cache entries may have expired; Refresh, a new or removed
+    connection or another source lets go of it."""
+    key = (active_source(settings), today(), tuple(c.item_key for c in connections()))
+    found, value = _held("snapshot", key)
+    result = cast(FinancialSnapshot | None, value) if found else _fresh_snapshot(settings)
     if result is not None:
+        if not found:
+            _hold("snapshot", key, result, result.fetched_at)
         _record_fetch("accounts", result.fetched_at)
     return result
-
-
-def _hold(key: tuple[object, ...], result: FinancialSnapshot | None) -> None:
-    if result is None:
-        st.session_state.pop(HELD, None)
-        return
-    until = result.fetched_at + timedelta(seconds=data.CACHE_TTL_SECONDS)
-    st.session_state[HELD] = _HeldSnapshot(key, result, until)
-
-
-def let_go_of_snapshot() -> None:
-    """The next run asks the cache (and the banks, where the cache was cleared) again."""
-    st.session_state.pop(HELD, None)
 
 
 # --- the credit report (Experian) -----------------------------------------------------------
@@ -366,6 +364,7 @@ def _seal_applicant(settings: Settings, applicant: Applicant) -> None:
     previous = st.session_state.get(APPLICANT)
     if previous is not None:
         data.clear_credit_report(previous.key)
+    let_go_of_data()
     st.session_state[APPLICANT] = SealedApplicant(
         key=keyed_hash("applicant", canonical),
         sealed=vault(settings).seal(canonical),
@@ -399,6 +398,7 @@ def _applicant_from_settings(settings: Settings) -> None:
 
 
 def forget_applicant() -> None:
+    let_go_of_data()
     sealed = st.session_state.pop(APPLICANT, None)
     if sealed is not None:
         data.clear_credit_report(sealed.key)
@@ -434,7 +434,7 @@ def credit_report_problem() -> ItemProblem | None:
     return st.session_state.get(REPORT_PROBLEM)
 
 
-def _live_report(settings: Settings) -> CreditReport | None:
+def _live_report(settings: Settings) -> tuple[CreditReport, datetime] | None:
     sealed: SealedApplicant = st.session_state[APPLICANT]
     try:
         with vault(settings).revealed(sealed.sealed) as canonical:
@@ -458,21 +458,35 @@ def _live_report(settings: Settings) -> CreditReport | None:
     else:
         st.session_state.pop(REPORT_PROBLEM, None)
         st.session_state[LAST_REPORT] = fetched
-    if fetched.report is not None:
-        _record_fetch("credit_report", fetched.fetched_at)
-    return fetched.report
+    if fetched.report is None:
+        return None
+    _record_fetch("credit_report", fetched.fetched_at)
+    return fetched.report, fetched.fetched_at
 
 
 def credit_report(settings: Settings) -> CreditReport | None:
-    """This session's credit report, or None when none can be shown (see credit_status)."""
+    """This session's credit report, or None when none can be shown (see credit_status).
+    Kept in the session like the snapshot."""
     status = credit_status(settings)
+    if status not in ("demo", "ready"):
+        return None
+    sealed: SealedApplicant | None = st.session_state.get(APPLICANT)
+    key = (status, today(), sealed.key if sealed and status == "ready" else None)
+    found, value = _held("credit_report", key)
+    if found:
+        report, fetched = cast(tuple[CreditReport, datetime], value)
+        _record_fetch("credit_report", fetched)
+        return report
     if status == "demo":
         report, fetched = data.load_demo_credit_report(today())
         _record_fetch("credit_report", fetched)
-        return report
-    if status != "ready":
-        return None
-    return _live_report(settings)
+    else:
+        live = _live_report(settings)
+        if live is None:
+            return None
+        report, fetched = live
+    _hold("credit_report", key, (report, fetched), fetched)
+    return report
 
 
 def refresh(settings: Settings) -> None:
@@ -485,7 +499,7 @@ def refresh(settings: Settings) -> None:
     if sealed is not None:
         data.clear_credit_report(sealed.key)
     st.session_state.pop(FETCHED_AT, None)
-    let_go_of_snapshot()
+    let_go_of_data()
 
 
 # --- connecting and disconnecting -----------------------------------------------------------
@@ -546,7 +560,7 @@ def relinked(item_key: str) -> None:
     """After Link update mode succeeded: the token is unchanged, the data is fetched again."""
     data.clear_plaid_item(item_key)
     _forget(item_key)
-    let_go_of_snapshot()
+    let_go_of_data()
 
 
 def disconnect(settings: Settings, item_key: str) -> bool:

@@ -7,8 +7,10 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -92,6 +94,8 @@ def test_only_the_latest_price_rises_get_a_warning(
     rises = streams[streams["price_rise"]].sort_values("price_rise_since", ascending=False)
     assert len(rises) > 5  # the point of the test: more rises than get a warning
     at = open_app("pages/transactions.py")
+    at.session_state["tx_tab"] = "Recurring payments"
+    at.run()
     recurring = at.tabs[2]
     warned = [w.value for w in recurring.warning]
     assert len(warned) == 5
@@ -99,48 +103,66 @@ def test_only_the_latest_price_rises_get_a_warning(
         assert text.startswith(f"**{plain(merchant)}** went up")
     captions = [c.value for c in recurring.caption]
     assert f"{len(rises) - 5} earlier price rises: see the Price rise column." in captions
-    shown = at.dataframe[1].value
+    shown = at.dataframe[0].value
     assert int(shown["price_rise"].sum()) == len(rises)  # every rise is still in the table
     assert isinstance(shown, pd.DataFrame)
 
 
 @pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[date]:
-    """Every time a run asks the cache for the demo snapshot (each ask unpickles it)."""
-    asked: list[date] = []
-    loader = data.load_demo_snapshot
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every time a run asks the cache for demo data (each ask unpickles the cached value)."""
+    asked: list[str] = []
+    for name in ("load_demo_snapshot", "load_demo_credit_report"):
+        loader = getattr(data, name)
 
-    def counted(today: date) -> FinancialSnapshot:
-        asked.append(today)
-        return loader(today)
+        def counted(today: date, name: str = name, loader: Any = loader) -> object:
+            asked.append(name)
+            return loader(today)
 
-    counted.clear = loader.clear  # type: ignore[attr-defined]  # what Refresh calls
-    monkeypatch.setattr(data, "load_demo_snapshot", counted)
+        counted.clear = loader.clear  # type: ignore[attr-defined]  # what Refresh calls
+        monkeypatch.setattr(data, name, counted)
     return asked
 
 
-def test_a_session_keeps_its_snapshot_while_the_cache_would_serve_the_same(
-    loads: list[date],
+def test_a_session_keeps_its_data_while_the_cache_would_serve_the_same(
+    loads: list[str],
 ) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()  # AppTest shows the entry script's sidebar on a session's first run only
-    assert len(loads) == 1
+    assert sorted(loads) == ["load_demo_credit_report", "load_demo_snapshot"]
     at.sidebar.button[0].click().run()  # Refresh data
-    assert len(loads) == 2
+    assert len(loads) == 4
     for _ in range(3):
         at.run()
-    at.switch_page("pages/transactions.py").run()
-    at.switch_page("pages/cards.py").run()
+    for page in ("transactions", "cards", "credit_report", "overview"):
+        at.switch_page(f"pages/{page}.py").run()
     assert not at.exception
-    assert len(loads) == 2  # reruns and other pages use what the session holds
+    assert len(loads) == 4  # reruns and other pages use what the session holds
 
 
 def test_a_session_asks_again_once_the_cache_entry_may_have_expired(
-    loads: list[date], monkeypatch: pytest.MonkeyPatch
+    loads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(data, "CACHE_TTL_SECONDS", 0)
     at = open_app("pages/overview.py")
     asked = len(loads)
     at.run()
     at.run()
-    assert len(loads) == asked + 2
+    assert len(loads) == asked + 4  # the snapshot and the report, each run
+
+
+def test_charts_opened_after_a_filter_change_show_the_filtered_rows() -> None:
+    at = open_app("pages/transactions.py")
+    unfiltered = amount(metric(at, "Spending"))
+    at.number_input(key="tx_min").set_value(100.0).run()  # on the table tab
+    filtered = amount(metric(at, "Spending"))
+    assert filtered < unfiltered
+    at.session_state["tx_tab"] = "Charts"
+    at.run()
+    assert not at.exception
+    (by_category,) = [
+        c for c in at.get("vega_lite_chart") if '"field": "category"' in c.proto.spec
+    ][:1]
+    (dataset,) = by_category.proto.datasets
+    spending = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()["spending"]
+    assert spending.sum() == pytest.approx(filtered, abs=0.02)
