@@ -117,13 +117,53 @@ def clock(run: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def alternate(first: Callable[[], object], second: Callable[[], object], runs: int):
+def alternate(
+    first: Callable[[], object],
+    second: Callable[[], object],
+    runs: int,
+    measure: Callable[[Callable[[], object]], float] = clock,
+):
     """Time two things turn about, so the shared machine's noise falls on both alike."""
     a, b = [], []
     for _ in range(runs):
-        a.append(clock(first))
-        b.append(clock(second))
+        a.append(measure(first))
+        b.append(measure(second))
     return a, b
+
+
+SCRIPT_MS: list[float] = []  # each script run's own time, appended by the runner thread
+
+
+def time_script_runs() -> None:
+    """Record how long each script run takes inside Streamlit's runner: the app's code and
+    Streamlit turning its calls into messages, which is what a server does per rerun.
+
+    Around that, AppTest makes a new runner and event loop for every run and afterwards turns
+    the messages back into an element tree (work proportional to the elements drawn, which a
+    server does not do); timing ``at.run()`` whole would charge that to pages with many
+    elements and not to their floor."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.ScriptRunner._run_script
+
+    def timed(runner: Any, rerun_data: Any) -> None:
+        started = time.perf_counter()
+        try:
+            original(runner, rerun_data)
+        finally:
+            SCRIPT_MS.append((time.perf_counter() - started) * 1000)
+
+    script_runner.ScriptRunner._run_script = timed  # type: ignore[method-assign]
+
+
+WALL_MS: list[float] = []  # the whole at.run() of each script_clock, AppTest's work included
+
+
+def script_clock(run: Callable[[], object]) -> float:
+    """The script time of one AppTest run (its reruns included, should it rerun itself)."""
+    SCRIPT_MS.clear()
+    WALL_MS.append(clock(run))
+    return sum(SCRIPT_MS)
 
 
 def quiet() -> None:
@@ -140,6 +180,9 @@ def quiet() -> None:
     configure_logging().setLevel(logging.WARNING)
 
 
+SCRIPTS: list[Any] = []  # the one ScriptCache every AppTest of this process shares
+
+
 def server_like_script_cache() -> None:
     """Compile each script once, as a running server does.
 
@@ -151,6 +194,7 @@ def server_like_script_cache() -> None:
     from streamlit.testing.v1 import app_test, local_script_runner
 
     shared = ScriptCache()
+    SCRIPTS[:] = [shared]
     app_test.ScriptCache = lambda: shared  # type: ignore[attr-defined]
     local_script_runner.ScriptCache = lambda: shared  # type: ignore[attr-defined]
 
@@ -243,7 +287,9 @@ def page_against_floor(
     floor.session_state["bench_payloads"] = payloads
     floor.run()
     check(floor, "the floor")
-    page_ms, floor_ms = alternate(at.run, floor.run, RUNS)
+    WALL_MS.clear()
+    page_ms, floor_ms = alternate(at.run, floor.run, RUNS, script_clock)
+    WALLS[:] = [statistics.median(WALL_MS[0::2]), statistics.median(WALL_MS[1::2])]
     tables = [len(args[0]) for name, args, _ in calls if name == "dataframe" and args]
     PAIR[:] = [at, floor]
     ELEMENTS[:] = [elements(at), elements(floor)]
@@ -255,6 +301,7 @@ def page_against_floor(
 
 
 ELEMENTS: list[int] = []  # elements drawn by the page and by its floor, last pair measured
+WALLS: list[float] = []  # median whole at.run() of the page and of its floor, last pair
 
 
 def elements(at: Any) -> int:
@@ -269,6 +316,11 @@ def page_note() -> str:
     return f"{page} elements drawn (floor {floor})"
 
 
+def with_walls(page_row: Row, floor_row: Row) -> None:
+    """The whole at.run() medians go to the JSON next to the script times."""
+    page_row.extra["wall_median_ms"], floor_row.extra["wall_median_ms"] = WALLS
+
+
 PAIR: list[Any] = []  # the page's and the floor's AppTest of the last page_against_floor
 
 
@@ -281,20 +333,54 @@ def filter_changes() -> tuple[list[float], list[float]]:
     def change() -> None:
         at.number_input(key="tx_min").set_value(next(values)).run()
 
-    return alternate(change, floor.run, RUNS)
+    return alternate(change, floor.run, RUNS, script_clock)
 
 
 # --- 1. warm rerun of each page on demo data ----------------------------------------------
 
 
+@contextmanager
+def empty_page(page: str) -> Iterator[None]:
+    """Serve ``page`` as an empty script from the shared script cache: what is left of a run is
+    the app shell (page config, settings, session, navigation, sidebar, demo banner)."""
+    cache = SCRIPTS[0]
+    path = str(ROOT / page)
+    with cache._lock:
+        kept = cache._cache.get(path)
+        cache._cache[path] = compile("", path, "exec")
+    try:
+        yield
+    finally:
+        with cache._lock:
+            cache._cache.pop(path, None)
+            if kept is not None:
+                cache._cache[path] = kept
+
+
+def shell_rerun() -> list[float]:
+    """Warm reruns of the app around an empty page (the setup page's file, emptied)."""
+    from streamlit.testing.v1 import AppTest
+
+    with empty_page("pages/setup.py"):
+        at = AppTest.from_file(APP, default_timeout=600)
+        at.run()
+        at.switch_page("pages/setup.py").run()
+        at.run()
+        check(at, "the shell")
+        return [script_clock(at.run) for _ in range(RUNS)]
+
+
 def pages_on_demo() -> None:
     os.environ["DATA_SOURCE"] = "demo"
     reset_process()
+    note = "app.py around an empty page: in every page's figure, not in its floor"
+    add(Row("1 warm rerun, demo", "app shell alone", "ms", shell_rerun(), note=note))
     for name, (page, payloads) in PAGES.items():
         page_ms, floor_ms, drawn = page_against_floor(page, payloads)
         page_row = Row("1 warm rerun, demo", f"{name}: page", "ms", page_ms, note=page_note())
         floor_row = Row("1 warm rerun, demo", f"{name}: floor", "ms", floor_ms, note=drawn)
         judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
+        with_walls(page_row, floor_row)
         add(page_row)
         add(floor_row)
 
@@ -341,6 +427,7 @@ def transactions_at_sizes() -> None:
         page_row.extra["section_seconds"] = seconds
         floor_row = Row(group, f"{size:>7,}: floor", "ms", floor_ms, note=drawn)
         judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
+        with_walls(page_row, floor_row)
         pages[size] = page_row
         add(page_row)
         add(floor_row)
@@ -445,6 +532,7 @@ def plaid_reruns() -> None:
         page_row = Row(group, f"{name}: page", "ms", page_ms, note=page_note())
         floor_row = Row(group, f"{name}: floor", "ms", floor_ms, note=drawn)
         judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
+        with_walls(page_row, floor_row)
         add(page_row)
         add(floor_row)
 
@@ -653,6 +741,7 @@ def main(argv: list[str]) -> None:
     os.chdir(ROOT)
     quiet()
     server_like_script_cache()
+    time_script_runs()
     clean_settings()
     os.environ["DATA_SOURCE"] = "demo"
     chosen = argv or list(SECTIONS)

@@ -10,7 +10,7 @@ import streamlit as st
 from integrations.errors import UpstreamError
 from integrations.experian_client import Applicant
 from pages._plaid_link import LinkExit, LinkSuccess, plaid_link
-from pages._shared import RELINK_ITEM, require_entry
+from pages._shared import RELINK_ITEM, derived, require_entry
 from services import session
 from services.format import plain
 from services.settings import SETTINGS, Settings, current_settings
@@ -333,12 +333,14 @@ def render_experian(settings: Settings) -> None:
         render_applicant_form(settings)
 
 
+SETTINGS_TABLE = ["setting", "status"]
+
+
 def render_configuration(settings: Settings) -> None:
     st.subheader("Configuration")
     st.caption("Secrets are shown only as set or not set.")
-    frame = pd.DataFrame(
-        [(name, setting_status(settings, name)) for name in SETTINGS], columns=["setting", "status"]
-    )
+    rows = tuple((name, setting_status(settings, name)) for name in SETTINGS)
+    frame = derived("setup_settings", rows, lambda: pd.DataFrame(rows, columns=SETTINGS_TABLE))
     st.dataframe(frame, hide_index=True, key="setup_settings")
     if session.vault(settings).ephemeral:
         st.warning(

@@ -20,6 +20,7 @@ _ORDER = {"error": 0, "warning": 1, "info": 2}
 HIGH_UTILIZATION = 0.30
 VERY_HIGH_UTILIZATION = 0.50
 UNUSUAL_ALERT_DAYS = 30  # older unusual charges are on the transactions page, not alerts
+UNUSUAL_ALERTS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,23 @@ def _unusual_alert(finding: pd.Series) -> Alert:
 
 
 def unusual_activity_alerts(findings: pd.DataFrame, today: date) -> list[Alert]:
-    """Alerts for the unusual charges of the last ``UNUSUAL_ALERT_DAYS`` days, newest first."""
+    """Alerts for the unusual charges of the last ``UNUSUAL_ALERT_DAYS`` days, newest first:
+    the latest few each on their own, the rest counted (dozens would bury everything else)."""
     latest = recent(findings, today, UNUSUAL_ALERT_DAYS)
     known = latest[latest["kind"].isin((DUPLICATE, FAR_ABOVE, NEW_MERCHANT))]
-    return [_unusual_alert(row) for _, row in known.iterrows()]
+    alerts = [_unusual_alert(row) for _, row in known.head(UNUSUAL_ALERTS_SHOWN).iterrows()]
+    more = len(known) - UNUSUAL_ALERTS_SHOWN
+    if more > 0:
+        alerts.append(
+            Alert(
+                "info",
+                "more_unusual",
+                f"{more} more unusual charge{'s' if more > 1 else ''} in the last "
+                f"{UNUSUAL_ALERT_DAYS} days",
+                "They are listed under Unusual activity on the Transactions page.",
+            )
+        )
+    return alerts
 
 
 def build_alerts(

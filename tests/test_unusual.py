@@ -160,6 +160,20 @@ def test_unusual_charges_of_the_last_30_days_become_alerts() -> None:
     assert "$15.49 on Mar 02, 2026 and again on Mar 03, 2026" in alerts[1].detail
 
 
+def test_only_the_latest_unusual_charges_get_an_alert_each() -> None:
+    rows = [
+        *history("Gym", [30.0] * 5, start_days_ago=160, every=30),
+        *(tx(f"new-{n}", on(20 - n), 500.0 + n, merchant=f"Shop {n}") for n in range(8)),
+    ]
+    alerts = unusual_activity_alerts(find_unusual(frame(*rows)), TODAY)
+    assert [a.title for a in alerts[:5]] == [
+        f"Large first charge at Shop {n}" for n in (7, 6, 5, 4, 3)
+    ]
+    assert [(a.severity, a.kind, a.title) for a in alerts[5:]] == [
+        ("info", "more_unusual", "3 more unusual charges in the last 30 days")
+    ]
+
+
 def test_build_alerts_reports_unusual_charges_when_given_findings() -> None:
     cards = cards_frame([], [], [ITEM], TODAY)
     rows = frame(tx("old", on(200), 10.0, merchant="A"), tx("h", on(3), 700.0, merchant="H"))
