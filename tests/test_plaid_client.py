@@ -328,3 +328,29 @@ def test_a_transaction_missing_its_amount_is_malformed(
     with pytest.raises(PlaidError) as caught:
         make_client(plaid_double).fetch_item(first_token)
     assert caught.value.code == "MALFORMED_RESPONSE"
+
+
+def test_failures_of_calls_made_together_are_reported_in_a_fixed_order(
+    plaid_double: PlaidDouble, first_token: str
+) -> None:
+    """Accounts, sync and liabilities go out together after /item/get; whichever answers
+    first, the same faults always give the same error: the accounts one."""
+    login = Fault(
+        "plaid_error", error_type="ITEM_ERROR", error_code="ITEM_LOGIN_REQUIRED", times=99
+    )
+    plaid_double.inject("/accounts/get", login)
+    plaid_double.inject(SYNC, Fault("http_status", status=400, times=99))
+    for _ in range(3):
+        with pytest.raises(PlaidError) as caught:
+            make_client(plaid_double).fetch_item(first_token)
+        assert caught.value.code == "ITEM_LOGIN_REQUIRED"
+
+
+def test_a_bad_token_stops_at_item_get_before_anything_else_is_asked(
+    plaid_double: PlaidDouble,
+) -> None:
+    with pytest.raises(PlaidError) as caught:
+        make_client(plaid_double).fetch_item("access-sandbox-00000000-not-a-real-item")
+    assert caught.value.code == "INVALID_ACCESS_TOKEN"
+    asked = {request.path for request in plaid_double.requests}
+    assert asked == {"/item/get"}
