@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 
@@ -17,6 +18,27 @@ ROOT = Path(__file__).resolve().parent.parent
 # Settings come from the environment first: keep the developer's own credentials out of the
 # tests, which set exactly what each one needs.
 SETTING_NAMES = tuple(SETTINGS)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, pd.DataFrame]:
+    """The frame each CSV button would export, by button key (the page passes a frame and
+    builds the CSV only on click, so the test builds it from the very same frame)."""
+    import pages._shared
+
+    seen: dict[str, pd.DataFrame] = {}
+
+    def record(
+        frame: pd.DataFrame,
+        file_name: str,
+        key: str,
+        label: str = "",
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        seen[key] = frame[list(columns)] if columns else frame
+
+    monkeypatch.setattr(pages._shared, "csv_download", record)
+    return seen
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -24,25 +23,6 @@ APP = str(ROOT / "app.py")
 
 def money(amount: float) -> str:
     return f"-${abs(amount):,.2f}" if round(amount, 2) < 0 else f"${amount:,.2f}"
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, pd.DataFrame]:
-    import pages._shared
-
-    seen: dict[str, pd.DataFrame] = {}
-
-    def record(
-        frame: pd.DataFrame,
-        file_name: str,
-        key: str,
-        label: str = "",
-        columns: Sequence[str] | None = None,
-    ) -> None:
-        seen[key] = frame[list(columns)] if columns else frame
-
-    monkeypatch.setattr(pages._shared, "csv_download", record)
-    return seen
 
 
 def open_cards() -> AppTest:

@@ -7,7 +7,7 @@ import calendar
 import csv
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
@@ -46,27 +46,6 @@ def money(amount: float | None) -> str:
     if amount is None:
         return "—"
     return f"-${abs(amount):,.2f}" if round(amount, 2) < 0 else f"${amount:,.2f}"
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, pd.DataFrame]:
-    """The frame each CSV button would export, by button key (the page passes a frame and
-    builds the CSV only on click, so the test builds it from the very same frame)."""
-    import pages._shared
-
-    seen: dict[str, pd.DataFrame] = {}
-
-    def record(
-        frame: pd.DataFrame,
-        file_name: str,
-        key: str,
-        label: str = "",
-        columns: Sequence[str] | None = None,
-    ) -> None:
-        seen[key] = frame[list(columns)] if columns else frame
-
-    monkeypatch.setattr(pages._shared, "csv_download", record)
-    return seen
 
 
 def open_page(query: dict[str, Any] | None = None) -> AppTest:
