@@ -1,4 +1,5 @@
-"""Rendering helpers shared by the pages (Streamlit only, no data access)."""
+"""What the pages share: rendering helpers, the per-session memo of what they computed
+(`derived`, `analyses`), and charts drawn from specs converted once (`draw_chart`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from services import session
 from services.export import to_csv_bytes
 from services.format import plain
 from services.recurring import RecurringSummary, detect_recurring, recurring_summary
-from services.settings import Settings
+from services.settings import Settings, current_settings
 from services.snapshot import FinancialSnapshot, ItemProblem
 from services.transaction_query import FilterOptions, filter_options
 from services.unusual import find_unusual
@@ -111,6 +112,17 @@ def render_connection_problems(snap: FinancialSnapshot) -> None:
                 st.page_link("pages/setup.py", label="Reconnect on the Setup page")
     for institution, note in snap.notes:
         st.caption(f"{plain(institution)}: {plain(note)}")
+
+
+def connected_snapshot(what: str) -> FinancialSnapshot | None:
+    """This session's bank data with any connection problems shown above it, or None (after
+    saying that nothing is connected yet, naming ``what`` the page would show)."""
+    snap = session.snapshot(current_settings())
+    if snap is None:
+        nothing_connected(what)
+        return None
+    render_connection_problems(snap)
+    return snap
 
 
 def render_credit_status(settings: Settings) -> None:

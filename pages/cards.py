@@ -11,11 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import (
+    connected_snapshot,
     csv_download,
     derived,
     draw_chart,
-    nothing_connected,
-    render_connection_problems,
     require_entry,
     snapshot_key,
 )
@@ -24,7 +23,6 @@ from services.cards import BANDS, UTILIZATION_THRESHOLDS, UtilizationTotal, util
 from services.format import card_label, markdown_money, money, percent, plain
 from services.page_figures import CardFigures, card_figures, plan_figures
 from services.paydown import DEFAULT_TARGET, PAYMENT_POSTING_DAYS, TARGET_CHOICES
-from services.settings import current_settings
 
 _MONEY = "%.2f"
 TABLE_COLUMNS = {
@@ -201,12 +199,9 @@ def render_avalanche(order: pd.DataFrame, interest: dict[str, float]) -> None:
 def render() -> None:
     require_entry()
     st.title("Cards")
-    settings = current_settings()
-    snap = session.snapshot(settings)
+    snap = connected_snapshot("cards")
     if snap is None:
-        nothing_connected("cards")
         return
-    render_connection_problems(snap)
     today = session.today()
     key = (snapshot_key(snap), today)
     figures = derived("cards", key, lambda: card_figures(snap, today))

@@ -12,11 +12,10 @@ import streamlit as st
 
 from pages._shared import (
     analyses,
+    connected_snapshot,
     csv_download,
     derived,
     draw_chart,
-    nothing_connected,
-    render_connection_problems,
     require_entry,
     snapshot_key,
 )
@@ -30,7 +29,6 @@ from services.page_figures import (
     unusual_among,
 )
 from services.recurring import RecurringSummary
-from services.settings import current_settings
 from services.transaction_query import (
     CUSTOM,
     PERIODS,
@@ -452,12 +450,9 @@ def render_unusual(shown: pd.DataFrame) -> None:
 def render() -> None:
     require_entry()
     st.title("Transactions")
-    settings = current_settings()
-    snap = session.snapshot(settings)
+    snap = connected_snapshot("accounts")
     if snap is None:
-        nothing_connected("accounts")
         return
-    render_connection_problems(snap)
     frame = snap.transactions
     if frame.empty:
         st.info("No transactions to show yet.")
