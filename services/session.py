@@ -277,7 +277,7 @@ class _Held:
 
 
 def _held(name: str, key: tuple[object, ...]) -> tuple[bool, object]:
-    """Each cache hit unpickles the cached value (about 15 ms for one Plaid item, more for
+    """Each cache hit unpickles the cached value (20 to 40 ms for one Plaid item, more for
     long histories), so a session keeps what it got while the cache would serve the same."""
     held: _Held | None = st.session_state.get(HELD, {}).get(name)
     if held is not None and held.key == key and datetime.now(UTC) < held.until:
