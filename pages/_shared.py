@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -15,14 +14,12 @@ from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 from streamlit.runtime.pages_manager import PagesManager
 
 from integrations.errors import Action
-from services import session
+from services import data, session
 from services.export import to_csv_bytes
 from services.format import plain
-from services.recurring import RecurringSummary, detect_recurring, recurring_summary
+from services.page_figures import SnapshotAnalyses, snapshot_analyses
 from services.settings import Settings, current_settings
 from services.snapshot import FinancialSnapshot, ItemProblem
-from services.transaction_query import FilterOptions, filter_options
-from services.unusual import find_unusual
 
 
 def csv_download(
@@ -187,27 +184,13 @@ def snapshot_key(snap: FinancialSnapshot) -> Hashable:
     return snap.version or id(snap.transactions)
 
 
-@dataclass(frozen=True)
-class SnapshotAnalyses:
-    """What depends on the whole history only, not on the filters."""
-
-    options: FilterOptions
-    streams: pd.DataFrame
-    recurring: RecurringSummary
-    findings: pd.DataFrame
-
-
 def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
-    """Computed once per fetched snapshot, for every page: reruns only filter and aggregate."""
+    """What the whole history gives (filter options, recurring payments, unusual activity):
+    once per fetched snapshot for every session of it, then kept in this session."""
 
     def compute() -> SnapshotAnalyses:
-        frame = snap.transactions
-        streams = detect_recurring(frame, today)
-        return SnapshotAnalyses(
-            options=filter_options(frame, today),
-            streams=streams,
-            recurring=recurring_summary(streams),
-            findings=find_unusual(frame),
-        )
+        if snap.version:
+            return data.analyse_snapshot(snap.version, today, snap)
+        return snapshot_analyses(snap.transactions, today)
 
     return derived("analyses", (snapshot_key(snap), today), compute)

@@ -58,7 +58,9 @@ from services.paydown import (
     paydown_plan,
     payment_totals,
 )
+from services.recurring import RecurringSummary, detect_recurring, recurring_summary
 from services.snapshot import FinancialSnapshot
+from services.transaction_query import FilterOptions, filter_options
 from services.transactions import (
     Comparison,
     TransactionFilter,
@@ -71,6 +73,7 @@ from services.transactions import (
     spending_by_weekday,
     top_merchants,
 )
+from services.unusual import find_unusual
 
 _SPENDING_COLUMNS = ("date", "currency", "amount")
 
@@ -304,4 +307,24 @@ def transaction_charts(view: TransactionsView) -> TransactionCharts | None:
         monthly=monthly_trend_chart(monthly, currency),
         weekday=weekday_chart(spending_by_weekday(rows, currency), currency),
         this_and_last_month=cumulative_chart(cumulative, currency),
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotAnalyses:
+    """What depends on the whole history only, not on the filters."""
+
+    options: FilterOptions
+    streams: pd.DataFrame
+    recurring: RecurringSummary
+    findings: pd.DataFrame
+
+
+def snapshot_analyses(frame: pd.DataFrame, today: date) -> SnapshotAnalyses:
+    streams = detect_recurring(frame, today)
+    return SnapshotAnalyses(
+        options=filter_options(frame, today),
+        streams=streams,
+        recurring=recurring_summary(streams),
+        findings=find_unusual(frame),
     )

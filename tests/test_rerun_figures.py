@@ -166,3 +166,25 @@ def test_charts_opened_after_a_filter_change_show_the_filtered_rows() -> None:
     (dataset,) = by_category.proto.datasets
     spending = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()["spending"]
     assert spending.sum() == pytest.approx(filtered, abs=0.02)
+
+
+def test_the_history_is_analysed_once_per_fetch_for_every_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analysed: list[str] = []
+    original = data.snapshot_analyses
+
+    def counted(frame: pd.DataFrame, today: date) -> object:
+        analysed.append("once")
+        return original(frame, today)
+
+    monkeypatch.setattr(data, "snapshot_analyses", counted)
+    first = AppTest.from_file(APP, default_timeout=60)
+    first.run()  # the overview: its alerts need the unusual-activity findings
+    second = open_app("pages/transactions.py")
+    assert not first.exception
+    assert len(analysed) == 1  # the second session reused the first one's analysis
+    first.sidebar.button[0].click().run()  # Refresh: a new fetch, analysed again
+    assert len(analysed) == 2
+    second.run()
+    assert len(analysed) == 2  # the second session still shows its own (earlier) fetch
