@@ -167,6 +167,13 @@ def _as_read(texts: list[str]) -> str:
     return " ".join(texts).replace("\u2060", "")
 
 
+def _read(page: Page) -> tuple[list[str], list[str]]:
+    """The alerts and captions on screen, and the whole page's text."""
+    alerts = page.get_by_test_id("stAlert").all_inner_texts()
+    alerts += page.get_by_test_id("stCaptionContainer").all_inner_texts()
+    return alerts, [page.locator("body").inner_text()]
+
+
 def _look(page: Page, tour: Tour, place: str) -> None:
     tour.findings[place] = page.evaluate(FINDINGS_SCRIPT)
 
@@ -197,14 +204,18 @@ def tour(hostile_url: str, browser: Browser) -> Iterator[Tour]:
         for link, tabs in TOUR:
             _open(page, link)
             _look(page, seen, link)
+            alerts, bodies = _read(page)
             for tab in tabs:
                 page.get_by_role("tab", name=tab).click()
+                # A tab may be drawn only once it is open (the transactions page): its rerun.
+                panel = page.locator('[role="tabpanel"]:visible [data-testid="stElementContainer"]')
+                panel.first.wait_for()
+                wait_for_run(page)
                 _look(page, seen, f"{link} / {tab}")
-            seen.alert_text[link] = _as_read(
-                page.get_by_test_id("stAlert").all_inner_texts()
-                + page.get_by_test_id("stCaptionContainer").all_inner_texts()
-            )
-            seen.page_text[link] = _as_read([page.locator("body").inner_text()])
+                more_alerts, more_bodies = _read(page)
+                alerts, bodies = alerts + more_alerts, bodies + more_bodies
+            seen.alert_text[link] = _as_read(alerts)
+            seen.page_text[link] = _as_read(bodies)
         yield seen
     finally:
         context.close()
