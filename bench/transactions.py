@@ -97,12 +97,14 @@ def analytics_pass(frame: pd.DataFrame, today: date) -> None:
     (``services.page_figures.transactions_view``), every chart aggregate and chart object
     (``transaction_charts``), plus the filter options the page keeps once per snapshot.
     Unusual activity is in ``detection``."""
+    from services.money import main_currency
     from services.page_figures import transaction_charts, transactions_view
     from services.transaction_query import FilterChoice, filter_options, to_filter
 
     options = filter_options(frame, today)
     spec = to_filter(FilterChoice(), today, options)
-    transaction_charts(transactions_view(frame, spec, options.first_day, TABLE))
+    currency = main_currency(frame)
+    transaction_charts(transactions_view(frame, spec, options.first_day, currency, TABLE))
 
 
 def detection_pass(frame: pd.DataFrame, today: date) -> None:

@@ -472,7 +472,7 @@ def render() -> None:
         "transactions",
         key,
         lambda: transactions_view(
-            frame, spec, options.first_day, ["transaction_id", *TABLE_COLUMNS]
+            frame, spec, options.first_day, known.currency, ["transaction_id", *TABLE_COLUMNS]
         ),
     )
     render_kpis(shown.comparison, shown.currency)
@@ -494,7 +494,10 @@ def render() -> None:
             render_recurring(known.streams, known.recurring)
     if unusual_tab.open:
         with unusual_tab:
-            render_unusual(unusual_among(known.findings, shown.rows))
+            unusual = derived(
+                "transactions_unusual", key, lambda: unusual_among(known.findings, shown.rows)
+            )
+            render_unusual(unusual)
 
 
 render()

@@ -270,6 +270,7 @@ def transactions_view(
     frame: pd.DataFrame,
     spec: TransactionFilter,
     history_starts: date,
+    currency: str,
     table_columns: Sequence[str],
 ) -> TransactionsView:
     """The filtered rows and the KPIs against the period before; charts and unusual activity
@@ -282,7 +283,7 @@ def transactions_view(
         table=view[list(table_columns)],
         window=window,
         end=spec.end,
-        currency=main_currency(frame),
+        currency=currency,
         comparison=compare_with_previous_period(window, spec.start, spec.end, history_starts),
     )
 
@@ -315,6 +316,7 @@ class SnapshotAnalyses:
     """What depends on the whole history only, not on the filters."""
 
     options: FilterOptions
+    currency: str  # the one most transactions are in: headline figures and charts use it
     streams: pd.DataFrame
     recurring: RecurringSummary
     findings: pd.DataFrame
@@ -324,6 +326,7 @@ def snapshot_analyses(frame: pd.DataFrame, today: date) -> SnapshotAnalyses:
     streams = detect_recurring(frame, today)
     return SnapshotAnalyses(
         options=filter_options(frame, today),
+        currency=main_currency(frame),
         streams=streams,
         recurring=recurring_summary(streams),
         findings=find_unusual(frame),
