@@ -266,10 +266,32 @@ def injected_snapshot(snapshot: object | None) -> Iterator[None]:
         session.snapshot = original
 
 
+@dataclass
+class Pair:
+    """A page and its floor, measured side by side (script times, alternated)."""
+
+    at: Any  # the page's AppTest, the whole app
+    floor: Any  # the floor's AppTest
+    page_ms: list[float]
+    floor_ms: list[float]
+    drawn: str  # what the floor replays
+    walls: tuple[float, float]  # median whole at.run() of the page and of the floor
+
+    def rows(self, group: str, name: str) -> tuple[Row, Row]:
+        """The page's row, judged against the floor's, and the floor's row."""
+        note = f"{elements(self.at)} elements drawn (floor {elements(self.floor)})"
+        page_row = Row(group, f"{name}: page", "ms", self.page_ms, note=note)
+        floor_row = Row(group, f"{name}: floor", "ms", self.floor_ms, note=self.drawn)
+        judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
+        # The whole at.run() medians go to the JSON next to the script times.
+        page_row.extra["wall_median_ms"], floor_row.extra["wall_median_ms"] = self.walls
+        return page_row, floor_row
+
+
 def page_against_floor(
     page: str, payloads: tuple[str, ...], setup: Callable[[Any], None] | None = None
-):
-    """Warm reruns of ``page`` (whole app) and of its floor, alternated: (page, floor, elements)."""
+) -> Pair:
+    """Warm reruns of ``page`` (whole app) and of its floor, alternated."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=600)
@@ -289,19 +311,10 @@ def page_against_floor(
     check(floor, "the floor")
     WALL_MS.clear()
     page_ms, floor_ms = alternate(at.run, floor.run, RUNS, script_clock)
-    WALLS[:] = [statistics.median(WALL_MS[0::2]), statistics.median(WALL_MS[1::2])]
+    walls = (statistics.median(WALL_MS[0::2]), statistics.median(WALL_MS[1::2]))
     tables = [len(args[0]) for name, args, _ in calls if name == "dataframe" and args]
-    PAIR[:] = [at, floor]
-    ELEMENTS[:] = [elements(at), elements(floor)]
-    return (
-        page_ms,
-        floor_ms,
-        f"{len(calls)} tables/charts" + (f", first table {tables[0]:,} rows" if tables else ""),
-    )
-
-
-ELEMENTS: list[int] = []  # elements drawn by the page and by its floor, last pair measured
-WALLS: list[float] = []  # median whole at.run() of the page and of its floor, last pair
+    drawn = f"{len(calls)} tables/charts" + (f", first table {tables[0]:,} rows" if tables else "")
+    return Pair(at, floor, page_ms, floor_ms, drawn, walls)
 
 
 def elements(at: Any) -> int:
@@ -311,29 +324,15 @@ def elements(at: Any) -> int:
     return sum(1 for node in at._tree if not isinstance(node, Block))
 
 
-def page_note() -> str:
-    page, floor = ELEMENTS
-    return f"{page} elements drawn (floor {floor})"
-
-
-def with_walls(page_row: Row, floor_row: Row) -> None:
-    """The whole at.run() medians go to the JSON next to the script times."""
-    page_row.extra["wall_median_ms"], floor_row.extra["wall_median_ms"] = WALLS
-
-
-PAIR: list[Any] = []  # the page's and the floor's AppTest of the last page_against_floor
-
-
-def filter_changes() -> tuple[list[float], list[float]]:
-    """Reruns of the last transactions page that each change the filter (Amount from 30, then
-    25, ...): nothing computed for the previous view can be reused. Against the same floor."""
-    at, floor = PAIR
+def filter_changes(pair: Pair) -> tuple[list[float], list[float]]:
+    """Reruns of a transactions page that each change the filter (Amount from 30, then 25,
+    ...): nothing computed for the previous view can be reused. Against the same floor."""
     values = itertools.cycle((30.0, 25.0))
 
     def change() -> None:
-        at.number_input(key="tx_min").set_value(next(values)).run()
+        pair.at.number_input(key="tx_min").set_value(next(values)).run()
 
-    return alternate(change, floor.run, RUNS, script_clock)
+    return alternate(change, pair.floor.run, RUNS, script_clock)
 
 
 # --- 1. warm rerun of each page on demo data ----------------------------------------------
@@ -376,13 +375,8 @@ def pages_on_demo() -> None:
     note = "app.py around an empty page: in every page's figure, not in its floor"
     add(Row("1 warm rerun, demo", "app shell alone", "ms", shell_rerun(), note=note))
     for name, (page, payloads) in PAGES.items():
-        page_ms, floor_ms, drawn = page_against_floor(page, payloads)
-        page_row = Row("1 warm rerun, demo", f"{name}: page", "ms", page_ms, note=page_note())
-        floor_row = Row("1 warm rerun, demo", f"{name}: floor", "ms", floor_ms, note=drawn)
-        judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
-        with_walls(page_row, floor_row)
-        add(page_row)
-        add(floor_row)
+        for row in page_against_floor(page, payloads).rows("1 warm rerun, demo", name):
+            add(row)
 
 
 # --- 2. transactions page at size, filter applied --------------------------------------------
@@ -412,22 +406,16 @@ def transactions_at_sizes() -> None:
         snapshot = replace(demo_snapshot, transactions=frame, version=f"bench-{len(frame)}")
         reset_process()
         with injected_snapshot(snapshot):
-            page_ms, floor_ms, drawn = page_against_floor(
-                "pages/transactions.py", ("snapshot",), setup=with_filter
-            )
+            pair = page_against_floor("pages/transactions.py", ("snapshot",), setup=with_filter)
         group = "2 transactions, filter amount >= 25"
-        changed_ms, changed_floor_ms = filter_changes()
-        PAIR.clear()
+        changed_ms, changed_floor_ms = filter_changes(pair)
+        page_row, floor_row = pair.rows(group, f"{size:>7,}")
+        del pair
         analytics = _timings(lambda f=frame: analytics_pass(f, today), RUNS)
         detection = _timings(lambda f=frame: detection_pass(f, today), 3)
         del snapshot, frame
         gc.collect()
-        seconds = time.perf_counter() - started
-        page_row = Row(group, f"{size:>7,}: page", "ms", page_ms, note=page_note())
-        page_row.extra["section_seconds"] = seconds
-        floor_row = Row(group, f"{size:>7,}: floor", "ms", floor_ms, note=drawn)
-        judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
-        with_walls(page_row, floor_row)
+        page_row.extra["section_seconds"] = time.perf_counter() - started
         pages[size] = page_row
         add(page_row)
         add(floor_row)
@@ -528,13 +516,8 @@ def plaid_reruns() -> None:
     group = "4b warm rerun on Plaid data, 3 items"
     for name in ("overview", "transactions"):
         page, payloads = PAGES[name]
-        page_ms, floor_ms, drawn = page_against_floor(page, payloads)
-        page_row = Row(group, f"{name}: page", "ms", page_ms, note=page_note())
-        floor_row = Row(group, f"{name}: floor", "ms", floor_ms, note=drawn)
-        judge(page_row, page_row.median / floor_row.median, 1.5, "page <= 1.5x floor")
-        with_walls(page_row, floor_row)
-        add(page_row)
-        add(floor_row)
+        for row in page_against_floor(page, payloads).rows(group, name):
+            add(row)
 
 
 def item_hit(double: Any, token: str) -> dict[str, Any]:
