@@ -1,4 +1,6 @@
 # Runtime image: only runtime dependencies, a non-root user, settings from the environment.
+# The base is a tag, not yet a digest: no registry is reachable where this is built. Pin it
+# as python:3.12-slim@sha256:<digest> from `docker buildx imagetools inspect python:3.12-slim`.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

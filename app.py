@@ -29,7 +29,8 @@ def load_settings_or_stop() -> Settings:
     try:
         return current_settings()
     except SettingsError as problem:
-        log.error("configuration rejected: %d problem(s)", len(problem.problems))
+        # The problems name settings and what they expect, never a value.
+        log.error("configuration rejected: %s", " ".join(problem.problems))
         st.error(
             "The app's configuration has problems, so it cannot start:\n\n"
             + "\n".join(f"- {p}" for p in problem.problems)

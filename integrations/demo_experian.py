@@ -14,11 +14,12 @@ public-record status codes could not be confirmed, so it deliberately shows the 
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from integrations.demo_plaid import plaid_demo_items
+from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
 
 # The one code in the body that `experian_codes` does not label (see the module docstring).
 DEMO_UNKNOWN_PUBLIC_RECORD_STATUS = "15"
@@ -271,18 +272,21 @@ def _history(trade: _Trade, months: int) -> str:
     return (trade.history_prefix + "C" * months)[:months]
 
 
-def _trades_matching_the_bank(today: date) -> tuple[_Trade, ...]:
+def _trades_matching_the_bank(
+    today: date, bank_items: Sequence[DemoPlaidItem] | None
+) -> tuple[_Trade, ...]:
     """The three cards the demo person also links through Plaid report, as bureaus do, the
     balance of their last statement; the bank's demo data decides what that was."""
+    items = plaid_demo_items(today) if bank_items is None else bank_items
     statements = {
         card["account_id"]: card["last_statement_balance"]
-        for item in plaid_demo_items(today)
+        for item in items
         if item.liabilities_get
         for card in item.liabilities_get["liabilities"]["credit"]
     }
     masks = {
         account["mask"]: statements[account["account_id"]]
-        for item in plaid_demo_items(today)
+        for item in items
         for account in item.accounts_get["accounts"]
         if account["account_id"] in statements
     }
@@ -490,9 +494,12 @@ def _summaries(today: date, tradelines: list[dict[str, Any]]) -> list[dict[str, 
     ]
 
 
-def experian_demo_report(today: date) -> dict:
-    """A credit-report response for a fictional consumer, dated `today`."""
-    tradelines = [_tradeline(trade, today) for trade in _trades_matching_the_bank(today)]
+def experian_demo_report(today: date, bank_items: Sequence[DemoPlaidItem] | None = None) -> dict:
+    """A credit-report response for a fictional consumer, dated `today`. ``bank_items``: the
+    Plaid demo items already built for the same day, if the caller has them (saves building
+    them again)."""
+    trades = _trades_matching_the_bank(today, bank_items)
+    tradelines = [_tradeline(trade, today) for trade in trades]
     profile: dict[str, Any] = {
         "headerRecord": [
             {

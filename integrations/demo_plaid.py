@@ -17,6 +17,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 __all__ = ["DemoPlaidItem", "plaid_demo_items"]
@@ -32,6 +33,7 @@ _TXN_ID_SEED = _SEED + 2
 _PAGE_SIZE = 500
 _HISTORY_MONTHS = 24
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_ALNUM_BYTES = bytes(ord(_ALNUM[b % len(_ALNUM)]) for b in range(256))  # a byte -> a character
 # Fixed rates only used to keep USD card balances plausible after purchases abroad.
 _USD_PER_UNIT = {"USD": 1.0, "EUR": 1.09, "GBP": 1.27}
 
@@ -568,6 +570,7 @@ def _cents(dollars: float) -> int:
     return round(dollars * 100)
 
 
+@cache  # a few dozen categories, looked up for every transaction
 def _primary_of(detailed: str) -> str:
     for primary in _PRIMARIES:
         if detailed.startswith(primary + "_"):
@@ -588,6 +591,10 @@ class _Ids:
 
     def token(self, length: int = 37) -> str:
         return "".join(self._rng.choices(_ALNUM, k=length))
+
+    def quick_token(self, length: int = 37) -> str:
+        """Like token, from random bytes (a few thousand per day's data: 10x faster)."""
+        return self._rng.randbytes(length).translate(_ALNUM_BYTES).decode("ascii")
 
     def request_id(self) -> str:
         return self.token(15)
@@ -709,7 +716,7 @@ class _DemoBuilder:
             auth_date=auth_date,
             date=auth_date if pending else posted,
             cents=cents,
-            transaction_id=self.ids.token(),
+            transaction_id=self.ids.quick_token(),
             minute=minute if minute is not None else self.rng.randrange(8 * 60, 20 * 60),
             currency=currency,
             pending=pending,
@@ -828,7 +835,7 @@ class _DemoBuilder:
                 auth_date=auth,
                 date=auth,
                 cents=pending_cents,
-                transaction_id=self.ids.token(),
+                transaction_id=self.ids.quick_token(),
                 minute=minute,
                 pending=True,
             )

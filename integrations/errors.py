@@ -6,7 +6,9 @@ upstream's raw error text. ``str(error)`` is safe to log.
 
 from __future__ import annotations
 
+import copy
 from enum import StrEnum
+from typing import Self
 
 
 class Action(StrEnum):
@@ -48,6 +50,7 @@ class UpstreamError(Exception):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
+        institution_name: str | None = None,
     ) -> None:
         self.code = code
         self.error_type = error_type
@@ -57,7 +60,17 @@ class UpstreamError(Exception):
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        # Which bank the failure is about, when known: someone with two banks must be told
+        # which one to fix. Not part of describe(), so log lines stay as they were.
+        self.institution_name = institution_name
         super().__init__(self.describe())
+
+    def naming(self, institution_name: str | None) -> Self:
+        """This error, about the named institution (a copy; None keeps the name it has)."""
+        named = copy.copy(self)
+        if institution_name:
+            named.institution_name = institution_name
+        return named
 
     def describe(self) -> str:
         parts = [f"{self.service} error {self.error_type or 'UNKNOWN'}/{self.code}"]

@@ -522,13 +522,14 @@ class ExperianClient:
         password = settings.experian_password
         if not (client_id and client_secret and username and password):
             raise experian_error("NOT_CONFIGURED")
+        subscriber_code = settings.experian_subscriber_code
         return cls(
             host=settings.experian_host,
-            client_id=client_id,
+            client_id=client_id.reveal(),
             client_secret=client_secret,
-            username=username,
+            username=username.reveal(),
             password=password,
-            subscriber_code=settings.experian_subscriber_code,
+            subscriber_code=subscriber_code.reveal() if subscriber_code else None,
             connect_timeout=settings.connect_timeout_seconds,
             read_timeout=settings.read_timeout_seconds,
             policy=RetryPolicy(budget_seconds=settings.call_budget_seconds),

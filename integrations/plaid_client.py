@@ -38,7 +38,7 @@ from plaid.model.transactions_sync_request import TransactionsSyncRequest
 
 from integrations.errors import Action, UpstreamError
 from integrations.models import ItemData
-from integrations.plaid_parse import PlaidBodyError, parse_item_data
+from integrations.plaid_parse import PlaidBodyError, institution_name, parse_item_data
 from integrations.retry import RetryPolicy, call_with_retry
 from services.logs import get_logger
 
@@ -47,10 +47,17 @@ CLIENT_NAME = "Credit Monitor"
 SYNC_PAGE_SIZE = 500
 DAYS_REQUESTED = 730
 MAX_SYNC_RESTARTS = 3
+# Requests one sync may make, restarts and NOT_READY polls included. 400 pages of 500 is
+# 200,000 transactions: two years at over 250 a day, or a 100-page history read four times
+# over because it changed under us. Past that Plaid is not converging (has_more never ends)
+# and reading on would hold the page for many minutes, so the bank gets a problem instead.
+MAX_SYNC_PAGES = 400
 MAX_NOT_READY_POLLS = 3
 # Plaid's published sandbox test login, not a credential.
 SANDBOX_USERNAME, SANDBOX_PASSWORD = "user_good", "pass_good"
 MUTATION_DURING_PAGINATION = "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
+# Our own codes for a sync that Plaid never lets finish.
+SYNC_CURSOR_REPEATED, SYNC_TOO_MANY_PAGES = "SYNC_CURSOR_REPEATED", "SYNC_TOO_MANY_PAGES"
 # A bank without card data still has balances and transactions worth showing.
 NO_LIABILITIES = frozenset({"PRODUCTS_NOT_SUPPORTED", "NO_LIABILITY_ACCOUNTS"})
 
@@ -201,6 +208,31 @@ def translate(exc: BaseException) -> PlaidError:
         return _transport_error("UNREACHABLE", "Plaid could not be reached.")
     # Type errors from the response models, bad JSON, a body missing required fields.
     return _malformed()
+
+
+def _sync_stopped(code: str, message: str, request_id: object) -> PlaidError:
+    return PlaidError(
+        code=code, error_type="API_ERROR", user_message=message, action=Action.RETRY_LATER,
+        request_id=str(request_id) if request_id else None,
+    )  # fmt: skip
+
+
+class _SyncBudget:
+    """The /transactions/sync requests one sync may still make, shared by its restarts."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, last_request_id: object) -> None:
+        if self.used >= self.limit:
+            raise _sync_stopped(
+                SYNC_TOO_MANY_PAGES,
+                "Plaid kept sending more of this bank's transactions without end, so the app "
+                "stopped reading them.",
+                last_request_id,
+            )
+        self.used += 1
 
 
 def _check_sync_page(page: Mapping[str, Any]) -> None:
@@ -357,16 +389,22 @@ class PlaidClient:
 
     def get_liabilities(self, access_token: str) -> dict[str, Any] | None:
         """Card liabilities, or None when the bank offers none (balances still show)."""
+        return self._liabilities_or_note(access_token)[0]
+
+    def _liabilities_or_note(self, access_token: str) -> tuple[dict[str, Any] | None, str | None]:
+        """Card liabilities, or why there are none in words for the person (by Plaid's code:
+        a bank without the product is not the same news as one without cards)."""
         try:
-            return self._call(
+            body = self._call(
                 "/liabilities/get",
                 self._api.liabilities_get,
                 LiabilitiesGetRequest(access_token=access_token),
             )
         except PlaidError as error:
             if error.code in NO_LIABILITIES:
-                return None
+                return None, ERROR_CODES[error.code].message
             raise
+        return body, None
 
     def _sync_request(self, access_token: str, cursor: str | None) -> TransactionsSyncRequest:
         if cursor:
@@ -375,11 +413,18 @@ class PlaidClient:
             )
         return TransactionsSyncRequest(access_token=access_token, count=SYNC_PAGE_SIZE)
 
-    def _sync_pass(self, access_token: str, start_cursor: str | None) -> list[dict[str, Any]]:
-        """One pass of /transactions/sync from ``start_cursor`` until has_more is false."""
+    def _sync_pass(
+        self, access_token: str, start_cursor: str | None, budget: _SyncBudget
+    ) -> list[dict[str, Any]]:
+        """One pass of /transactions/sync from ``start_cursor`` until has_more is false.
+
+        A cursor that comes back (or an empty one while has_more) would make the pass ask
+        for the same pages for ever: it stops with a problem for this bank instead."""
         pages: list[dict[str, Any]] = []
-        cursor, polls = start_cursor, 0
+        cursor, polls, request_id = start_cursor, 0, None
+        seen = {"", start_cursor or ""}
         while True:
+            budget.spend(request_id)
             page = self._call(
                 "/transactions/sync",
                 self._api.transactions_sync,
@@ -387,6 +432,7 @@ class PlaidClient:
                 typed=False,
             )
             _check_sync_page(page)
+            request_id = page.get("request_id")
             if str(page.get("transactions_update_status")) == "NOT_READY" and not page.get(
                 "next_cursor"
             ):
@@ -398,7 +444,15 @@ class PlaidClient:
             pages.append(page)
             if not page.get("has_more"):
                 return pages
-            cursor = page["next_cursor"]
+            cursor = str(page["next_cursor"] or "")
+            if cursor in seen:
+                raise _sync_stopped(
+                    SYNC_CURSOR_REPEATED,
+                    "Plaid kept sending the same page of this bank's transactions, so the app "
+                    "stopped reading them.",
+                    request_id,
+                )
+            seen.add(cursor)
 
     def _not_ready(self) -> PlaidError:
         guide = ERROR_CODES["PRODUCT_NOT_READY"]
@@ -410,11 +464,16 @@ class PlaidClient:
     def sync_transactions(
         self, access_token: str, start_cursor: str | None = None
     ) -> list[dict[str, Any]]:
-        """Every sync page from ``start_cursor``; restarts from it if the data moves under us."""
+        """Every sync page from ``start_cursor``; restarts from it if the data moves under us
+        (Plaid's rule: the pages read so far are thrown away). At most MAX_SYNC_PAGES
+        requests in all, restarts included."""
+        budget = _SyncBudget(MAX_SYNC_PAGES)
         for restart in range(MAX_SYNC_RESTARTS + 1):
             try:
-                return self._sync_pass(access_token, start_cursor)
+                return self._sync_pass(access_token, start_cursor, budget)
             except PlaidError as error:
+                if error.code in (SYNC_CURSOR_REPEATED, SYNC_TOO_MANY_PAGES):
+                    log.warning("/transactions/sync stopped after %d pages: %s", budget.used, error)
                 if error.code != MUTATION_DURING_PAGINATION or restart == MAX_SYNC_RESTARTS:
                     raise
                 log.info("transactions changed during pagination; restarting the sync")
@@ -423,21 +482,26 @@ class PlaidClient:
     def fetch_item(self, access_token: str) -> ItemData:
         """Everything the app shows for one item, parsed.
 
-        /item/get goes first and alone: a bad token or a login the bank wants again shows
-        there, before anything else is asked. The other calls then go out together (the sync
-        pages follow one another), so a cold item waits for its slowest call, not for the
-        sum. A failure is reported in the order the calls are listed here, so the same fault
-        always gives the same message."""
+        /item/get goes first and alone: a bad token shows there, before anything else is
+        asked. The other calls then go out together (the sync pages follow one another), so
+        a cold item waits for its slowest call, not for the sum. A failure is reported in the
+        order the calls are listed here, so the same fault always gives the same message.
+        For a bank that wants a new login /item/get still answers (with item.error), so that
+        failure is raised naming the bank."""
         item_body = self.get_item(access_token)
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="plaid-item") as pool:
             institution = pool.submit(self._institution_or_none, item_body)
             accounts = pool.submit(self.get_accounts, access_token)
             sync = pool.submit(self.sync_transactions, access_token)
-            liabilities = pool.submit(self.get_liabilities, access_token)
+            liabilities = pool.submit(self._liabilities_or_note, access_token)
         institution_body = institution.result()
-        accounts_body = accounts.result()
-        pages = sync.result()
-        liabilities_body = liabilities.result()
+        try:
+            accounts_body = accounts.result()
+            pages = sync.result()
+            liabilities_body, note = liabilities.result()
+        except PlaidError as error:
+            # /item/get answered, so the bank can be named even while it needs a new login.
+            raise error.naming(institution_name(item_body, institution_body)) from None
         try:
             return parse_item_data(
                 item_body=item_body,
@@ -445,7 +509,7 @@ class PlaidClient:
                 accounts_body=accounts_body,
                 sync_pages=pages,
                 liabilities_body=liabilities_body,
-                notes=() if liabilities_body else (ERROR_CODES["PRODUCTS_NOT_SUPPORTED"].message,),
+                notes=(note,) if note else (),
             )
         except (PlaidBodyError, KeyError, TypeError, ValueError):
             raise _malformed() from None

@@ -62,6 +62,18 @@ def parse_institution(body: Body) -> Institution:
     )
 
 
+def institution_name(item_body: Body, institution_body: Body | None) -> str | None:
+    """The bank's name from /institutions/get_by_id, else the item's own institution_name.
+    /item/get answers for an item in error too, so this names a bank that needs attention."""
+    institution = (institution_body or {}).get("institution")
+    if isinstance(institution, Mapping) and institution.get("name"):
+        return str(institution["name"])
+    item = item_body.get("item")
+    if isinstance(item, Mapping) and item.get("institution_name"):
+        return str(item["institution_name"])
+    return None
+
+
 def parse_item(body: Body, institution: Institution | None = None) -> Item:
     """Parse an /item/get body (or any body carrying ``item``)."""
     item = body.get("item", body)

@@ -26,9 +26,22 @@ exit.
 What never happens
 ------------------
 - Nothing here logs, in Python or in the browser console; the link token travels only as the
-  component's data and the public token only as the trigger payload.
+  component's data and the public token only as the trigger payload. The one exception to
+  "only in memory": for an OAuth bank (below) the link token waits in the browser's
+  localStorage, never in a URL.
 - The JavaScript never writes a string into HTML: every upstream value (institution name,
   Plaid's display_message) reaches the DOM through `textContent`.
+
+Back from an OAuth bank
+-----------------------
+An OAuth bank takes the person to its own site, which sends them back to the redirect URI
+with `?oauth_state_id=...`. That is a new page load, hence a new Streamlit session that has
+lost the link token; Plaid needs that same token and the full return URL to finish. So
+`plaid_link(..., remember_for_oauth=True)` puts the token in localStorage just before Link
+opens, and `resume_oauth_link` on the return page reads it back and reopens Link with
+`receivedRedirectUri` set to the page's URL. The entry goes when Link ends (success or
+exit); one left by an abandoned attempt is refused after 30 minutes and dropped the next
+time the component is drawn.
 
 Do not place the component inside `st.form`: Streamlit ignores trigger values there.
 """
@@ -44,10 +57,13 @@ import streamlit as st
 
 __all__ = [
     "LINK_LOAD_FAILED",
+    "OAUTH_RETURN_LOST",
+    "OAUTH_STORAGE_KEY",
     "PLAID_LINK_SCRIPT",
     "LinkExit",
     "LinkSuccess",
     "plaid_link",
+    "resume_oauth_link",
 ]
 
 PLAID_LINK_SCRIPT = "https://cdn.plaid.com/link/v2/stable/link-initialize.js"
@@ -56,6 +72,15 @@ LOAD_FAILED_MESSAGE = (
     "Could not load Plaid Link. Check the network connection and that nothing (an ad or "
     "script blocker, a firewall) blocks cdn.plaid.com, then try again."
 )
+OAUTH_RETURN_LOST = "OAUTH_RETURN_LOST"
+OAUTH_MAX_AGE_SECONDS = 30 * 60
+OAUTH_RETURN_LOST_MESSAGE = (
+    "Your bank sent you back, but this browser no longer holds the Plaid Link session "
+    "started before you left (it is kept for 30 minutes, in the browser where you started). "
+    "Please connect the bank again."
+)
+# localStorage entry holding the link token while the person is at an OAuth bank.
+OAUTH_STORAGE_KEY = "credit_monitor.plaid_link.oauth_return"
 
 _ACCOUNT_FIELDS = ("id", "name", "mask", "type", "subtype")
 _SEEN_EVENTS_KEEP = 32
@@ -128,15 +153,21 @@ _CSS = """
 
 # The browser side. Module-level variables live once per page load (the module is imported
 # once), so the CDN script is requested once however often the component mounts or reruns.
-_JS = """
+_JS_TEMPLATE = """
 const PLAID_SRC = __PLAID_SRC__;
 const LOAD_TIMEOUT_MS = 20000;
 const LOAD_FAILED_TEXT = __LOAD_FAILED_TEXT__;
+const RETURN_LOST_TEXT = __RETURN_LOST_TEXT__;
+const OAUTH_KEY = __OAUTH_KEY__;
+const OAUTH_MAX_AGE_MS = __OAUTH_MAX_AGE_MS__;
 
 let plaidLoading = null;
 const loadFailureReported = new Set();
 const autoOpened = new Set();
 const instances = new WeakMap();
+// What this page load was given to finish an OAuth return: read once, because a later run
+// draws the component again after the entry may already be gone (and the URL cleaned).
+let oauthReturn = null;
 
 function plaidReady() {
   const plaid = window.Plaid;
@@ -178,6 +209,61 @@ function loadPlaid() {
     document.head.appendChild(script);
   });
   return plaidLoading;
+}
+
+// The return from an OAuth bank loads the app anew (a new Streamlit session), so the link
+// token it must reopen Link with is kept in this browser's localStorage while the person is
+// at the bank: localStorage rather than sessionStorage, because on a phone the bank's app can
+// send the person back in a new tab. The entry expires, and goes as soon as Link ends.
+function storage() {
+  try {
+    return window.localStorage || null;
+  } catch (ignored) {
+    return null;  // storage disabled by the browser's settings
+  }
+}
+
+function readRemembered() {
+  const store = storage();
+  if (!store) {
+    return null;
+  }
+  let entry = null;
+  try {
+    entry = JSON.parse(store.getItem(OAUTH_KEY) || "null");
+  } catch (ignored) {
+    entry = null;
+  }
+  const age = entry && typeof entry.saved_at === "number" ? Date.now() - entry.saved_at : -1;
+  if (!entry || typeof entry.token !== "string" || !entry.token
+      || age < 0 || age > OAUTH_MAX_AGE_MS) {
+    try { store.removeItem(OAUTH_KEY); } catch (ignored) { /* nothing to remove */ }
+    return null;
+  }
+  return entry.token;
+}
+
+function remember(token) {
+  const store = storage();
+  try {
+    if (store) {
+      store.setItem(OAUTH_KEY, JSON.stringify({ token: token, saved_at: Date.now() }));
+    }
+  } catch (ignored) { /* full or disabled: an OAuth bank then cannot be finished */ }
+}
+
+function forget(token) {
+  // Only our own entry: another tab may be at its bank with a token of its own.
+  if (readRemembered() === token) {
+    try { storage().removeItem(OAUTH_KEY); } catch (ignored) { /* already gone */ }
+  }
+}
+
+function takeOAuthReturn() {
+  if (!oauthReturn) {
+    oauthReturn = { token: readRemembered() || "", url: window.location.href, lost: false };
+  }
+  return oauthReturn;
 }
 
 function newEventId() {
@@ -225,9 +311,16 @@ export default function (component) {
   if (!button || !status) {
     return undefined;
   }
-  const token = data && typeof data.token === "string" ? data.token : "";
-  const redirectUri = data && typeof data.received_redirect_uri === "string"
-    ? data.received_redirect_uri : "";
+  const resuming = Boolean(data && data.resume === true);
+  const back = resuming ? takeOAuthReturn() : null;
+  const token = back ? back.token : (data && typeof data.token === "string" ? data.token : "");
+  // Plaid checks this against the redirect URI of the link token: the page's own full URL
+  // (this script runs in the app's page, not in an iframe), oauth_state_id included.
+  const redirectUri = back ? back.url : "";
+  const remembers = resuming || Boolean(data && data.remember_for_oauth === true);
+  if (!resuming) {
+    readRemembered();  // drops an expired entry left by a Link session that never ended
+  }
   button.textContent = data && typeof data.label === "string" ? data.label : "Connect a bank";
 
   let state = instances.get(parentElement);
@@ -277,6 +370,9 @@ export default function (component) {
       onSuccess: (publicToken, metadata) => {
         state.open = false;
         button.disabled = false;
+        if (remembers) {
+          forget(token);
+        }
         const meta = metadata && typeof metadata === "object" ? metadata : {};
         const institution = pickInstitution(meta.institution);
         const accounts = Array.isArray(meta.accounts)
@@ -296,6 +392,9 @@ export default function (component) {
       onExit: (error, metadata) => {
         state.open = false;
         button.disabled = false;
+        if (remembers) {
+          forget(token);
+        }
         const meta = metadata && typeof metadata === "object" ? metadata : {};
         const picked = pickError(error);
         if (picked) {
@@ -327,7 +426,10 @@ export default function (component) {
     state.handler = handler;
     state.open = true;
     button.disabled = true;
-    setStatus("", "");
+    setStatus(resuming ? "Finishing the connection with your bank…" : "", "");
+    if (remembers && !resuming) {
+      remember(token);  // before Link can leave the page for an OAuth bank
+    }
     handler.open();
   };
 
@@ -345,6 +447,15 @@ export default function (component) {
     });
   };
 
+  if (!token && back) {
+    button.disabled = true;
+    setStatus(RETURN_LOST_TEXT, "error");
+    if (!back.lost) {
+      back.lost = true;
+      send({ type: "oauth_return_lost" });
+    }
+    return undefined;
+  }
   if (!token) {
     button.disabled = true;
     setStatus("Plaid Link is not available: no link token.", "error");
@@ -362,9 +473,8 @@ export default function (component) {
         button.disabled = false;
       }
       // Back from an OAuth bank: reopen Link at once, but only once per page load.
-      const resumeKey = token + "\\n" + redirectUri;
-      if (redirectUri && !autoOpened.has(resumeKey)) {
-        autoOpened.add(resumeKey);
+      if (resuming && !autoOpened.has(token)) {
+        autoOpened.add(token);
         openLink(Plaid);
       }
     },
@@ -384,8 +494,25 @@ export default function (component) {
     state.open = false;
   };
 }
-""".replace("__PLAID_SRC__", json.dumps(PLAID_LINK_SCRIPT)).replace(
-    "__LOAD_FAILED_TEXT__", json.dumps(LOAD_FAILED_MESSAGE)
+"""
+
+
+def _filled(template: str, values: Mapping[str, object]) -> str:
+    """Our own constants into the script, each as a JSON literal."""
+    for name, value in values.items():
+        template = template.replace(name, json.dumps(value))
+    return template
+
+
+_JS = _filled(
+    _JS_TEMPLATE,
+    {
+        "__PLAID_SRC__": PLAID_LINK_SCRIPT,
+        "__LOAD_FAILED_TEXT__": LOAD_FAILED_MESSAGE,
+        "__RETURN_LOST_TEXT__": OAUTH_RETURN_LOST_MESSAGE,
+        "__OAUTH_KEY__": OAUTH_STORAGE_KEY,
+        "__OAUTH_MAX_AGE_MS__": OAUTH_MAX_AGE_SECONDS * 1000,
+    },
 )
 
 _component = st.components.v2.component("credit_monitor_plaid_link", html=_HTML, css=_CSS, js=_JS)
@@ -442,6 +569,13 @@ def _parse(payload: Mapping[str, Any]) -> LinkSuccess | LinkExit | None:
             display_message=LOAD_FAILED_MESSAGE,
             link_session_id=None,
         )
+    if kind == "oauth_return_lost":
+        return LinkExit(
+            error_code=OAUTH_RETURN_LOST,
+            error_type=None,
+            display_message=OAUTH_RETURN_LOST_MESSAGE,
+            link_session_id=None,
+        )
     return None
 
 
@@ -449,8 +583,8 @@ def plaid_link(
     link_token: str,
     *,
     key: str,
-    received_redirect_uri: str | None = None,
     button_label: str = "Connect a bank",
+    remember_for_oauth: bool = False,
 ) -> LinkSuccess | LinkExit | None:
     """Show a button that opens Plaid Link; return its outcome in the run it causes.
 
@@ -460,18 +594,29 @@ def plaid_link(
     `None` in every other run. See the module docstring for why a result is never returned
     twice.
 
-    `received_redirect_uri`: the full URL the app was opened with after an OAuth bank sent the
-    user back (it carries `oauth_state_id`); Link then reopens on its own, with the same
-    `link_token` that started the session.
+    `remember_for_oauth`: keep the link token in the browser while Link is open, so that
+    `resume_oauth_link` can finish the session when an OAuth bank sends the person back.
     """
     if not isinstance(link_token, str) or not link_token:
         raise ValueError("plaid_link needs a non-empty link_token")
-    data = {
-        "token": link_token,
-        "received_redirect_uri": received_redirect_uri or None,
-        "label": button_label,
-    }
-    result = _component(key=key, data=data, on_event_change=_ignore)
+    data = {"token": link_token, "label": button_label, "remember_for_oauth": remember_for_oauth}
+    return _delivered(key, data)
+
+
+def resume_oauth_link(
+    *, key: str, button_label: str = "Finish connecting"
+) -> LinkSuccess | LinkExit | None:
+    """On the page an OAuth bank sent the person back to (`?oauth_state_id=` in its URL):
+    reopen Link at once with the link token this browser kept (`remember_for_oauth`) and the
+    page's full URL as `receivedRedirectUri`. Results as for `plaid_link`; when the browser
+    holds no token to finish with, one `LinkExit` with `error_code == OAUTH_RETURN_LOST`.
+    """
+    return _delivered(key, {"resume": True, "label": button_label})
+
+
+def _delivered(key: str, data: Mapping[str, Any]) -> LinkSuccess | LinkExit | None:
+    """Draw the component; its event in the run it caused, once per event id."""
+    result = _component(key=key, data=dict(data), on_event_change=_ignore)
     payload = result.get("event")
     if not isinstance(payload, Mapping):
         return None

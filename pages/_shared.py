@@ -47,7 +47,7 @@ def csv_download(
     )
 
 
-CHART_SPECS = "chart_specs"  # id(chart) -> (chart, its Vega-Lite spec)
+CHART_SPECS = session.CHART_SPECS  # id(chart) -> (chart, its Vega-Lite spec)
 SPECS_KEPT = 16  # more than every page's charts together: older ones belong to older figures
 
 
@@ -161,7 +161,7 @@ def require_entry() -> None:
 
 
 T = TypeVar("T")
-DERIVED = "derived_figures"  # name -> (key, value): what a page computed from its data
+DERIVED = session.FIGURES  # name -> (key, value): what a page computed from its data
 
 
 def derived(name: str, key: Hashable, compute: Callable[[], T]) -> T:
@@ -169,7 +169,8 @@ def derived(name: str, key: Hashable, compute: Callable[[], T]) -> T:
 
     A rerun whose data and choices are unchanged (a click elsewhere, a download, a rerun after
     a widget that does not touch these figures) only renders. One entry per name, so a session
-    holds one set of figures per page, whatever it was shown before."""
+    holds one set of figures per page, whatever it was shown before. Disconnect and "Remove
+    my details" drop them all (``session.remove_connection``, ``session.forget_applicant``)."""
     memo: dict[str, tuple[Hashable, object]] = st.session_state.setdefault(DERIVED, {})
     held = memo.get(name)
     if held is None or held[0] != key:

@@ -23,6 +23,7 @@ from services.cards import BANDS, UTILIZATION_THRESHOLDS, UtilizationTotal, util
 from services.format import card_label, markdown_money, money, percent, plain
 from services.page_figures import CardFigures, card_figures, plan_figures
 from services.paydown import DEFAULT_TARGET, PAYMENT_POSTING_DAYS, TARGET_CHOICES
+from services.settings import current_settings
 
 _MONEY = "%.2f"
 TABLE_COLUMNS = {
@@ -202,7 +203,7 @@ def render() -> None:
     snap = connected_snapshot("cards")
     if snap is None:
         return
-    today = session.today()
+    today = session.today(current_settings())
     key = (snapshot_key(snap), today)
     figures = derived("cards", key, lambda: card_figures(snap, today))
     cards = figures.cards

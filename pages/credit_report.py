@@ -368,7 +368,7 @@ def render() -> None:
     render_credit_status(settings)
     if report is None:
         return  # the status line has said what is missing or what went wrong
-    today = session.today()
+    today = session.today(settings)
     st.caption(f"Experian report of {day(report.report_date)}, as the bureau reports it.")
     render_score(report)
     figures = derived("credit_report", (report, today), lambda: report_figures(report, today))

@@ -114,7 +114,7 @@ def render() -> None:
     settings = current_settings()
     snap = session.snapshot(settings)
     report = session.credit_report(settings)
-    today = session.today()
+    today = session.today(settings)
     if snap is None and report is None:
         nothing_connected("accounts")
         return

@@ -9,25 +9,20 @@ import streamlit as st
 
 from integrations.errors import UpstreamError
 from integrations.experian_client import Applicant
-from pages._plaid_link import LinkExit, LinkSuccess, plaid_link
+from pages._plaid_link import (
+    LINK_LOAD_FAILED,
+    OAUTH_RETURN_LOST,
+    LinkExit,
+    LinkSuccess,
+    plaid_link,
+    resume_oauth_link,
+)
 from pages._shared import RELINK_ITEM, derived, require_entry
 from services import session
 from services.format import plain
-from services.settings import SETTINGS, Settings, current_settings
+from services.logs import get_logger
+from services.settings import SECRET_SETTINGS, SETTINGS, Settings, current_settings
 
-SECRET_SETTINGS = frozenset(
-    {
-        "PLAID_CLIENT_ID",
-        "PLAID_SECRET",
-        "PLAID_ACCESS_TOKEN",
-        "EXPERIAN_CLIENT_ID",
-        "EXPERIAN_CLIENT_SECRET",
-        "EXPERIAN_USERNAME",
-        "EXPERIAN_PASSWORD",
-        "EXPERIAN_SUBSCRIBER_CODE",
-        "TOKEN_ENCRYPTION_KEY",
-    }
-)
 SOURCE_LABELS = {"demo": "Demo data", "plaid": "My own data (Plaid and Experian)"}
 SANDBOX_INSTITUTIONS = {
     "ins_109508": "First Platypus Bank",
@@ -38,6 +33,7 @@ SANDBOX_INSTITUTIONS = {
 }
 LINK_TOKEN = "setup_link"  # noqa: S105 - a session key, not a secret
 RELINK_TOKEN = "setup_relink"  # noqa: S105 - a session key, not a secret
+OAUTH_STATE = "oauth_state_id"  # what an OAuth bank adds to PLAID_REDIRECT_URI on the way back
 
 
 def show_failure(error: UpstreamError) -> None:
@@ -46,7 +42,7 @@ def show_failure(error: UpstreamError) -> None:
 
 
 def setting_status(settings: Settings, name: str) -> str:
-    """Whether a setting is set, and its value only when it is not a secret."""
+    """Whether a setting is set, and its value only when its type is not a Secret."""
     value = getattr(settings, SETTINGS[name][0])
     if name in SECRET_SETTINGS:
         if isinstance(value, tuple):
@@ -124,13 +120,35 @@ def render_link(settings: Settings) -> None:
         except UpstreamError as error:
             show_failure(error)
     if LINK_TOKEN in st.session_state:
-        redirect = st.query_params.get("oauth_state_id") and settings.plaid_redirect_uri
-        result = plaid_link(
-            st.session_state[LINK_TOKEN],
-            key="link",
-            received_redirect_uri=str(redirect) if redirect else None,
-        )
+        result = plaid_link(st.session_state[LINK_TOKEN], key="link", remember_for_oauth=True)
         _finish_link(settings, result)
+
+
+def returning_from_bank(settings: Settings) -> bool:
+    """Opened by an OAuth bank sending the person back (a new session)."""
+    return OAUTH_STATE in st.query_params and settings.plaid_configured
+
+
+def render_oauth_return(settings: Settings) -> None:
+    """Back from an OAuth bank, in a new session: finish the Link session begun before."""
+    if not settings.plaid_redirect_uri:
+        get_logger("setup").warning("OAuth return ignored: PLAID_REDIRECT_URI is not set")
+        st.warning(
+            "This looks like a return from a bank's sign-in page, but the app is not set up "
+            "for such banks (PLAID_REDIRECT_URI is not set). Please connect the bank again."
+        )
+        del st.query_params[OAUTH_STATE]
+        return
+    result = resume_oauth_link(key="link_oauth")
+    if result is None:
+        return
+    code = result.error_code if isinstance(result, LinkExit) else None
+    if code == OAUTH_RETURN_LOST:
+        get_logger("setup").warning("OAuth return without a stored Link session")
+    if code != LINK_LOAD_FAILED:  # when Link did not load, its button tries again
+        # Finished either way: a reload must not try it again.
+        del st.query_params[OAUTH_STATE]
+    _finish_link(settings, result)
 
 
 def render_relink(settings: Settings) -> None:
@@ -199,6 +217,8 @@ def render_plaid(settings: Settings) -> None:
     render_connections(settings)
     render_relink(settings)
     st.subheader("Connect a bank")
+    if returning_from_bank(settings):
+        render_oauth_return(settings)
     names = ["Plaid Link", "Paste an access token"]
     if settings.plaid_env == "sandbox":
         names.insert(1, "Sandbox test bank")
@@ -250,7 +270,7 @@ def render_applicant_on_file(settings: Settings, summary: str) -> None:
 
 
 def consent_statement(settings: Settings) -> str:
-    scope = session.CONSENT_SCOPE.format(ttl=settings.cache_ttl_seconds)
+    scope = session.consent_scope()
     return (
         "I instruct the app to obtain my Experian credit report for my own review "
         f"({session.CONSENT_PURPOSE}): {scope}."
@@ -353,6 +373,9 @@ def render() -> None:
     require_entry()
     st.title("Setup")
     settings = current_settings()
+    if returning_from_bank(settings) and session.active_source(settings) == "demo":
+        # The new session started on demo data; the return belongs to the Plaid part.
+        session.choose_source("plaid")
     render_source(settings)
     if session.active_source(settings) != "demo":
         if settings.plaid_configured:

@@ -1,5 +1,6 @@
 """Transactions: slice two years of history by any filter, see it charted, download exactly
-what is shown. The filters live in the URL, so a view can be bookmarked and shared."""
+what is shown. The filters live in the URL, so a view can be bookmarked and shared; banks and
+accounts are there by opaque id and the search text not at all (services.transaction_query)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ from services.page_figures import (
     unusual_among,
 )
 from services.recurring import RecurringSummary
+from services.settings import current_settings
 from services.transaction_query import (
     CUSTOM,
     PERIODS,
     QUERY_KEYS,
+    RETIRED_KEYS,
     FilterChoice,
     FilterOptions,
     choice_dates,
@@ -166,9 +169,12 @@ def sync_widgets_from_url(today: date, options: FilterOptions) -> tuple[str, ...
     return choice.notices
 
 
-def write_url(choice: FilterChoice) -> None:
+def write_url(choice: FilterChoice, options: FilterOptions) -> None:
     """Mirror the widgets in the URL, touching only this page's parameters."""
-    wanted = to_query(choice)
+    for key in RETIRED_KEYS:  # an old link's search text leaves the address bar
+        if key in st.query_params:
+            del st.query_params[key]
+    wanted = to_query(choice, options)
     current = url_parameters()
     if wanted != current:
         for key in QUERY_KEYS:
@@ -457,14 +463,14 @@ def render() -> None:
     if frame.empty:
         st.info("No transactions to show yet.")
         return
-    today = session.today()
+    today = session.today(current_settings())
     known = analyses(snap, today)
     options = known.options
     rejected = sync_widgets_from_url(today, options)
     if rejected:
         st.warning(notice_text(rejected), icon=":material/link_off:")
     choice = render_filters(today, options)
-    write_url(choice)
+    write_url(choice, options)
     spec = to_filter(choice, today, options)
 
     key = (snapshot_key(snap), today, spec)

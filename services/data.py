@@ -24,8 +24,11 @@ from services.snapshot import FinancialSnapshot, ItemProblem, build_snapshot, pr
 
 
 def _configured_ttl() -> int:
-    # Read once at import: the decorator needs the value before any page runs. A broken
-    # configuration is reported by app.py; the cache just keeps the default meanwhile.
+    # Read once at import: the decorator needs the value before any page runs, so a changed
+    # CACHE_TTL_SECONDS takes effect at the next restart. Whatever states or relies on the TTL
+    # (the consent text, what a session holds, the last good fetch) uses CACHE_TTL_SECONDS,
+    # the value the cache really uses, never the live setting. A broken configuration is
+    # reported by app.py; the cache just keeps the default meanwhile.
     try:
         return current_settings().cache_ttl_seconds
     except SettingsError:
@@ -35,16 +38,22 @@ def _configured_ttl() -> int:
 CACHE_TTL_SECONDS = _configured_ttl()
 
 
+def now() -> datetime:
+    """When a fetch happens, and the clock everything aged by the TTL is measured with (one
+    place for a test to set the time)."""
+    return datetime.now(UTC)
+
+
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo data…")
 def load_demo_snapshot(today: date) -> FinancialSnapshot:
-    fetched_at = datetime.now(UTC)
+    fetched_at = now()
     snapshot = build_snapshot(demo.demo_item_data(today), "demo", fetched_at)
     return replace(snapshot, version=f"demo|{today}|{fetched_at.isoformat()}")
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo credit report…")
 def load_demo_credit_report(today: date) -> tuple[CreditReport, datetime]:
-    return demo.demo_credit_report(today), datetime.now(UTC)
+    return demo.demo_credit_report(today), now()
 
 
 def clear_demo(today: date) -> None:
@@ -74,8 +83,8 @@ def fetch_plaid_item(item_key: str, _access_token: str, _client: PlaidClient) ->
     try:
         data = _client.fetch_item(_access_token)
     except UpstreamError as error:
-        return ItemFetch(item_key, None, problem_from(item_key, error), datetime.now(UTC))
-    return ItemFetch(item_key, data, None, datetime.now(UTC))
+        return ItemFetch(item_key, None, problem_from(item_key, error), now())
+    return ItemFetch(item_key, data, None, now())
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -84,7 +93,7 @@ def assemble_plaid_snapshot(
 ) -> FinancialSnapshot:
     """The snapshot of several items, rebuilt only when one of them was fetched again."""
     usable = [f for f in _fetches if f.data is not None]
-    fetched_at = min((f.fetched_at for f in _fetches), default=datetime.now(UTC))
+    fetched_at = min((f.fetched_at for f in _fetches), default=now())
     snapshot = build_snapshot([f.data for f in usable if f.data], "plaid", fetched_at)
     return replace(
         snapshot,
@@ -104,6 +113,17 @@ def analyse_snapshot(version: str, today: date, _snapshot: FinancialSnapshot) ->
 
 def clear_plaid_item(item_key: str) -> None:
     fetch_plaid_item.clear(item_key)
+
+
+def forget_plaid_item(item_key: str) -> None:
+    """Drop every cached entry holding this item's data, for everyone.
+
+    The snapshots and analyses are keyed by the stamps of all the items they combine, which
+    only the sessions that built them know, so both functions are cleared whole: another
+    session keeps the copy it holds and rebuilds its entry on its next miss."""
+    clear_plaid_item(item_key)
+    assemble_plaid_snapshot.clear()
+    analyse_snapshot.clear()
 
 
 # --- Experian ------------------------------------------------------------------------------
@@ -128,8 +148,8 @@ def fetch_credit_report(
         report = _client.credit_report(_applicant)
     except UpstreamError as error:
         problem = problem_from(applicant_key, error)
-        return ReportFetch(applicant_key, None, problem, datetime.now(UTC))
-    return ReportFetch(applicant_key, report, None, datetime.now(UTC))
+        return ReportFetch(applicant_key, None, problem, now())
+    return ReportFetch(applicant_key, report, None, now())
 
 
 def clear_credit_report(applicant_key: str) -> None:

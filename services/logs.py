@@ -1,8 +1,11 @@
 """One configured logger for the app, with a redaction filter as a second line of defence.
 
-The first line of defence is that no code formats a secret into a message. The filter masks
-anything shaped like a Plaid token, a bearer token or an SSN, and any value registered with
-``register_secret`` (the configured API secrets), should one slip through.
+The first line of defence is that no code formats a secret into a message. The filter masks,
+should one slip through, anything shaped like a person's secrets (a Plaid token, a bearer
+token, an SSN, a date of birth) and the operator's own secrets registered with
+``register_secret``. A person's values are recognised by their shape and never kept here, so
+nothing of theirs outlives Disconnect, "Remove my details" or their session, and the
+registry stays as small as the configuration.
 """
 
 from __future__ import annotations
@@ -12,18 +15,26 @@ import re
 import threading
 
 LOGGER_NAME = "credit_monitor"
+_MONTH, _DAY, _YEAR = r"(0[1-9]|1[0-2])", r"(0[1-9]|[12][0-9]|3[01])", r"(19|20)[0-9]{2}"
 _PATTERNS = (
     re.compile(r"\b(access|public|link)-(sandbox|production|development|demo)-[A-Za-z0-9-]+"),
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),
-    re.compile(r"\b\d{9}\b"),
+    # SSNs as a person types them: 123-45-6789, 123 45 6789 or nine digits.
+    re.compile(r"\b[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}\b"),
+    re.compile(r"\b[0-9]{9}\b"),
+    # Dates of birth as the applicant carries them (MMDDYYYY, a date's ISO text) or a person
+    # writes them (MM/DD/YYYY, MM-DD-YYYY). The app logs no dates, so none is lost.
+    re.compile(rf"\b{_MONTH}[/-]?{_DAY}[/-]?{_YEAR}\b"),
+    re.compile(rf"\b{_YEAR}-{_MONTH}-{_DAY}\b"),
 )
 _registered: set[str] = set()
 _lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
-    """Mask this exact value in every log record from now on."""
+    """Mask this exact value in every log record from now on: for the operator's secrets
+    (settings), a handful per deployment. Never for a person's values, which would stay here
+    for the life of the process: their shapes are masked above."""
     if value and len(value) >= 6:
         with _lock:
             _registered.add(value)

@@ -74,7 +74,7 @@ def plaid_client(settings: Settings) -> PlaidClient:
     """One client per configuration; plaid-python's pool is shared by every session."""
     return PlaidClient(
         host=settings.plaid_host,
-        client_id=settings.plaid_client_id or "",
+        client_id=settings.plaid_client_id.reveal() if settings.plaid_client_id else "",
         secret=settings.plaid_secret.reveal() if settings.plaid_secret else "",
         country_codes=settings.plaid_country_codes,
         products=settings.plaid_products,
@@ -84,21 +84,50 @@ def plaid_client(settings: Settings) -> PlaidClient:
     )
 
 
-# The last good fetch of each item, so that a failed refresh keeps what was already shown.
-# Keyed by the item's keyed hash: only a session holding the token can compute the key.
+# The last good fetch of each item, so that a failed refresh keeps what was already shown,
+# but no longer than the cache itself would have kept it: CACHE_TTL_SECONDS from when it was
+# fetched. Keyed by the item's keyed hash: only a session holding the token can compute the
+# key. A problem saying the connection is gone drops it at once, so a revoked item's data
+# is not shown again, in this session or any other.
 _LAST_GOOD_LIMIT = 256
 _last_good: OrderedDict[str, data.ItemFetch] = OrderedDict()
 _last_good_lock = threading.Lock()
+# Plaid's codes for an item that no longer exists or no longer grants access, whatever action
+# they map to; any problem asking to reconnect from scratch (Action.RECONNECT) counts too.
+CONNECTION_GONE = frozenset(
+    {
+        "INVALID_ACCESS_TOKEN",
+        "ITEM_NOT_FOUND",
+        "ACCESS_NOT_GRANTED",
+        "USER_PERMISSION_REVOKED",
+        "NO_ACCOUNTS",
+    }
+)
+
+
+def _connection_gone(problem: ItemProblem) -> bool:
+    return problem.action is Action.RECONNECT or problem.code in CONNECTION_GONE
+
+
+def _within_ttl(fetched_at: datetime, now: datetime) -> bool:
+    return now - fetched_at < timedelta(seconds=data.CACHE_TTL_SECONDS)
 
 
 def _remember(fetch: data.ItemFetch) -> data.ItemFetch:
-    """Keep a good fetch; for a failed one, fall back to the last good data, if any."""
+    """Keep a good fetch; for a failed one, fall back to the last good data while it is
+    within the TTL and the problem does not say the connection is gone."""
+    now = data.now()
     with _last_good_lock:
+        for key in [k for k, kept in _last_good.items() if not _within_ttl(kept.fetched_at, now)]:
+            del _last_good[key]
         if fetch.data is not None:
             _last_good[fetch.item_key] = fetch
             _last_good.move_to_end(fetch.item_key)
             while len(_last_good) > _LAST_GOOD_LIMIT:
                 _last_good.popitem(last=False)
+            return fetch
+        if fetch.problem is not None and _connection_gone(fetch.problem):
+            _last_good.pop(fetch.item_key, None)
             return fetch
         previous = _last_good.get(fetch.item_key)
     if previous is None or fetch.problem is None:
@@ -117,23 +146,20 @@ def forget_all_items() -> None:
         _last_good.clear()
 
 
-def today() -> date:
-    return date.today()
+def today(settings: Settings) -> date:
+    """The day every figure is computed for: AS_OF_DATE when set (reproducible demos,
+    screenshots and tests), else the server's calendar date."""
+    return settings.as_of_date or date.today()
 
 
 # --- session state --------------------------------------------------------------------------
 
 
 def bootstrap(settings: Settings) -> None:
-    """First visit of a session: pick the data source and seal any configured tokens."""
-    for secret in (
-        settings.plaid_secret,
-        settings.experian_client_secret,
-        settings.experian_password,
-    ):
-        register_secret(secret.reveal() if secret else None)
-    for token in settings.plaid_access_tokens:
-        register_secret(token.reveal())
+    """First visit of a session: pick the data source and seal any configured tokens. Only
+    the operator's secrets are registered for log redaction (a person's are masked by shape)."""
+    for value in settings.secret_values():
+        register_secret(value)
     if st.session_state.get(BOOTSTRAPPED):
         return
     st.session_state[SOURCE] = settings.effective_source
@@ -180,8 +206,8 @@ def connected_item_count() -> int:
 def add_connection(
     settings: Settings, access_token: str, label: str | None = None
 ) -> PlaidConnection:
-    """Seal a new access token into the session; the same item twice is kept once."""
-    register_secret(access_token)
+    """Seal a new access token into the session; the same item twice is kept once. Logs mask
+    it by its shape (services.logs): nothing of it is kept outside the session."""
     key = keyed_item(access_token)
     kept = [c for c in connections() if c.item_key != key]
     label = label or f"Bank connection {len(kept) + 1}"
@@ -191,18 +217,28 @@ def add_connection(
 
 
 def remove_connection(item_key: str) -> None:
+    """Everything held of the item goes: the session's copy and figures, the shared cache
+    entries holding its data, and the last good fetch."""
     st.session_state[PLAID_ITEMS] = [c for c in connections() if c.item_key != item_key]
-    data.clear_plaid_item(item_key)
+    data.forget_plaid_item(item_key)
     _forget(item_key)
     let_go_of_data()
+    _drop_figures()
 
 
 def connection_label(item_key: str) -> str:
     return next((c.label for c in connections() if c.item_key == item_key), "Bank connection")
 
 
+def _bank_name(fetch: data.ItemFetch) -> str | None:
+    """From the item's data, or from its problem: a bank that needs a new login is named."""
+    if fetch.data:
+        return fetch.data.item.institution.name
+    return fetch.problem.institution if fetch.problem else None
+
+
 def _relabel(fetches: list[data.ItemFetch]) -> None:
-    names = {f.item_key: f.data.item.institution.name for f in fetches if f.data}
+    names = {f.item_key: name for f in fetches if (name := _bank_name(f))}
     if names:
         st.session_state[PLAID_ITEMS] = [
             replace(c, label=names.get(c.item_key, c.label)) for c in connections()
@@ -280,7 +316,7 @@ def _held(name: str, key: tuple[object, ...]) -> tuple[bool, object]:
     """Each cache hit unpickles the cached value (20 to 40 ms for one Plaid item, more for
     long histories), so a session keeps what it got while the cache would serve the same."""
     held: _Held | None = st.session_state.get(HELD, {}).get(name)
-    if held is not None and held.key == key and datetime.now(UTC) < held.until:
+    if held is not None and held.key == key and data.now() < held.until:
         return True, held.value
     return False, None
 
@@ -295,9 +331,22 @@ def let_go_of_data() -> None:
     st.session_state.pop(HELD, None)
 
 
+# What the pages computed from this session's data (pages/_shared): figures and chart specs
+# hold names and amounts of whatever they were drawn from.
+FIGURES = "derived_figures"
+CHART_SPECS = "chart_specs"
+
+
+def _drop_figures() -> None:
+    """Figures go with the item or applicant they were drawn from (the next run redraws
+    what is still connected)."""
+    for key in (FIGURES, CHART_SPECS):
+        st.session_state.pop(key, None)
+
+
 def _fresh_snapshot(settings: Settings) -> FinancialSnapshot | None:
     if active_source(settings) == "demo":
-        return data.load_demo_snapshot(today())
+        return data.load_demo_snapshot(today(settings))
     return _plaid_snapshot(settings)
 
 
@@ -305,7 +354,7 @@ def snapshot(settings: Settings) -> FinancialSnapshot | None:
     """This session's bank and card data, or None when nothing is connected yet. Kept in the
     session until the oldest of its cache entries may have expired; Refresh, a new or removed
     connection or another source lets go of it."""
-    key = (active_source(settings), today(), tuple(c.item_key for c in connections()))
+    key = (active_source(settings), today(settings), tuple(c.item_key for c in connections()))
     found, value = _held("snapshot", key)
     result = cast(FinancialSnapshot | None, value) if found else _fresh_snapshot(settings)
     if result is not None:
@@ -358,9 +407,7 @@ def _masked_summary(applicant: Applicant) -> str:
 
 
 def _seal_applicant(settings: Settings, applicant: Applicant) -> None:
-    canonical = applicant_json(applicant)
-    for value in (applicant.ssn.reveal(), applicant.dob.reveal()):
-        register_secret(value)
+    canonical = applicant_json(applicant)  # logs mask the SSN and birth date by their shape
     previous = st.session_state.get(APPLICANT)
     if previous is not None:
         data.clear_credit_report(previous.key)
@@ -372,11 +419,17 @@ def _seal_applicant(settings: Settings, applicant: Applicant) -> None:
     )
 
 
+def consent_scope() -> str:
+    """What the person consents to, with the TTL the cache really uses: the one read at start,
+    not a CACHE_TTL_SECONDS changed since (that takes a restart)."""
+    return CONSENT_SCOPE.format(ttl=data.CACHE_TTL_SECONDS)
+
+
 def give_consent(settings: Settings) -> None:
     """Record the person's instruction: when, for what purpose, in what scope."""
     st.session_state[CONSENT] = Consent(
         given_at=datetime.now(UTC),
-        scope=CONSENT_SCOPE.format(ttl=settings.cache_ttl_seconds),
+        scope=consent_scope(),
         purpose=CONSENT_PURPOSE,
     )
     st.session_state.pop(REPORT_PROBLEM, None)
@@ -398,11 +451,14 @@ def _applicant_from_settings(settings: Settings) -> None:
 
 
 def forget_applicant() -> None:
+    """Remove my details: who they are, their consent, their report (cached, held or kept
+    as the last good one) and the figures drawn from it."""
     let_go_of_data()
+    _drop_figures()
     sealed = st.session_state.pop(APPLICANT, None)
     if sealed is not None:
         data.clear_credit_report(sealed.key)
-    for key in (CONSENT, REPORT_PROBLEM):
+    for key in (CONSENT, REPORT_PROBLEM, LAST_REPORT):
         st.session_state.pop(key, None)
     if FETCHED_AT in st.session_state:
         st.session_state[FETCHED_AT].pop("credit_report", None)
@@ -471,14 +527,14 @@ def credit_report(settings: Settings) -> CreditReport | None:
     if status not in ("demo", "ready"):
         return None
     sealed: SealedApplicant | None = st.session_state.get(APPLICANT)
-    key = (status, today(), sealed.key if sealed and status == "ready" else None)
+    key = (status, today(settings), sealed.key if sealed and status == "ready" else None)
     found, value = _held("credit_report", key)
     if found:
         report, fetched = cast(tuple[CreditReport, datetime], value)
         _record_fetch("credit_report", fetched)
         return report
     if status == "demo":
-        report, fetched = data.load_demo_credit_report(today())
+        report, fetched = data.load_demo_credit_report(today(settings))
         _record_fetch("credit_report", fetched)
     else:
         live = _live_report(settings)
@@ -492,7 +548,7 @@ def credit_report(settings: Settings) -> CreditReport | None:
 def refresh(settings: Settings) -> None:
     """Drop this session's cached entries so the next run fetches again."""
     if active_source(settings) == "demo":
-        data.clear_demo(today())
+        data.clear_demo(today(settings))
     for connection in connections():
         data.clear_plaid_item(connection.item_key)
     sealed = st.session_state.get(APPLICANT)

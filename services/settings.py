@@ -7,16 +7,20 @@ the value of a secret.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_type_hints
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
+
+from services.vault import InvalidKeyError, validate_key
 
 PlaidEnv = Literal["sandbox", "production"]
 ExperianEnv = Literal["sandbox", "uat", "production"]
@@ -89,7 +93,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    plaid_client_id: str | None = None
+    # Every value that must not be shown or logged is a Secret: the type decides, nothing else.
+    plaid_client_id: Secret | None = None
     plaid_secret: Secret | None = None
     plaid_env: PlaidEnv = "sandbox"
     plaid_base_url: str | None = None
@@ -97,13 +102,13 @@ class Settings:
     plaid_products: tuple[str, ...] = ("transactions", "liabilities")
     plaid_country_codes: tuple[str, ...] = ("US",)
     plaid_redirect_uri: str | None = None
-    experian_client_id: str | None = None
+    experian_client_id: Secret | None = None
     experian_client_secret: Secret | None = None
-    experian_username: str | None = None
+    experian_username: Secret | None = None
     experian_password: Secret | None = None
     experian_env: ExperianEnv = "sandbox"
     experian_base_url: str | None = None
-    experian_subscriber_code: str | None = None
+    experian_subscriber_code: Secret | None = None
     experian_client_reference_id: str | None = None
     experian_applicant: Secret | None = None  # canonical JSON of a validated applicant
     token_encryption_keys: tuple[Secret, ...] = field(default=(), repr=False)
@@ -112,6 +117,7 @@ class Settings:
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 30.0
     call_budget_seconds: float = 60.0
+    as_of_date: date | None = None  # None: the server's calendar date
 
     @property
     def plaid_configured(self) -> bool:
@@ -136,10 +142,18 @@ class Settings:
 
     @property
     def effective_source(self) -> Literal["demo", "plaid"]:
-        """``auto`` means demo data until Plaid or Experian credentials are present."""
+        """``auto`` means demo data until Plaid credentials are present, as the README says.
+        Experian alone does not switch: a deployment without banks sets ``DATA_SOURCE=plaid``
+        (or the person picks their own data on Setup)."""
         if self.data_source == "auto":
-            return "plaid" if self.plaid_configured or self.experian_configured else "demo"
+            return "plaid" if self.plaid_configured else "demo"
         return self.data_source
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured secret in clear, decided by type: what no log line may show."""
+        values = (getattr(self, f.name) for f in fields(self))
+        flat = (v for value in values for v in (value if isinstance(value, tuple) else (value,)))
+        return tuple(v.reveal() for v in flat if isinstance(v, Secret))
 
 
 # Each setting: name -> (field, parser). Parsers raise ExpectationError saying what is expected;
@@ -151,10 +165,6 @@ class ExpectationError(ValueError):
     """What a setting's value should look like: our words, never the value itself."""
 
 
-def _text(raw: str) -> str:
-    return raw
-
-
 def _secret(raw: str) -> Secret:
     return Secret(raw)
 
@@ -164,6 +174,21 @@ def _secret_list(raw: str) -> tuple[Secret, ...]:
     if any(not part for part in parts):
         raise ExpectationError("a comma-separated list without empty entries")
     return tuple(Secret(part) for part in parts)
+
+
+def _fernet_keys(raw: str) -> tuple[Secret, ...]:
+    """Checked here, where a bad key stops the app with the other settings' problems, rather
+    than when a page first opens the vault."""
+    keys = _secret_list(raw)
+    for position, key in enumerate(keys, start=1):
+        try:
+            validate_key(key.reveal(), position)
+        except InvalidKeyError:
+            raise ExpectationError(
+                f"a comma-separated list of Fernet keys, newest first; entry {position} is "
+                "not one (a key is 43 url-safe base64 characters and '='; `make key` prints one)"
+            ) from None
+    return keys
 
 
 def _choice(*allowed: str) -> Parser:
@@ -178,9 +203,35 @@ def _choice(*allowed: str) -> Parser:
 
 def _url(raw: str) -> str:
     parsed = urlparse(raw.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    try:
+        parsed.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ExpectationError("an http:// or https:// URL with a valid port") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ExpectationError("an http:// or https:// URL with a host")
+    if "@" in parsed.netloc:  # a user name or password would be sent, shown and logged
+        raise ExpectationError("a URL without a user name or password in it")
     return raw.strip().rstrip("/")
+
+
+def _base_url(raw: str) -> str:
+    """An upstream host: paths are appended to it, so a query or fragment has no place."""
+    url = _url(raw)
+    parsed = urlparse(url)
+    if parsed.query or parsed.fragment or url.endswith(("?", "#")):
+        raise ExpectationError("a base URL without a query or fragment")
+    return url
+
+
+def _is_loopback(url: str) -> bool:
+    """A URL to this machine (a test double, or a local proxy that adds TLS)."""
+    host = (urlparse(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _products(raw: str) -> tuple[str, ...]:
@@ -218,6 +269,13 @@ def _seconds(low: float, high: float) -> Parser:
         return value
 
     return parse
+
+
+def _iso_date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ExpectationError("a date written YYYY-MM-DD") from None
 
 
 def _applicant(raw: str) -> Secret:
@@ -258,31 +316,48 @@ def _subscriber_code(raw: str) -> str:
     return raw.strip()
 
 
+def _secret_code(raw: str) -> Secret:
+    return Secret(_subscriber_code(raw))
+
+
 SETTINGS: Mapping[str, tuple[str, Parser]] = {
-    "PLAID_CLIENT_ID": ("plaid_client_id", _text),
+    "PLAID_CLIENT_ID": ("plaid_client_id", _secret),
     "PLAID_SECRET": ("plaid_secret", _secret),
     "PLAID_ENV": ("plaid_env", _choice("sandbox", "production")),
-    "PLAID_BASE_URL": ("plaid_base_url", _url),
+    "PLAID_BASE_URL": ("plaid_base_url", _base_url),
     "PLAID_ACCESS_TOKEN": ("plaid_access_tokens", _secret_list),
     "PLAID_PRODUCTS": ("plaid_products", _products),
     "PLAID_COUNTRY_CODES": ("plaid_country_codes", _countries),
     "PLAID_REDIRECT_URI": ("plaid_redirect_uri", _url),
-    "EXPERIAN_CLIENT_ID": ("experian_client_id", _text),
+    "EXPERIAN_CLIENT_ID": ("experian_client_id", _secret),
     "EXPERIAN_CLIENT_SECRET": ("experian_client_secret", _secret),
-    "EXPERIAN_USERNAME": ("experian_username", _text),
+    "EXPERIAN_USERNAME": ("experian_username", _secret),
     "EXPERIAN_PASSWORD": ("experian_password", _secret),
     "EXPERIAN_ENV": ("experian_env", _choice("sandbox", "uat", "production")),
-    "EXPERIAN_BASE_URL": ("experian_base_url", _url),
-    "EXPERIAN_SUBSCRIBER_CODE": ("experian_subscriber_code", _subscriber_code),
+    "EXPERIAN_BASE_URL": ("experian_base_url", _base_url),
+    "EXPERIAN_SUBSCRIBER_CODE": ("experian_subscriber_code", _secret_code),
     "EXPERIAN_CLIENT_REFERENCE_ID": ("experian_client_reference_id", _subscriber_code),
     "EXPERIAN_APPLICANT": ("experian_applicant", _applicant),
-    "TOKEN_ENCRYPTION_KEY": ("token_encryption_keys", _secret_list),
+    "TOKEN_ENCRYPTION_KEY": ("token_encryption_keys", _fernet_keys),
     "CACHE_TTL_SECONDS": ("cache_ttl_seconds", _ttl),
     "DATA_SOURCE": ("data_source", _choice("auto", "demo", "plaid")),
     "UPSTREAM_CONNECT_TIMEOUT_SECONDS": ("connect_timeout_seconds", _seconds(0.1, 60)),
     "UPSTREAM_READ_TIMEOUT_SECONDS": ("read_timeout_seconds", _seconds(0.1, 300)),
     "UPSTREAM_BUDGET_SECONDS": ("call_budget_seconds", _seconds(0.1, 600)),
+    "AS_OF_DATE": ("as_of_date", _iso_date),
 }
+
+
+def _holds_secret(kind: Any) -> bool:
+    return kind is Secret or any(_holds_secret(arg) for arg in get_args(kind))
+
+
+# Settings whose field holds a Secret (alone or in a tuple): shown only as set or not set.
+# Read from the declared types, so a new secret setting is hidden without a list to update.
+_FIELD_TYPES = get_type_hints(Settings)
+SECRET_SETTINGS: frozenset[str] = frozenset(
+    name for name, (attr, _) in SETTINGS.items() if _holds_secret(_FIELD_TYPES[attr])
+)
 
 
 def merge_sources(*sources: Mapping[str, Any]) -> dict[str, str]:
@@ -325,6 +400,23 @@ def _check_consistency(values: Mapping[str, Any], problems: list[str]) -> None:
     redirect = values.get("plaid_redirect_uri")
     if values.get("plaid_env") == "production" and redirect and not redirect.startswith("https"):
         problems.append("PLAID_REDIRECT_URI must be an https:// URL in production.")
+    _check_base_urls(values, problems)
+
+
+def _check_base_urls(values: Mapping[str, Any], problems: list[str]) -> None:
+    """Production credentials travel only over TLS; sandbox and UAT carry test data and test
+    credentials, and a double or TLS-adding proxy on this machine is reached over plain http."""
+    for name, url_attr, env_attr in (
+        ("PLAID_BASE_URL", "plaid_base_url", "plaid_env"),
+        ("EXPERIAN_BASE_URL", "experian_base_url", "experian_env"),
+    ):
+        url = values.get(url_attr)
+        production = values.get(env_attr) == "production"
+        if production and url and urlparse(url).scheme != "https" and not _is_loopback(url):
+            problems.append(
+                f"{name} must be an https:// URL in production (plain http:// only to this "
+                "machine: localhost, 127.0.0.1 or ::1)."
+            )
 
 
 def load_settings(

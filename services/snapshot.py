@@ -51,6 +51,7 @@ class ItemProblem:
     action: Action
     request_id: str | None = None
     stale_since: datetime | None = None  # set when older data of this item is still shown
+    institution: str | None = None  # the bank's name, when Plaid still told us (to name it)
 
 
 def problem_from(item_key: str, error: UpstreamError) -> ItemProblem:
@@ -61,6 +62,7 @@ def problem_from(item_key: str, error: UpstreamError) -> ItemProblem:
         message=error.user_message,
         action=error.action,
         request_id=error.request_id,
+        institution=error.institution_name,
     )
 
 

@@ -1,13 +1,16 @@
 """The transactions page's filters as URL query parameters, and back (pure, no Streamlit).
 
-A view is bookmarked and shared through its URL, so every filter has a short, readable
-parameter; only values that differ from the defaults are written. Whatever arrives in a URL
-is untrusted: a value that cannot be understood falls back to its default and is named in a
-notice, never echoed.
+A view is bookmarked and shared through its URL, so every filter has a short parameter; only
+values that differ from the defaults are written. A URL ends up in browser history and proxy
+logs, so it never holds a person's financial details: institutions and accounts go in as
+opaque ids (``url_id``), never by name, and the search text is not written at all. Whatever
+arrives in a URL is untrusted: a value that cannot be understood (an old link's bank name
+among them) falls back to its default and is named in a notice, never echoed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,12 +30,12 @@ PERIODS: dict[str, str] = {
 }
 DEFAULT_PERIOD = "last_90_days"
 CUSTOM = "custom"
-MAX_TEXT_LENGTH = 200
+URL_ID_LENGTH = 12  # hex characters: 48 bits, no collision among one person's accounts
 
 # Parameter names in the URL.
 PERIOD, START, END = "period", "from", "to"
 INSTITUTION, ACCOUNT, CATEGORY, DETAILED = "institution", "account", "category", "detailed"
-MIN_AMOUNT, MAX_AMOUNT, TEXT, PENDING, TRANSFERS = "min", "max", "q", "pending", "transfers"
+MIN_AMOUNT, MAX_AMOUNT, PENDING, TRANSFERS = "min", "max", "pending", "transfers"
 QUERY_KEYS = (
     PERIOD,
     START,
@@ -43,14 +46,29 @@ QUERY_KEYS = (
     DETAILED,
     MIN_AMOUNT,
     MAX_AMOUNT,
-    TEXT,
     PENDING,
     TRANSFERS,
 )
+# Older links carried the search text here: it is taken out of the URL and never read.
+RETIRED_KEYS = ("q",)
 _TRUE = frozenset({"yes", "true", "1", "on"})
 _FALSE = frozenset({"no", "false", "0", "off"})
 
 QueryDict = dict[str, list[str]]
+IdPairs = tuple[tuple[str, str], ...]  # (name shown, its id in a URL)
+
+
+def url_id(kind: str, upstream_id: str) -> str:
+    """What stands for an institution or account in a URL: a short hash of the id Plaid gave
+    it (the Item's or the account's), never its name.
+
+    Not keyed with the per-process secret of ``services.cache_keys``: that secret changes on
+    every restart and differs between replicas, which would break every bookmark and shared
+    link. Plaid's ids are already opaque random strings that stay the same for the life of
+    a connection, so their plain hash reveals no name and only matches for someone who holds
+    the same connection."""
+    digest = hashlib.sha256(f"{kind}\0{upstream_id}".encode()).hexdigest()
+    return digest[:URL_ID_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,8 @@ class FilterOptions:
     last_day: date
     account_institution: tuple[tuple[str, str], ...] = ()  # (account, institution)
     detailed_category: tuple[tuple[str, str], ...] = ()  # (detailed, primary)
+    institution_ids: IdPairs = ()  # (institution, url_id of its Item)
+    account_ids: IdPairs = ()  # (account, url_id of its account)
 
     def accounts_at(self, institutions: Sequence[str]) -> tuple[str, ...]:
         """The accounts offered once institutions are chosen (all when none is)."""
@@ -88,6 +108,13 @@ def _pairs(frame: pd.DataFrame, first: str, second: str) -> tuple[tuple[str, str
     return tuple(sorted((str(a), str(b)) for a, b in grouped.index))
 
 
+def _url_ids(frame: pd.DataFrame, name: str, upstream_id: str, kind: str) -> IdPairs:
+    """Each name's id in a URL. The filters go by name, so a name two Items (or accounts)
+    share gets one id: that of the smallest upstream id, which does not move between runs."""
+    smallest = frame.groupby(name, observed=True)[upstream_id].min()
+    return tuple(sorted((str(n), url_id(kind, str(i))) for n, i in smallest.items()))
+
+
 def filter_options(frame: pd.DataFrame, today: date) -> FilterOptions:
     first = frame["date"].min().date() if not frame.empty else today
     last = frame["date"].max().date() if not frame.empty else today
@@ -100,6 +127,8 @@ def filter_options(frame: pd.DataFrame, today: date) -> FilterOptions:
         last_day=max(last, today),
         account_institution=_pairs(frame, "account", "institution"),
         detailed_category=_pairs(frame, "category_detailed", "category"),
+        institution_ids=_url_ids(frame, "institution", "item_id", INSTITUTION),
+        account_ids=_url_ids(frame, "account", "account_id", ACCOUNT),
     )
 
 
@@ -173,8 +202,15 @@ def _number_text(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def to_query(choice: FilterChoice) -> QueryDict:
-    """The URL parameters of a choice: only what differs from the defaults."""
+def _ids_of(names: Sequence[str], ids: IdPairs) -> list[str]:
+    """The URL ids of chosen names; a name without one is left out, never written as is."""
+    by_name = dict(ids)
+    return [by_name[name] for name in names if name in by_name]
+
+
+def to_query(choice: FilterChoice, options: FilterOptions) -> QueryDict:
+    """The URL parameters of a choice: only what differs from the defaults, institutions and
+    accounts by id, and never the search text."""
     query: QueryDict = {}
     if choice.period != DEFAULT_PERIOD:
         query[PERIOD] = [choice.period]
@@ -182,19 +218,17 @@ def to_query(choice: FilterChoice) -> QueryDict:
         query[START] = [choice.start.isoformat()]
         query[END] = [choice.end.isoformat()]
     for key, values in (
-        (INSTITUTION, choice.institutions),
-        (ACCOUNT, choice.accounts),
-        (CATEGORY, choice.categories),
-        (DETAILED, choice.detailed),
+        (INSTITUTION, _ids_of(choice.institutions, options.institution_ids)),
+        (ACCOUNT, _ids_of(choice.accounts, options.account_ids)),
+        (CATEGORY, list(choice.categories)),
+        (DETAILED, list(choice.detailed)),
     ):
         if values:
-            query[key] = list(values)
+            query[key] = values
     if choice.min_amount is not None:
         query[MIN_AMOUNT] = [_number_text(choice.min_amount)]
     if choice.max_amount is not None:
         query[MAX_AMOUNT] = [_number_text(choice.max_amount)]
-    if choice.text.strip():
-        query[TEXT] = [choice.text.strip()]
     if not choice.include_pending:
         query[PENDING] = ["no"]
     if not choice.include_transfers:
@@ -253,6 +287,16 @@ class _Reader:
             self.reject(key)
         return kept
 
+    def named(self, key: str, ids: IdPairs, allowed: Sequence[str]) -> tuple[str, ...]:
+        """The offered names whose URL ids are given; a name in place of an id (an older
+        link) is not one of them."""
+        by_id = {url: name for name, url in ids}
+        given = self.params.get(key) or []
+        kept, all_known = _known([by_id[v] for v in given if v in by_id], allowed)
+        if not all_known or any(v not in by_id for v in given):
+            self.reject(key)
+        return kept
+
     def amount(self, key: str) -> float | None:
         text = _last(self.params, key)
         value = _parse_amount(text)
@@ -297,23 +341,18 @@ def from_query(params: Mapping[str, Sequence[str]], options: FilterOptions) -> F
     if min_amount is not None and max_amount is not None and min_amount > max_amount:
         reader.reject(MIN_AMOUNT, MAX_AMOUNT)
         min_amount = max_amount = None
-    text = _last(params, TEXT) or ""
-    if len(text) > MAX_TEXT_LENGTH:
-        reader.reject(TEXT)
-        text = ""
-    institutions = reader.options(INSTITUTION, options.institutions)
+    institutions = reader.named(INSTITUTION, options.institution_ids, options.institutions)
     categories = reader.options(CATEGORY, options.categories)
     choice = FilterChoice(
         period=period,
         start=start,
         end=end,
         institutions=institutions,
-        accounts=reader.options(ACCOUNT, options.accounts_at(institutions)),
+        accounts=reader.named(ACCOUNT, options.account_ids, options.accounts_at(institutions)),
         categories=categories,
         detailed=reader.options(DETAILED, options.detailed_in(categories)),
         min_amount=min_amount,
         max_amount=max_amount,
-        text=text.strip(),
         include_pending=reader.flag(PENDING),
         include_transfers=reader.flag(TRANSFERS),
     )

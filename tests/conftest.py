@@ -10,6 +10,7 @@ import streamlit as st
 
 from services.settings import SETTINGS
 from tests.browser_support import browser, page  # noqa: F401 - fixtures for every test module
+from tests.clock import TODAY
 from tests.experian_support import experian  # noqa: F401
 from tests.plaid_double import plaid_double  # noqa: F401
 
@@ -45,6 +46,8 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, pd.DataFrame]:
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # The app computes for the same day as the test's expectations, whatever the calendar says.
+    monkeypatch.setenv("AS_OF_DATE", TODAY.isoformat())
     # A working directory of its own: no .env or .streamlit/secrets.toml of the developer's.
     monkeypatch.chdir(tmp_path)
     os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")

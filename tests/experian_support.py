@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 import responses
@@ -17,6 +17,7 @@ from services.cache_keys import keyed_hash
 from services.session import Consent, SealedApplicant
 from services.vault import TokenVault
 from tests.browser_support import ROOT
+from tests.clock import TODAY
 
 APP = str(ROOT / "app.py")
 HOST = "https://experian.test"
@@ -39,6 +40,7 @@ def experian(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock
         "EXPERIAN_PASSWORD": PASSWORD,
         "EXPERIAN_BASE_URL": HOST,
         "TOKEN_ENCRYPTION_KEY": KEY,
+        "DATA_SOURCE": "plaid",  # Experian alone leaves `auto` on demo data, as the README says
     }.items():
         monkeypatch.setenv(name, value)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -48,7 +50,7 @@ def experian(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock
 
 def answer_with_report(mock: responses.RequestsMock, **kwargs: object) -> None:
     if not kwargs:
-        kwargs = {"json": experian_demo_report(date.today())}
+        kwargs = {"json": experian_demo_report(TODAY)}
     mock.post(REPORT_URL, **kwargs)  # type: ignore[arg-type]
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 from integrations.demo_experian import experian_demo_report
 from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
+from integrations.experian_parse import parse_credit_report
+from services.credit import recent_hard_inquiries, recent_late_payments
 from tests.plaid_double import Fault
 
 HTML_IMAGE = "<img src=x onerror=alert(1)>"
@@ -83,6 +85,11 @@ MARKERS = (
 FOUND_AFTER_ESCAPES = re.compile(
     r"(?i)\b(?:https?://|www\.)[-\w]|[-.\w+]+@[-\w]+\.[-\w]|:material/"
 )
+
+# MARKUP split over the places whose alerts fire on every day of the demo: the three cards,
+# the newest hard inquiry and the creditor with the newest late payment.
+ALERT_GROUPS = (MARKUP[0:3], MARKUP[3:6], MARKUP[6:9], MARKUP[9:12], MARKUP[12:])
+CARD_GROUPS, INQUIRY_GROUP, LATE_PAYMENT_GROUP = ALERT_GROUPS[:3], *ALERT_GROUPS[3:]
 
 # A currency code (Plaid's unofficial_currency_code is free text) that is itself a link.
 HOSTILE_CURRENCY = MARKDOWN_LINK
@@ -153,14 +160,31 @@ def _in_hostile_currency(item: DemoPlaidItem, balance: float) -> None:
         transaction.update(iso_currency_code=None, unofficial_currency_code=HOSTILE_CURRENCY)
 
 
-def hostile_plaid_items(today: date) -> tuple[DemoPlaidItem, DemoPlaidItem]:
+def _name_cards_that_alert(items: tuple[DemoPlaidItem, ...]) -> None:
+    """Each demo card raises an alert on every day (high utilization, a payment overdue or
+    due soon): their names carry the first groups of MARKUP, so the alerts show them."""
+    groups = iter(ALERT_GROUPS)
+    for item in items:
+        names: dict[str, str] = {}
+        for account in _each_account(item):
+            if account["type"] == "credit":
+                if account["account_id"] not in names:
+                    names[account["account_id"]] = f"{' '.join(next(groups))} card"
+                account["name"] = names[account["account_id"]]
+
+
+def hostile_plaid_items(
+    today: date, demo_items: tuple[DemoPlaidItem, ...] | None = None
+) -> tuple[DemoPlaidItem, DemoPlaidItem]:
     """The two demo Items with hostile text in every name. The second Item's card is in a
-    hostile currency and carries a balance, so that currency is shown on its own."""
-    bank, cards = (copy.deepcopy(item) for item in plaid_demo_items(today))
+    hostile currency and carries a balance, so that currency is shown on its own.
+    ``demo_items``: that day's demo items, if the caller has them (they are changed)."""
+    bank, cards = demo_items or plaid_demo_items(today)  # built anew on every call
     bank = dataclasses.replace(bank, access_token=HOSTILE_TOKENS[0])
     cards = dataclasses.replace(cards, access_token=HOSTILE_TOKENS[1])
     _rename(bank, INSTITUTIONS[0], first=0)
     _rename(cards, INSTITUTIONS[1], first=7)
+    _name_cards_that_alert((bank, cards))
     _in_hostile_currency(cards, balance=2500.0)
     return bank, cards
 
@@ -184,10 +208,12 @@ def no_liabilities_fault() -> Fault:
     )
 
 
-def hostile_experian_report(today: date) -> dict[str, Any]:
+def hostile_experian_report(
+    today: date, demo_items: tuple[DemoPlaidItem, ...] | None = None
+) -> dict[str, Any]:
     """The demo credit report with hostile creditors, inquirers, court, plaintiff, messages,
     employer, the consumer's name and addresses, codes, and a second score model."""
-    body = copy.deepcopy(experian_demo_report(today))
+    body = copy.deepcopy(experian_demo_report(today, demo_items))
     profile = body["creditProfile"][0]
     for number, tradeline in enumerate(profile["tradeline"]):
         tradeline["subscriberName"] = f"{hostile(number)} LENDER {number}"
@@ -217,6 +243,7 @@ def hostile_experian_report(today: date) -> dict[str, Any]:
             zipCode=LATEX,
         )
     profile["employmentInformation"] = [{"name": f"{AUTOLINK} {CODE_FENCE}"}]
+    _name_what_alerts(profile, today)
     primary = profile["riskModel"][0]
     primary["scoreFactors"][-1]["code"] = MARKDOWN_LINK
     profile["riskModel"].append(
@@ -227,3 +254,19 @@ def hostile_experian_report(today: date) -> dict[str, Any]:
         }
     )
     return body
+
+
+def _name_what_alerts(profile: dict[str, Any], today: date) -> None:
+    """The inquirer and the creditor that the overview's alerts name on this day (the newest
+    hard inquiry, the newest late payment) carry the last groups of MARKUP."""
+    numbered = copy.deepcopy(profile)  # the same report, each name its position
+    for field in ("inquiry", "tradeline"):
+        for number, entry in enumerate(numbered[field]):
+            entry["subscriberName"] = str(number)
+    report = parse_credit_report({"creditProfile": [numbered]})
+    newest_inquiry = max(recent_hard_inquiries(report, today), key=lambda i: i.date or today)
+    newest_late = recent_late_payments(report, today)[0]
+    inquiry = profile["inquiry"][int(newest_inquiry.subscriber_name)]
+    inquiry["subscriberName"] = f"{' '.join(INQUIRY_GROUP)} INQUIRER"
+    tradeline = profile["tradeline"][int(newest_late.creditor)]
+    tradeline["subscriberName"] = f"{' '.join(LATE_PAYMENT_GROUP)} LENDER"

@@ -1,8 +1,9 @@
 """A tiny app around `plaid_link` for tests/test_plaid_link_browser.py.
 
 Run: streamlit run tests/link_harness.py (from the repository root). Open it with
-`?delay=SECONDS` to make the run that receives a result slow, or `?oauth_state_id=X` to
-play the return from an OAuth bank.
+`?delay=SECONDS` to make the run that receives a result slow. Opened with
+`?oauth_state_id=X`, it is the page an OAuth bank sends the person back to, and finishes
+Link with `resume_oauth_link` as the Setup page does.
 """
 
 from __future__ import annotations
@@ -17,18 +18,17 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from pages._plaid_link import plaid_link  # noqa: E402
+from pages._plaid_link import plaid_link, resume_oauth_link  # noqa: E402
 
 state = st.session_state
 state.setdefault("runs", 0)
 state.setdefault("received", 0)
 state.runs += 1
 
-# ?oauth_state_id=... plays the return from an OAuth bank.
-oauth_state_id = st.query_params.get("oauth_state_id")
-redirect = f"http://127.0.0.1/?oauth_state_id={oauth_state_id}" if oauth_state_id else None
-
-result = plaid_link("link-sandbox-test-token", key="link", received_redirect_uri=redirect)
+if "oauth_state_id" in st.query_params:
+    result = resume_oauth_link(key="link_oauth")
+else:
+    result = plaid_link("link-sandbox-test-token", key="link", remember_for_oauth=True)
 if result is not None:
     state.received += 1
 

@@ -34,13 +34,21 @@ from typing import Any, Literal
 import pytest
 
 from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
+from tests.clock import TODAY
 
 __all__ = ["Fault", "PlaidDouble", "RecordedRequest", "plaid_double"]
 
 JsonDict = dict[str, Any]
 
 FaultKind = Literal[
-    "plaid_error", "http_status", "slow", "malformed_json", "missing_field", "reset", "truncated"
+    "plaid_error",
+    "http_status",
+    "slow",
+    "malformed_json",
+    "missing_field",
+    "reset",
+    "truncated",
+    "stuck_cursor",  # /transactions/sync: has_more stays true, next_cursor never moves on
 ]
 
 SYNC_PATH = "/transactions/sync"
@@ -337,7 +345,8 @@ class PlaidDouble:
     PLAID-CLIENT-ID / PLAID-SECRET), injected faults, then the endpoint. So a fault never
     fires for a request with wrong keys. plaid_error, http_status and reset faults answer
     before the endpoint runs (no side effect: a public token stays unused, an Item stays);
-    slow, truncated, malformed_json and missing_field run it first (the side effect happens).
+    slow, truncated, malformed_json, missing_field and stuck_cursor run it first (the side
+    effect happens). ``require_login`` puts an Item in ITEM_LOGIN_REQUIRED, as Plaid does.
 
     Attributes:
         url: ``http://127.0.0.1:PORT`` once started.
@@ -359,6 +368,8 @@ class PlaidDouble:
         self.not_ready_polls: int = 0
         self.requests: list[RecordedRequest] = []
         self.removed_tokens: set[str] = set()
+        # Each link token issued, with the redirect_uri it was created with (OAuth banks).
+        self.link_tokens: dict[str, str | None] = {}
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -367,10 +378,11 @@ class PlaidDouble:
         self._items: dict[str, DemoPlaidItem] = {}
         self._public_tokens: dict[str, DemoPlaidItem] = {}
         self._injections: list[_Injection] = []
+        self._login_required: set[str] = set()
         self._sync_pages_in_pass: dict[str, int] = {}
         self._not_ready_served = 0
         self._internal_errors: list[str] = []  # bugs of the double itself, without messages
-        self._demo = _demo_items(today or date.today())
+        self._demo = _demo_items(today or TODAY)
         for item in self._demo:
             self.add_item(item.access_token, item)
         self._routes: dict[str, Callable[[JsonDict], JsonDict]] = {
@@ -428,6 +440,12 @@ class PlaidDouble:
             self.removed_tokens.discard(access_token)
             self._sync_pages_in_pass.pop(access_token, None)
 
+    def require_login(self, access_token: str) -> None:
+        """The bank wants a new login: /item/get still answers, with the error in
+        ``item.error``; the data endpoints fail with ITEM_LOGIN_REQUIRED."""
+        with self._lock:
+            self._login_required.add(access_token)
+
     def demo_tokens(self) -> list[str]:
         """Access tokens of the default demo Items (registered at construction)."""
         return [item.access_token for item in self._demo]
@@ -478,7 +496,7 @@ class PlaidDouble:
         if fault is not None and fault.kind in ("plaid_error", "http_status", "reset"):
             return self._failed_reply(fault, path, request_id)
         reply = self._normal_reply(path, checked, request_id)
-        return reply if fault is None else self._spoil(reply, fault)
+        return reply if fault is None else self._spoil(reply, fault, checked)
 
     def _check_request(self, path: str, body: JsonDict | None, headers: dict[str, str]) -> JsonDict:
         """Reject unknown paths, non-JSON bodies and wrong API keys, as Plaid does."""
@@ -545,9 +563,14 @@ class PlaidDouble:
         )
         return _Reply(fault.status, _error_body(failure, request_id), _fault_headers(fault))
 
-    def _spoil(self, reply: _Reply, fault: Fault) -> _Reply:
+    def _spoil(self, reply: _Reply, fault: Fault, request: JsonDict) -> _Reply:
         """Apply faults that act on an otherwise normal answer."""
         headers = {**reply.headers, **_fault_headers(fault)}
+        if reply.status == 200 and fault.kind == "stuck_cursor":
+            # The cursor sent comes back (the page's own on a first request), always "more".
+            cursor = request.get("cursor") or reply.body["next_cursor"]
+            body = {**reply.body, "has_more": True, "next_cursor": cursor}
+            return replace(reply, body=body, headers=headers)
         if fault.kind == "slow":
             return replace(reply, delay=fault.delay, headers=headers)
         if fault.kind == "truncated":
@@ -578,6 +601,13 @@ class PlaidDouble:
             raise _invalid_access_token()
         return self._items[token]
 
+    def _item_data(self, body: JsonDict) -> DemoPlaidItem:
+        """The Item of a data endpoint: refused while the bank wants a new login."""
+        item = self._item(body)
+        if body["access_token"] in self._login_required:
+            raise _login_required()
+        return item
+
     def _link_token_create(self, body: JsonDict) -> JsonDict:
         """A link token; update mode (with an access_token) needs a live Item."""
         _require(body, "client_name", "language", "country_codes", "user")
@@ -588,10 +618,9 @@ class PlaidDouble:
         if body.get("access_token") is not None:
             self._item(body)
             lifetime = timedelta(minutes=30)
-        return {
-            "link_token": f"link-sandbox-{uuid.uuid4()}",
-            "expiration": _iso_z(datetime.now(UTC) + lifetime),
-        }
+        link_token = f"link-sandbox-{uuid.uuid4()}"
+        self.link_tokens[link_token] = body.get("redirect_uri")
+        return {"link_token": link_token, "expiration": _iso_z(datetime.now(UTC) + lifetime)}
 
     def _public_token_exchange(self, body: JsonDict) -> JsonDict:
         """Trade a single-use public token for a new access token."""
@@ -631,7 +660,7 @@ class PlaidDouble:
 
     def _accounts_get(self, body: JsonDict) -> JsonDict:
         """The Item's accounts, filtered by options.account_ids when given."""
-        answer = dict(self._item(body).accounts_get)
+        answer = dict(self._item_data(body).accounts_get)
         wanted = (body.get("options") or {}).get("account_ids")
         if wanted:
             answer["accounts"] = [a for a in answer["accounts"] if a["account_id"] in wanted]
@@ -639,7 +668,7 @@ class PlaidDouble:
 
     def _liabilities_get(self, body: JsonDict) -> JsonDict:
         """The Item's liabilities, or PRODUCTS_NOT_SUPPORTED when it has none."""
-        item = self._item(body)
+        item = self._item_data(body)
         if item.liabilities_get is None:
             raise _PlaidError(
                 400,
@@ -650,7 +679,11 @@ class PlaidDouble:
         return item.liabilities_get
 
     def _item_get(self, body: JsonDict) -> JsonDict:
-        return self._item(body).item_get
+        answer = self._item(body).item_get
+        if body["access_token"] not in self._login_required:
+            return answer
+        error = _error_body(_login_required(), "")
+        return {**answer, "item": {**answer["item"], "error": error}}
 
     def _item_remove(self, body: JsonDict) -> JsonDict:
         """Forget the access token: later calls with it fail with INVALID_ACCESS_TOKEN."""
@@ -671,7 +704,7 @@ class PlaidDouble:
 
     def _transactions_sync(self, body: JsonDict) -> JsonDict:
         """Serve the Item's sync pages in order; the cursor says which page comes next."""
-        pages = self._item(body).transactions_sync_pages
+        pages = self._item_data(body).transactions_sync_pages
         count = body.get("count")
         if count is not None and not (isinstance(count, int) and 1 <= count <= 500):
             raise _invalid_field("count must be between 1 and 500")
@@ -688,6 +721,17 @@ class PlaidDouble:
         if index < len(pages):
             return pages[index]
         return _caught_up_page(pages[-1])
+
+
+def _login_required() -> _PlaidError:
+    return _PlaidError(
+        400,
+        "ITEM_ERROR",
+        "ITEM_LOGIN_REQUIRED",
+        "the login details of this item have changed (credentials, MFA, or required user "
+        "action) and a user login is required to update this information",
+        "To keep your account connected, sign in again.",
+    )
 
 
 def _invalid_institution(institution_id: str) -> _PlaidError:

@@ -11,9 +11,12 @@ from playwright.sync_api import Page, expect
 from integrations.plaid_client import PlaidClient
 from tests.browser_support import (
     ARTIFACTS,
+    go_to,
+    open_app,
     require_chromium,
+    rerun_after,
     streamlit_server,
-    wait_for_run,
+    wait_until_idle,
 )
 from tests.plaid_double import Fault, PlaidDouble
 
@@ -49,28 +52,23 @@ def live_url(tmp_path_factory: pytest.TempPathFactory, double: PlaidDouble) -> I
 
 
 def open_setup(page: Page, url: str) -> None:
-    page.goto(url)
-    wait_for_run(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Setup").click()
-    expect(page.get_by_role("heading", level=1, name="Setup")).to_be_visible()
-    wait_for_run(page)
+    open_app(page, url)
+    go_to(page, "Setup")
 
 
-def cards_institutions(page: Page) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Cards").click()
-    expect(page.get_by_role("heading", level=1, name="Cards")).to_be_visible()
-    wait_for_run(page)
+def connect_test_bank(page: Page) -> None:
+    page.get_by_role("tab", name="Sandbox test bank").click()
+    with rerun_after(page):
+        page.get_by_role("button", name="Connect test bank").click()
+    expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
 
 
 def test_sandbox_test_bank_connects_and_shows_live_data(live_url: str, page: Page) -> None:
     open_setup(page, live_url)
-    page.get_by_role("tab", name="Sandbox test bank").click()
-    page.get_by_role("button", name="Connect test bank").click()
-    expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
-    wait_for_run(page)
-    cards_institutions(page)
+    connect_test_bank(page)
+    go_to(page, "Cards")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-    assert page.locator('[data-testid="stException"]').count() == 0
+    expect(page.get_by_test_id("stException")).to_have_count(0)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cards_live.png"), full_page=True)
 
@@ -88,11 +86,11 @@ def test_plaid_link_hands_back_a_token_that_is_exchanged(
     )
     exchanges = len(double.calls("/item/public_token/exchange"))
     open_setup(page, live_url)
-    page.get_by_role("button", name="Start").click()
-    wait_for_run(page)
-    page.get_by_test_id("plaid-link-button").click()
+    with rerun_after(page):
+        page.get_by_role("button", name="Start").click()
+    with rerun_after(page):
+        page.get_by_test_id("plaid-link-button").click()
     expect(page.get_by_text("Connected Tartan Bank")).to_be_visible()
-    wait_for_run(page)
     exchanged = double.calls("/item/public_token/exchange")[exchanges:]
     assert [r.body["public_token"] for r in exchanged] == [public_token]
 
@@ -101,26 +99,22 @@ def test_login_required_shows_the_sign_in_again_action(
     live_url: str, page: Page, double: PlaidDouble
 ) -> None:
     open_setup(page, live_url)
-    page.get_by_role("tab", name="Sandbox test bank").click()
-    page.get_by_role("button", name="Connect test bank").click()
-    expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
-    wait_for_run(page)
+    connect_test_bank(page)
     double.inject(
         "/accounts/get",
         Fault("plaid_error", error_type="ITEM_ERROR", error_code="ITEM_LOGIN_REQUIRED", times=1),
     )
-    page.get_by_role("button", name="Refresh data").click()
-    wait_for_run(page)
-    cards_institutions(page)
+    with rerun_after(page):
+        page.get_by_role("button", name="Refresh data").click()
+    go_to(page, "Cards")
     expect(page.get_by_text("needs attention").first).to_be_visible()
     expect(page.get_by_role("button", name="Sign in to First Platypus Bank again")).to_be_visible()
 
 
 def test_a_reload_starts_a_new_session_without_the_connection(live_url: str, page: Page) -> None:
     open_setup(page, live_url)
-    page.get_by_role("tab", name="Sandbox test bank").click()
-    page.get_by_role("button", name="Connect test bank").click()
-    expect(page.get_by_text("Connected First Platypus Bank")).to_be_visible()
+    connect_test_bank(page)
     page.reload()
-    wait_for_run(page)
+    wait_until_idle(page)
+    expect(page.get_by_role("heading", level=1, name="Setup")).to_be_visible()
     expect(page.get_by_text("No bank connected in this session yet.")).to_be_visible()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from datetime import date
 from typing import Any
 
 import plaid
@@ -27,6 +26,7 @@ from integrations.demo_experian import experian_demo_report
 from integrations.demo_plaid import plaid_demo_items
 from integrations.plaid_client import error_from_api_exception
 from services.settings import SettingsError, parse_settings
+from tests.clock import TODAY
 from tests.experian_support import (
     BEARER,
     CLIENT_SECRET,
@@ -102,7 +102,7 @@ def test_no_canary_on_any_page_in_any_fault(
     caplog.set_level(logging.DEBUG)
     healthy = plaid_double.demo_tokens()[1]
     first = plaid_double.demo_tokens()[0]
-    bodies = next(i for i in plaid_demo_items(date.today()) if i.access_token == first)
+    bodies = next(i for i in plaid_demo_items(TODAY) if i.access_token == first)
     plaid_double.add_item(PLAID_TOKEN_CANARY, bodies)
     for name, value in {
         "PLAID_CLIENT_ID": PlaidDouble.CLIENT_ID,
@@ -121,7 +121,7 @@ def test_no_canary_on_any_page_in_any_fault(
         Fault("malformed_json", times=999),
     ]  # fmt: skip
     experian_answers = [
-        {"json": experian_demo_report(date.today())},
+        {"json": experian_demo_report(TODAY)},
         {"status": 400, "json": {"message": f"bad ssn {SSN} dob {DOB} token {BEARER}"}},
         {"status": 200, "body": f"{{not json {SSN}"},
     ]  # fmt: skip

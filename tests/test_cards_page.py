@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from services.export import to_csv_bytes
 from tests import demo_expectations as expect
 from tests import demo_ledger as ledger
+from tests.clock import TODAY
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -41,7 +42,7 @@ def metric(at: AppTest, label: str) -> str:
 def test_every_card_with_its_numbers_from_the_demo_bodies(
     downloads: dict[str, pd.DataFrame],
 ) -> None:
-    today = date.today()
+    today = TODAY
     at = open_cards()
     table = at.dataframe[0].value.set_index("mask")
     liabilities = {li["account_id"]: li for li in expect.raw_liabilities(today)}
@@ -84,7 +85,7 @@ def _same(shown: object, raw: float | None) -> bool:
 
 
 def test_overall_utilization_and_the_bands_explained() -> None:
-    owed, limit, ratio = expect.overall_utilization(date.today())
+    owed, limit, ratio = expect.overall_utilization(TODAY)
     at = open_cards()
     assert metric(at, "Overall utilization (USD)") == f"{ratio * 100:.1f}%"
     assert metric(at, "Owed (USD)") == money(owed)
@@ -97,7 +98,7 @@ def test_overall_utilization_and_the_bands_explained() -> None:
 
 
 def test_utilization_chart_has_a_bar_per_card_with_a_limit() -> None:
-    today = date.today()
+    today = TODAY
     at = open_cards()
     (chart,) = at.get("vega_lite_chart")
     bars = next(
@@ -117,7 +118,7 @@ def test_utilization_chart_has_a_bar_per_card_with_a_limit() -> None:
 def test_paydown_plan_says_how_much_on_which_card_by_when(
     downloads: dict[str, pd.DataFrame], target: int
 ) -> None:
-    today = date.today()
+    today = TODAY
     at = open_cards()
     if target != 9:
         at.select_slider(key="cards_target").set_value(target / 100).run()
@@ -136,7 +137,7 @@ def test_paydown_plan_says_how_much_on_which_card_by_when(
 
 
 def test_payoff_order_by_apr_with_monthly_interest() -> None:
-    today = date.today()
+    today = TODAY
     at = open_cards()
     order = at.dataframe[2].value
     owing = [p for p in ledger.card_plans(today, 9) if p.owed_cents > 0]

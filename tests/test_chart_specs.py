@@ -7,8 +7,6 @@ from streamlit.testing.v1 import AppTest
 
 
 def script() -> None:
-    from datetime import date
-
     import streamlit as st
 
     from pages._shared import draw_chart
@@ -16,9 +14,10 @@ def script() -> None:
     from services.charts import monthly_trend_chart
     from services.page_figures import card_figures
     from services.transactions import monthly_spending_by_category
+    from tests.clock import TODAY
 
-    snap = data.load_demo_snapshot(date.today())
-    figures = st.session_state.setdefault("figures", card_figures(snap, date.today()))
+    snap = data.load_demo_snapshot(TODAY)
+    figures = st.session_state.setdefault("figures", card_figures(snap, TODAY))
     if "monthly" not in st.session_state:
         monthly = monthly_spending_by_category(snap.transactions, "USD")
         st.session_state["monthly"] = monthly_trend_chart(monthly, "USD")

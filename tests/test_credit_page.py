@@ -30,6 +30,7 @@ from integrations.models import (
 from services import session
 from services.format import plain
 from tests import demo_expectations as expect
+from tests.clock import TODAY
 from tests.conftest import ROOT
 from tests.test_credit_analytics import tradeline
 
@@ -191,7 +192,7 @@ def dollars(amount: float) -> str:
 
 
 def test_score_and_account_summary_match_the_demo_body() -> None:
-    today = date.today()
+    today = TODAY
     at = run_page()
     profile = raw_profile(today)
     lines = profile["tradeline"]
@@ -222,14 +223,14 @@ def test_score_band_and_factors_are_explained() -> None:
     captions = " ".join(c.value for c in at.caption)
     assert "VantageScore 4\\.0, range 300–850: **Good**" in captions
     assert "Good runs from 661 to 780; Excellent starts at 781" in captions
-    factors = raw_profile(date.today())["riskModel"][0]["scoreFactors"]
+    factors = raw_profile(TODAY)["riskModel"][0]["scoreFactors"]
     numbered = [m.value for m in at.markdown if m.value[:1].isdigit()]
     assert len(numbered) == len(factors)
     assert numbered[0].startswith("1\\. Balances on bankcard")  # importance 1 is code 32
 
 
 def test_tradeline_filters_match_the_demo_body() -> None:
-    lines = raw_profile(date.today())["tradeline"]
+    lines = raw_profile(TODAY)["tradeline"]
     at = run_page()
     assert len(table(at, "account_number")) == len(lines)
     at.radio(key="tl_status").set_value("Open").run()
@@ -246,7 +247,7 @@ def test_tradeline_filters_match_the_demo_body() -> None:
 
 
 def test_inquiries_and_drop_off_dates_match_the_demo_body() -> None:
-    inquiries = raw_profile(date.today())["inquiry"]
+    inquiries = raw_profile(TODAY)["inquiry"]
     hard = [i for i in inquiries if i["type"] not in SOFT_INQUIRY_TYPES]
     at = run_page()
     assert metric(at, "Hard inquiries") == str(len(hard))
@@ -258,7 +259,7 @@ def test_inquiries_and_drop_off_dates_match_the_demo_body() -> None:
 
 
 def test_payment_history_grid_has_one_cell_per_account_month() -> None:
-    today = date.today()
+    today = TODAY
     at = run_page()
     rows = history_chart_rows(at)
     assert len(rows) == len(history_cells(today, 24))
@@ -275,7 +276,7 @@ def test_payment_history_grid_has_one_cell_per_account_month() -> None:
 
 
 def test_crosscheck_rows_match_the_demo_bodies() -> None:
-    today = date.today()
+    today = TODAY
     expected = expected_crosscheck(today)
     at = run_page()
     frame = table(at, "matched_by")
@@ -295,7 +296,7 @@ def test_crosscheck_rows_match_the_demo_bodies() -> None:
 
 
 def test_crosscheck_differences_match_the_demo_bodies() -> None:
-    today = date.today()
+    today = TODAY
     lines = {t["accountNumber"][-4:]: t for t in raw_profile(today)["tradeline"]}
     cards = {c["mask"]: c for c in raw_linked_cards(today)}
     at = run_page()
@@ -319,7 +320,7 @@ def test_crosscheck_differences_match_the_demo_bodies() -> None:
 
 
 def test_linked_card_utilization_is_set_beside_the_bureaus() -> None:
-    _owed, _limit, ratio = expect.overall_utilization(date.today())
+    _owed, _limit, ratio = expect.overall_utilization(TODAY)
     at = run_page()
     assert metric(at, "Utilization from linked cards") == percent(ratio)
 

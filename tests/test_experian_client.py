@@ -554,7 +554,7 @@ def test_invalid_applicant_field_is_named_but_not_echoed(field: str, value: str)
 
 def test_from_settings_without_credentials_is_a_configuration_error() -> None:
     with pytest.raises(ExperianError) as caught:
-        ExperianClient.from_settings(Settings(experian_client_id="id"))
+        ExperianClient.from_settings(Settings(experian_client_id=Secret("id")))
     assert (caught.value.code, caught.value.action) == ("NOT_CONFIGURED", Action.FIX_CONFIGURATION)
 
 
@@ -562,9 +562,9 @@ def test_from_settings_uses_the_configured_host(
     upstream: responses.RequestsMock,
 ) -> None:
     configured = Settings(
-        experian_client_id="id",
+        experian_client_id=Secret("id"),
         experian_client_secret=Secret(CLIENT_SECRET_CANARY),
-        experian_username="user",
+        experian_username=Secret("user"),
         experian_password=Secret(PASSWORD_CANARY),
         experian_base_url=HOST,
     )

@@ -13,6 +13,7 @@ import responses
 from streamlit.testing.v1 import AppTest
 
 from integrations.demo_experian import experian_demo_report
+from tests.clock import TODAY
 from tests.experian_support import (
     APP,
     BEARER,
@@ -73,7 +74,7 @@ def test_details_and_consent_pull_the_live_report(experian: responses.RequestsMo
 
     at.switch_page("pages/credit_report.py").run()
     assert not at.exception
-    score = experian_demo_report(date.today())["creditProfile"][0]["riskModel"][0]["score"]
+    score = experian_demo_report(TODAY)["creditProfile"][0]["riskModel"][0]["score"]
     assert next(m.value for m in at.metric if m.label == "Credit score") == str(int(score))
     assert any("Consent given" in c.value for c in at.caption)
     sent = json.loads(next(c for c in experian.calls if c.request.url == REPORT_URL).request.body)

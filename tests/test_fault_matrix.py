@@ -15,7 +15,6 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ import requests
 import responses
 from streamlit.testing.v1 import AppTest
 
+from integrations import plaid_client as plaid_client_module
 from integrations.demo_experian import experian_demo_report
 from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
 from integrations.errors import UpstreamError
@@ -31,6 +31,7 @@ from integrations.plaid_client import PlaidClient, Timeouts
 from integrations.retry import RetryPolicy
 from services.format import plain
 from services.settings import Secret
+from tests.clock import TODAY
 from tests.experian_support import (
     APP,
     BEARER,
@@ -178,6 +179,8 @@ class PlaidCase:
     # What the case is about is not the read timeout: the double takes a while to serialise
     # a huge body on a busy machine, and 0.5 s made that case flaky.
     read_timeout: float = READ_TIMEOUT
+    # A lower MAX_SYNC_PAGES, so that a history longer than the cap needs no 200,000 rows.
+    sync_page_cap: int | None = None
 
 
 ALWAYS = 999
@@ -208,6 +211,10 @@ PLAID_CASES = [
               code="MALFORMED_RESPONSE"),
     PlaidCase("extra fields, unknown enums and categories", bodies=changed_schema),
     PlaidCase("huge body (20,000 transactions)", bodies=huge, on_page=False, read_timeout=3.0),
+    PlaidCase("sync cursor never moves on", Fault("stuck_cursor", times=ALWAYS),
+              path="/transactions/sync", code="SYNC_CURSOR_REPEATED"),
+    PlaidCase("sync longer than the page cap (4 of 8 pages)", path="/transactions/sync",
+              sync_page_cap=4, code="SYNC_TOO_MANY_PAGES"),
 ]  # fmt: skip
 
 
@@ -231,7 +238,7 @@ def arrange(case: PlaidCase, double: PlaidDouble, blackhole: str) -> tuple[str, 
     if case.fault is not None:
         double.inject(case.path, case.fault, access_token=broken)
     if case.bodies is not None:
-        item = next(i for i in plaid_demo_items(date.today()) if i.access_token == broken)
+        item = next(i for i in plaid_demo_items(TODAY) if i.access_token == broken)
         double.add_item(broken, case.bodies(item))
     return (blackhole if case.host == "blackhole" else double.url), broken, healthy
 
@@ -271,6 +278,8 @@ def test_plaid_fault(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
+    if case.sync_page_cap is not None:
+        monkeypatch.setattr(plaid_client_module, "MAX_SYNC_PAGES", case.sync_page_cap)
     host, broken, healthy = arrange(case, plaid_double, blackhole)
     sleeps = Sleeps()
     client = plaid_client(host, case.secret, sleeps, case.read_timeout)
@@ -301,7 +310,7 @@ def test_plaid_fault(
 
 
 def experian_body(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    body = copy.deepcopy(experian_demo_report(date.today()))
+    body = copy.deepcopy(experian_demo_report(TODAY))
     change(body["creditProfile"][0])
     return body
 

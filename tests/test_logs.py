@@ -3,11 +3,15 @@ from __future__ import annotations
 import logging
 
 import pytest
+import responses
 from streamlit.testing.v1 import AppTest
 
-from services import session
+from services import logs, session
 from services.logs import get_logger, redact, register_secret
 from tests.conftest import ROOT
+from tests.experian_support import APP, DOB
+from tests.plaid_double import PlaidDouble
+from tests.test_retention import client_of, connect_pasted, save_applicant_on_setup
 
 
 def test_token_and_ssn_shapes_are_masked() -> None:
@@ -63,3 +67,55 @@ def test_a_line_break_from_upstream_cannot_forge_a_log_line(
 ) -> None:
     get_logger("test").warning("code %s", "X\nERROR forged line\r")
     assert caplog.records[-1].getMessage() == "code X\\x0aERROR forged line\\x0d"
+
+
+def test_a_person_s_token_ssn_and_birth_date_are_masked_by_their_shape() -> None:
+    line = redact(
+        "token access-production-5f1c-4e2b-9a7d public-sandbox-77aa-01 "
+        "ssn 666-12-3456, 666 12 3456 or 666123456; born 07041980, 07/04/1980, 07-04-1980 "
+        "or 1980-07-04"
+    )
+    assert line == (
+        "token [redacted] [redacted] ssn [redacted], [redacted] or [redacted]; "
+        "born [redacted], [redacted], [redacted] or [redacted]"
+    )
+    assert redact("fetched 3 items in 1250 ms, request_id req-double-12") == (
+        "fetched 3 items in 1250 ms, request_id req-double-12"
+    )
+
+
+SESSIONS = 5
+
+
+def test_nothing_of_a_person_is_kept_for_redaction_however_many_sessions(
+    plaid_double: PlaidDouble,
+    experian: responses.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for name, value in {
+        "PLAID_CLIENT_ID": PlaidDouble.CLIENT_ID,
+        "PLAID_SECRET": PlaidDouble.SECRET,
+        "PLAID_BASE_URL": plaid_double.url,
+        "DATA_SOURCE": "plaid",
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = client_of(plaid_double)
+    operators: set[str] | None = None
+    for n in range(SESSIONS):
+        token = client.exchange_public_token(client.create_sandbox_public_token("ins_109508"))
+        ssn = f"6660{n}1234"
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        operators = operators or set(logs._registered)  # the operator's, from the settings
+        connect_pasted(at, token)
+        save_applicant_on_setup(at, ssn)
+        assert set(logs._registered) == operators, "the registry grew with a person's values"
+
+    at.switch_page("pages/setup.py").run()
+    next(b for b in at.button if b.label == "Disconnect").click().run()
+    at.button(key="forget_applicant").click().run()
+    assert not at.exception
+    assert not {token, ssn, DOB} & logs._registered
+    assert PlaidDouble.SECRET in logs._registered  # the operator's secrets stay masked
+    get_logger("test").warning("echoed %s, %s and %s", token, ssn, DOB)
+    assert caplog.records[-1].getMessage() == "echoed [redacted], [redacted] and [redacted]"

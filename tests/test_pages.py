@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests import demo_expectations as expect
+from tests.clock import TODAY
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -60,7 +61,7 @@ def test_first_page_says_it_shows_demo_data() -> None:
 
 
 def test_overview_numbers_match_the_demo_bodies() -> None:
-    today = date.today()
+    today = TODAY
     at = run_app()
     owed, limit, ratio = expect.overall_utilization(today)
     assert metric(at, "Overall utilization") == f"{ratio * 100:.1f}%"
@@ -76,9 +77,9 @@ def test_overview_alerts_cover_due_overdue_inquiry_and_late_payment() -> None:
     at = run_app()
     errors = " ".join(e.value for e in at.error)
     warnings = " ".join(w.value for w in at.warning)
-    assert len(expect.overdue_cards(date.today())) == 1
+    assert len(expect.overdue_cards(TODAY)) == 1
     assert "payment is overdue" in errors
-    assert len(expect.due_within_week(date.today())) == 1
+    assert len(expect.due_within_week(TODAY)) == 1
     assert "payment due in" in warnings or "payment due today" in warnings
     assert "New hard inquiry from HARBORLINE BANK" in warnings
     assert "Late payment reported on JUNIPER CARD SVCS" in warnings
@@ -86,7 +87,7 @@ def test_overview_alerts_cover_due_overdue_inquiry_and_late_payment() -> None:
 
 
 def test_cards_page_lists_every_card_with_unknown_utilization_for_null_limit() -> None:
-    today = date.today()
+    today = TODAY
     at = run_app("pages/cards.py")
     table = at.dataframe[0].value
     assert len(table) == len(expect.raw_cards(today))
@@ -98,7 +99,7 @@ def test_cards_page_lists_every_card_with_unknown_utilization_for_null_limit() -
 
 
 def test_transactions_default_view_is_last_90_days_and_filters_narrow_it() -> None:
-    today = date.today()
+    today = TODAY
     at = run_app("pages/transactions.py")
     start = today - timedelta(days=89)  # the last 90 days, today included
     expected = [
@@ -118,7 +119,7 @@ def test_transactions_default_view_is_last_90_days_and_filters_narrow_it() -> No
 
 def test_transactions_search_matches_non_ascii_merchants() -> None:
     at = run_app("pages/transactions.py")
-    at.date_input(key="tx_dates").set_value((date.today() - timedelta(days=729), date.today()))
+    at.date_input(key="tx_dates").set_value((TODAY - timedelta(days=729), TODAY))
     at.text_input(key="tx_text").input("café").run()
     names = at.dataframe[0].value
     assert len(names) > 0
@@ -128,7 +129,7 @@ def test_transactions_search_matches_non_ascii_merchants() -> None:
 
 
 def test_credit_report_shows_score_and_filters_tradelines() -> None:
-    today = date.today()
+    today = TODAY
     at = run_app("pages/credit_report.py")
     assert metric(at, "Credit score") == str(expect.credit_score(today))
     assert len(at.dataframe[0].value) == expect.tradeline_count(today)
@@ -180,4 +181,4 @@ def test_switching_to_demo_data_on_setup(monkeypatch: pytest.MonkeyPatch) -> Non
     at.radio(key="setup_source").set_value("demo").run()
     at.switch_page("pages/overview.py").run()
     assert at.session_state["data_source"] == "demo"
-    assert metric(at, "Credit score") == str(expect.credit_score(date.today()))
+    assert metric(at, "Credit score") == str(expect.credit_score(TODAY))

@@ -3,7 +3,7 @@ for these tiny sets are the ones worked out here."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,10 +18,10 @@ from integrations.models import (
 )
 from services import session
 from services.snapshot import FinancialSnapshot, build_snapshot
+from tests.clock import TODAY
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-TODAY = date.today()
 ITEM = Item("item-tiny", Institution("ins_tiny", "Tiny Bank"))
 CARD_WITHOUT_LIMIT = Account(
     "card-1", "item-tiny", "Charge Card", None, "7710", "credit", "credit card", 50.0, None,

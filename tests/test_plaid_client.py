@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import logging
-from datetime import date
+from dataclasses import replace
 
 import pytest
 
+from integrations import plaid_client
+from integrations.demo_plaid import DemoPlaidItem
 from integrations.errors import Action
 from integrations.plaid_client import PlaidClient, PlaidError, Timeouts
 from integrations.retry import RetryPolicy
+from tests.clock import TODAY
 from tests.plaid_double import Fault, PlaidDouble
 
 SYNC = "/transactions/sync"
@@ -55,7 +59,7 @@ def expected_transactions(double: PlaidDouble, token: str) -> int:
 def expect_items():  # type: ignore[no-untyped-def]
     from integrations.demo_plaid import plaid_demo_items
 
-    return plaid_demo_items(date.today())
+    return plaid_demo_items(TODAY)
 
 
 def test_fetch_item_reads_every_endpoint_into_domain_objects(
@@ -177,17 +181,23 @@ def test_temporary_institution_outage_recovers_within_three_attempts(
     assert len(plaid_double.calls("/item/get")) == 3
 
 
-def test_a_bank_without_liabilities_degrades_to_balances(
-    plaid_double: PlaidDouble, first_token: str
+@pytest.mark.parametrize(
+    ("code", "note"),
+    [
+        ("PRODUCTS_NOT_SUPPORTED", "This bank does not share card details (due dates, APRs)."),
+        ("NO_LIABILITY_ACCOUNTS", "This bank has no credit card details to share."),
+    ],
+)
+def test_a_bank_without_liabilities_degrades_to_balances_with_the_note_for_its_code(
+    plaid_double: PlaidDouble, first_token: str, code: str, note: str
 ) -> None:
     plaid_double.inject(
-        "/liabilities/get",
-        Fault("plaid_error", error_type="ITEM_ERROR", error_code="PRODUCTS_NOT_SUPPORTED"),
+        "/liabilities/get", Fault("plaid_error", error_type="ITEM_ERROR", error_code=code)
     )
     data = make_client(plaid_double).fetch_item(first_token)
     assert data.liabilities == ()
     assert data.accounts
-    assert data.notes == ("This bank does not share card details (due dates, APRs).",)
+    assert data.notes == (note,)
 
 
 def test_missing_institution_name_does_not_fail_the_item(
@@ -318,7 +328,7 @@ def test_a_transaction_missing_its_amount_is_malformed(
 
     from integrations.demo_plaid import plaid_demo_items
 
-    item = next(i for i in plaid_demo_items(date.today()) if i.access_token == first_token)
+    item = next(i for i in plaid_demo_items(TODAY) if i.access_token == first_token)
     first_page = dict(item.transactions_sync_pages[0])
     first_page["added"] = [
         {k: v for k, v in t.items() if k != "amount"} for t in first_page["added"]
@@ -354,3 +364,98 @@ def test_a_bad_token_stops_at_item_get_before_anything_else_is_asked(
     assert caught.value.code == "INVALID_ACCESS_TOKEN"
     asked = {request.path for request in plaid_double.requests}
     assert asked == {"/item/get"}
+
+
+# --- a sync Plaid never lets finish ------------------------------------------------------
+
+
+def sync_page_count(token: str) -> int:
+    return len(next(i for i in expect_items() if i.access_token == token).transactions_sync_pages)
+
+
+def test_a_cursor_that_never_moves_on_stops_the_sync_with_a_problem_for_that_bank(
+    plaid_double: PlaidDouble, first_token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    plaid_double.inject(SYNC, Fault("stuck_cursor", times=10_000), access_token=first_token)
+    with pytest.raises(PlaidError) as caught:
+        make_client(plaid_double).fetch_item(first_token)
+    error = caught.value
+    assert (error.code, error.action) == ("SYNC_CURSOR_REPEATED", Action.RETRY_LATER)
+    assert error.institution_name == "Harborline Bank"
+    assert error.request_id  # the last page's, for Plaid support
+    assert len(plaid_double.calls(SYNC)) == 2  # the first page, then its cursor came back
+    stopped = [r.getMessage() for r in caplog.records if "stopped" in r.getMessage()]
+    assert stopped == [f"/transactions/sync stopped after 2 pages: {error}"]
+    for canary in (first_token, PlaidDouble.SECRET, PlaidDouble.CLIENT_ID):
+        assert canary not in caplog.text
+
+
+def test_a_history_longer_than_the_page_cap_stops_at_the_cap(
+    plaid_double: PlaidDouble, first_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = sync_page_count(first_token)
+    monkeypatch.setattr(plaid_client, "MAX_SYNC_PAGES", pages - 1)
+    with pytest.raises(PlaidError) as caught:
+        make_client(plaid_double).sync_transactions(first_token)
+    assert caught.value.code == "SYNC_TOO_MANY_PAGES"
+    assert len(plaid_double.calls(SYNC)) == pages - 1
+
+
+@pytest.mark.parametrize(("cap_over_one_pass", "code"), [(1, "SYNC_TOO_MANY_PAGES"), (2, None)])
+def test_restarts_after_a_mutation_count_toward_the_page_cap(
+    plaid_double: PlaidDouble,
+    first_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    cap_over_one_pass: int,
+    code: str | None,
+) -> None:
+    """A mutation at page 2 restarts from the first cursor: one pass plus two requests."""
+    pages = sync_page_count(first_token)
+    monkeypatch.setattr(plaid_client, "MAX_SYNC_PAGES", pages + cap_over_one_pass)
+    plaid_double.inject(
+        SYNC,
+        Fault("plaid_error", error_type="TRANSACTIONS_ERROR",
+              error_code="TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", page=2),
+    )  # fmt: skip
+    client = make_client(plaid_double)
+    if code is None:
+        assert len(client.sync_transactions(first_token)) == pages
+        return
+    with pytest.raises(PlaidError) as caught:
+        client.sync_transactions(first_token)
+    assert caught.value.code == code
+    assert len(plaid_double.calls(SYNC)) == pages + cap_over_one_pass
+
+
+# --- naming a bank in trouble --------------------------------------------------------------
+
+
+def without_institution_name(item: DemoPlaidItem) -> DemoPlaidItem:
+    body = copy.deepcopy(item.item_get)
+    del body["item"]["institution_name"]
+    return replace(item, item_get=body)
+
+
+@pytest.mark.parametrize(
+    ("lookup_fails", "item_body_names_it", "name"),
+    [
+        (False, False, "Juniper Card Services"),  # from /institutions/get_by_id
+        (True, True, "Juniper Card Services"),  # from the item's own institution_name
+        (True, False, None),  # nothing to name it by: the connection keeps its label
+    ],
+)
+def test_an_item_that_needs_a_new_login_names_its_bank(
+    plaid_double: PlaidDouble, lookup_fails: bool, item_body_names_it: bool, name: str | None
+) -> None:
+    _, juniper = plaid_double.demo_tokens()
+    if not item_body_names_it:
+        item = next(i for i in expect_items() if i.access_token == juniper)
+        plaid_double.add_item(juniper, without_institution_name(item))
+    if lookup_fails:
+        plaid_double.inject("/institutions/get_by_id", Fault("http_status", status=500, times=9))
+    plaid_double.require_login(juniper)
+    with pytest.raises(PlaidError) as caught:
+        make_client(plaid_double).fetch_item(juniper)
+    assert (caught.value.code, caught.value.action) == ("ITEM_LOGIN_REQUIRED", Action.RELINK)
+    assert caught.value.institution_name == name

@@ -50,6 +50,7 @@ from plaid.model.transactions_sync_response import TransactionsSyncResponse
 
 from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
 from tests import plaid_double as double_module
+from tests.clock import TODAY
 from tests.plaid_double import Fault, PlaidDouble
 
 Body = dict[str, Any]
@@ -89,7 +90,7 @@ def api(plaid_double: PlaidDouble) -> PlaidApi:
 
 @pytest.fixture(scope="module")
 def demo_today() -> tuple[DemoPlaidItem, ...]:
-    return plaid_demo_items(date.today())
+    return plaid_demo_items(TODAY)
 
 
 @pytest.fixture

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from integrations.plaid_client import PlaidClient
+from services.format import plain
 from tests import demo_expectations as expect
+from tests.clock import TODAY
 from tests.conftest import ROOT
 from tests.plaid_double import Fault, PlaidDouble
 
@@ -55,12 +56,12 @@ def test_configured_tokens_load_every_item_on_every_page(
     at = start()
     assert at.session_state["data_source"] == "plaid"
     assert at.sidebar.markdown[0].value == "**Plaid sandbox**"
-    owed, _, ratio = expect.overall_utilization(date.today())
+    owed, _, ratio = expect.overall_utilization(TODAY)
     assert metric(at, "Overall utilization") == f"{ratio * 100:.1f}%"
     assert metric(at, "Total owed on cards") == f"${owed:,.2f}"
 
     at.switch_page("pages/cards.py").run()
-    assert len(at.dataframe[0].value) == len(expect.raw_cards(date.today()))
+    assert len(at.dataframe[0].value) == len(expect.raw_cards(TODAY))
     at.switch_page("pages/transactions.py").run()
     assert not at.exception
     assert len(at.dataframe[0].value) > 0
@@ -95,21 +96,28 @@ def test_a_warm_load_asks_plaid_nothing_and_refresh_asks_again(
     assert len(plaid_env.calls("/item/get")) == 4  # Refresh fetched both items again
 
 
-def test_one_broken_item_shows_its_own_card_and_the_rest_still_shows(
+def test_a_bank_that_needs_a_new_login_is_named_on_its_card_and_the_rest_still_shows(
     plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Plaid's /item/get still answers (with item.error) for an item needing a new login:
+    someone with two banks is told which one to sign in to, by name."""
     harborline, juniper = plaid_env.demo_tokens()
     with_tokens(monkeypatch, harborline, juniper)
-    plaid_env.inject("/accounts/get", LOGIN_REQUIRED, access_token=juniper)
+    plaid_env.require_login(juniper)
     at = start("pages/cards.py")
     warnings = [w.value for w in at.warning]
-    assert any("Bank connection 2 needs attention" in w for w in warnings), warnings
+    assert any("Juniper Card Services needs attention" in w for w in warnings), warnings
     assert any("sign in again" in w for w in warnings)
+    assert not any("Bank connection" in w for w in warnings), warnings
     assert [b.label for b in at.button if b.label.startswith("Sign in to")] == [
-        "Sign in to Bank connection 2 again"
+        "Sign in to Juniper Card Services again"
     ]
     assert set(at.dataframe[0].value["institution"]) == {"Harborline Bank"}
     assert len(plaid_env.calls("/accounts/get")) == 2  # a login problem is not retried
+
+    next(b for b in at.button if b.label.startswith("Sign in to")).click().run()
+    assert [t.value for t in at.title] == ["Setup"]
+    assert "**Sign in to Juniper Card Services again**" in [m.value for m in at.markdown]
 
 
 def test_relink_opens_link_in_update_mode(
@@ -142,7 +150,42 @@ def test_a_failed_refresh_keeps_what_was_shown(
     assert "Plaid had a problem answering" in warnings
     assert len(plaid_env.calls("/item/get")) == 2 + 2 * 3  # first fetch, then 3 attempts each
     at.switch_page("pages/cards.py").run()
-    assert len(at.dataframe[0].value) == len(expect.raw_cards(date.today()))
+    assert len(at.dataframe[0].value) == len(expect.raw_cards(TODAY))
+
+
+def test_a_bank_with_no_cards_gets_the_note_that_says_so(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harborline, juniper = plaid_env.demo_tokens()
+    with_tokens(monkeypatch, harborline, juniper)
+    no_cards = Fault(
+        "plaid_error", error_type="ITEM_ERROR", error_code="NO_LIABILITY_ACCOUNTS", times=999
+    )
+    plaid_env.inject("/liabilities/get", no_cards, access_token=harborline)
+    at = start("pages/cards.py")
+    captions = [c.value for c in at.caption]
+    note = plain("This bank has no credit card details to share.")
+    assert any(c.startswith("Harborline Bank") and c.endswith(note) for c in captions), captions
+    assert not any("does not share card details" in c for c in captions), captions
+    assert not [w.value for w in at.warning if "needs attention" in w.value]
+
+
+def test_a_sync_that_never_ends_is_a_clear_problem_for_that_bank_only(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harborline, juniper = plaid_env.demo_tokens()
+    with_tokens(monkeypatch, harborline, juniper)
+    plaid_env.inject("/transactions/sync", Fault("stuck_cursor", times=10_000), harborline)
+    at = start("pages/cards.py")
+    warnings = [w.value for w in at.warning]
+    assert any(
+        "Harborline Bank needs attention" in w
+        and plain("Plaid kept sending the same page of this bank's transactions") in w
+        for w in warnings
+    ), warnings
+    assert any(plain("Code SYNC_CURSOR_REPEATED") in c.value for c in at.caption)
+    assert set(at.dataframe[0].value["institution"]) == {"Juniper Card Services"}
+    assert len(plaid_env.calls("/transactions/sync")) == 2 + 2  # two pages per bank
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from services.format import plain
 from services.money import with_money_flags
 from services.recurring import detect_recurring
 from services.snapshot import FinancialSnapshot
+from tests.clock import TODAY
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -38,7 +39,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[FinancialSnapshot], None
 
 
 def demo() -> FinancialSnapshot:
-    return data.load_demo_snapshot(date.today())
+    return data.load_demo_snapshot(TODAY)
 
 
 def doubled(snapshot: FinancialSnapshot) -> FinancialSnapshot:
@@ -90,7 +91,7 @@ def test_only_the_latest_price_rises_get_a_warning(
     base = demo()
     frame = synthetic_frame(base.transactions, 8 * len(base.transactions))
     serve(replace(base, transactions=frame, version="eight-people"))
-    streams = detect_recurring(frame, date.today())
+    streams = detect_recurring(frame, TODAY)
     rises = streams[streams["price_rise"]].sort_values("price_rise_since", ascending=False)
     assert len(rises) > 5  # the point of the test: more rises than get a warning
     at = open_app("pages/transactions.py")

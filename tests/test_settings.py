@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,121 @@ def test_applicant_from_settings_is_validated_and_never_echoed() -> None:
             parse_settings({"EXPERIAN_APPLICANT": bad})
         assert "EXPERIAN_APPLICANT must be" in str(caught.value)
         assert "666" not in str(caught.value)
+
+
+GOOD_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()  # what `make key` prints
+
+
+@pytest.mark.parametrize(
+    ("keys", "entry"),
+    [
+        (SECRET_VALUE, 1),
+        (f"{GOOD_KEY},{SECRET_VALUE}", 2),
+        (GOOD_KEY[:-2] + "!=", 1),  # one character outside the alphabet
+        (GOOD_KEY[:-1], 1),  # the padding left off
+    ],
+    ids=["not a key", "second of two", "one character off", "no padding"],
+)
+def test_a_malformed_encryption_key_is_rejected_when_settings_are_read(
+    keys: str, entry: int
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"TOKEN_ENCRYPTION_KEY": keys})
+    (problem,) = caught.value.problems
+    assert problem.startswith("TOKEN_ENCRYPTION_KEY must be a comma-separated list of Fernet keys")
+    assert f"entry {entry} is not one" in problem
+    for key in keys.split(","):
+        assert key not in str(caught.value)
+
+
+def test_well_formed_encryption_keys_are_kept_in_order() -> None:
+    newer = base64.urlsafe_b64encode(bytes(range(32, 64))).decode()
+    settings = parse_settings({"TOKEN_ENCRYPTION_KEY": f" {newer} , {GOOD_KEY}"})
+    assert [k.reveal() for k in settings.token_encryption_keys] == [newer, GOOD_KEY]
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("PLAID_BASE_URL", f"https://proxy-user:{SECRET_VALUE}@proxy.example"),
+        ("EXPERIAN_BASE_URL", f"https://{SECRET_VALUE}@proxy.example/experian"),
+        ("PLAID_REDIRECT_URI", f"https://me:{SECRET_VALUE}@app.example/return"),
+    ],
+)
+def test_a_url_with_a_user_name_or_password_is_rejected_without_echoing_it(
+    name: str, url: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({name: url})
+    assert caught.value.problems == (
+        f"{name} must be a URL without a user name or password in it.",
+    )
+    assert SECRET_VALUE not in str(caught.value)
+    assert "proxy-user" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["PLAID_BASE_URL", "EXPERIAN_BASE_URL"])
+def test_a_base_url_takes_no_query_or_fragment(name: str) -> None:
+    for url in (f"https://proxy.example/?key={SECRET_VALUE}", "https://proxy.example/#top"):
+        with pytest.raises(SettingsError, match=f"{name} must be a base URL without a query"):
+            parse_settings({name: url})
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "accepted"),
+    [
+        ({"PLAID_ENV": "production"}, "http://proxy.example", False),
+        ({"PLAID_ENV": "production"}, "https://proxy.example", True),
+        ({"PLAID_ENV": "production"}, "http://127.0.0.1:8765", True),
+        ({"PLAID_ENV": "production"}, "http://127.10.0.3:8765", True),
+        ({"PLAID_ENV": "production"}, "http://localhost:8765", True),
+        ({"PLAID_ENV": "production"}, "http://[::1]:8765", True),
+        ({"PLAID_ENV": "production"}, "http://127.0.0.1.proxy.example", False),
+        ({"PLAID_ENV": "sandbox"}, "http://proxy.example", True),
+        ({"EXPERIAN_ENV": "production"}, "http://proxy.example", False),
+        ({"EXPERIAN_ENV": "uat"}, "http://proxy.example", True),
+    ],
+)
+def test_base_urls_need_https_in_production_except_to_this_machine(
+    env: dict[str, str], url: str, accepted: bool
+) -> None:
+    name = "PLAID_BASE_URL" if "PLAID_ENV" in env else "EXPERIAN_BASE_URL"
+    raw = {**env, name: url}
+    if accepted:
+        parse_settings(raw)
+        return
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw)
+    assert caught.value.problems == (
+        f"{name} must be an https:// URL in production (plain http:// only to this machine: "
+        "localhost, 127.0.0.1 or ::1).",
+    )
+
+
+EXPERIAN_ONLY = {
+    "EXPERIAN_CLIENT_ID": "experian-client",
+    "EXPERIAN_CLIENT_SECRET": SECRET_VALUE,
+    "EXPERIAN_USERNAME": "experian-user",
+    "EXPERIAN_PASSWORD": SECRET_VALUE,
+}
+
+
+def test_auto_switches_to_live_data_on_plaid_credentials_only() -> None:
+    # The README: `auto` is demo until Plaid credentials are set. Experian alone stays on demo
+    # data; such a deployment sets DATA_SOURCE=plaid to open on live data.
+    assert parse_settings(EXPERIAN_ONLY).effective_source == "demo"
+    live = parse_settings({**EXPERIAN_ONLY, "DATA_SOURCE": "plaid"})
+    assert (live.effective_source, live.experian_configured, live.plaid_configured) == (
+        "plaid", True, False,
+    )  # fmt: skip
+    with_plaid = {**EXPERIAN_ONLY, "PLAID_CLIENT_ID": "cid", "PLAID_SECRET": SECRET_VALUE}
+    assert parse_settings(with_plaid).effective_source == "plaid"
+
+
+def test_identifiers_of_the_operators_accounts_are_secrets() -> None:
+    plaid = {"PLAID_CLIENT_ID": "cid-canary", "PLAID_SECRET": SECRET_VALUE}
+    settings = parse_settings({**EXPERIAN_ONLY, **plaid, "EXPERIAN_SUBSCRIBER_CODE": "SUB123"})
+    for value in ("cid-canary", "experian-client", "experian-user", "SUB123"):
+        assert value not in repr(settings)
+    assert settings.plaid_client_id == Secret("cid-canary")
+    assert settings.experian_subscriber_code == Secret("SUB123")

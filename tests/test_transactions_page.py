@@ -17,9 +17,12 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from integrations.demo_plaid import plaid_demo_items
 from services.export import to_csv_bytes
 from services.format import plain
+from services.transaction_query import url_id
 from tests import demo_ledger as ledger
+from tests.clock import TODAY
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -40,6 +43,22 @@ EXPORT_HEADER = [
     "payment_channel",
     "account_id",
 ]
+
+
+def demo_url_ids() -> dict[str, str]:
+    """What stands in the URL for each demo institution and account name: the URL id of the
+    Item or account id Plaid gave it."""
+    ids = {}
+    for item in plaid_demo_items(TODAY):
+        name = item.institution["institution"]["name"]
+        ids[name] = url_id("institution", item.item_get["item"]["item_id"])
+        for account in item.accounts_get["accounts"]:
+            label = f"{account['name']} ••{account['mask']}"
+            ids[label] = url_id("account", account["account_id"])
+    return ids
+
+
+URL_IDS = demo_url_ids()
 
 
 def money(amount: float | None) -> str:
@@ -107,7 +126,7 @@ def check_view(
     at: AppTest, downloads: dict[str, pd.DataFrame], start: date, end: date, **filters: Any
 ) -> list[ledger.Row]:
     """Table, KPIs (with changes) and CSV against the ledger for this filter."""
-    today = date.today()
+    today = TODAY
     rows = ledger.ledger(today)
     shown = ledger.select(rows, start, end, **filters)
     assert table_ids(at) == {r.transaction_id for r in shown}
@@ -146,7 +165,7 @@ def check_view(
 
 
 def test_default_view_is_the_last_90_days(downloads: dict[str, pd.DataFrame]) -> None:
-    today = date.today()
+    today = TODAY
     at = open_page()
     assert at.segmented_control(key="tx_period").value == "last_90_days"
     assert at.date_input(key="tx_dates").value == (today - timedelta(days=89), today)
@@ -184,7 +203,7 @@ def test_quick_periods(
     period: str,
     dates: Callable[[date], tuple[date, date]],
 ) -> None:
-    today = date.today()
+    today = TODAY
     start, end = dates(today)
     start = max(start, min(r.day for r in ledger.ledger(today)))
     at = open_page()
@@ -202,14 +221,14 @@ FILTERS: list[tuple[str, str, Any, dict[str, Any], dict[str, Any]]] = [
         "tx_institutions",
         ["Juniper Card Services"],
         {"institutions": ("Juniper Card Services",)},
-        {"institution": "Juniper Card Services"},
+        {"institution": URL_IDS["Juniper Card Services"]},
     ),
     (
         "multiselect",
         "tx_accounts",
         ["Everyday Checking ••1180"],
         {"accounts": ("Everyday Checking ••1180",)},
-        {"account": "Everyday Checking ••1180"},
+        {"account": URL_IDS["Everyday Checking ••1180"]},
     ),
     (
         "multiselect",
@@ -227,7 +246,7 @@ FILTERS: list[tuple[str, str, Any, dict[str, Any], dict[str, Any]]] = [
     ),
     ("number_input", "tx_min", 100.0, {"min_amount": 100.0}, {"min": "100"}),
     ("number_input", "tx_max", 9.5, {"max_amount": 9.5}, {"max": "9.5"}),
-    ("text_input", "tx_text", "marketly", {"text": "marketly"}, {"q": "marketly"}),
+    ("text_input", "tx_text", "marketly", {"text": "marketly"}, {}),  # never in the URL
     ("toggle", "tx_pending", False, {"include_pending": False}, {"pending": "no"}),
     ("toggle", "tx_transfers", False, {"include_transfers": False}, {"transfers": "no"}),
 ]
@@ -242,7 +261,7 @@ def test_each_filter_narrows_table_kpis_and_csv_and_lands_in_the_url(
     selection: dict[str, Any],
     url: dict[str, Any],
 ) -> None:
-    today = date.today()
+    today = TODAY
     at = open_page()
     widget = getattr(at, kind)(key=key)
     if kind == "text_input":
@@ -257,7 +276,7 @@ def test_each_filter_narrows_table_kpis_and_csv_and_lands_in_the_url(
 
 
 def test_custom_dates_from_the_date_input(downloads: dict[str, pd.DataFrame]) -> None:
-    today = date.today()
+    today = TODAY
     start, end = today - timedelta(days=200), today - timedelta(days=150)
     at = open_page()
     at.date_input(key="tx_dates").set_value((start, end)).run()
@@ -271,30 +290,30 @@ def test_custom_dates_from_the_date_input(downloads: dict[str, pd.DataFrame]) ->
 
 
 def test_a_shared_link_sets_every_widget(downloads: dict[str, pd.DataFrame]) -> None:
-    today = date.today()
+    today = TODAY
     start, end = today - timedelta(days=400), today - timedelta(days=10)
+    accounts = ["Everyday Rewards Card ••4821", "Voyager Charge Card ••7710"]
     query = {
         "period": "custom",
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "institution": "Harborline Bank",
-        "account": ["Everyday Rewards Card ••4821", "Voyager Charge Card ••7710"],
+        "institution": URL_IDS["Harborline Bank"],
+        "account": [URL_IDS[a] for a in accounts],
         "category": "FOOD_AND_DRINK",
         "detailed": ["FOOD_AND_DRINK_RESTAURANT", "FOOD_AND_DRINK_COFFEE"],
         "min": "5",
         "max": "60",
-        "q": "o",
         "pending": "no",
         "transfers": "no",
     }
     at = open_page(query)
     assert at.date_input(key="tx_dates").value == (start, end)
     assert at.multiselect(key="tx_institutions").value == ["Harborline Bank"]
-    assert at.multiselect(key="tx_accounts").value == query["account"]
+    assert at.multiselect(key="tx_accounts").value == accounts
     assert at.multiselect(key="tx_categories").value == ["FOOD_AND_DRINK"]
     assert at.multiselect(key="tx_detailed").value == query["detailed"]
     assert (at.number_input(key="tx_min").value, at.number_input(key="tx_max").value) == (5, 60)
-    assert at.text_input(key="tx_text").value == "o"
+    assert at.text_input(key="tx_text").value == ""
     assert at.toggle(key="tx_pending").value is False
     assert at.toggle(key="tx_transfers").value is False
     assert dict(at.query_params) == query  # the canonical URL is the one given
@@ -304,29 +323,78 @@ def test_a_shared_link_sets_every_widget(downloads: dict[str, pd.DataFrame]) -> 
         start,
         end,
         institutions=("Harborline Bank",),
-        accounts=tuple(query["account"]),
+        accounts=tuple(accounts),
         categories=("FOOD_AND_DRINK",),
         detailed=tuple(query["detailed"]),
         min_amount=5.0,
         max_amount=60.0,
-        text="o",
         include_pending=False,
         include_transfers=False,
     )
 
 
 def test_url_follows_the_widgets_back_to_defaults() -> None:
-    at = open_page({"category": "TRAVEL", "q": "hotel"})
+    bank = URL_IDS["Harborline Bank"]
+    at = open_page({"category": "TRAVEL", "institution": bank})
     at.multiselect(key="tx_categories").set_value([]).run()
-    assert dict(at.query_params) == {"q": "hotel"}
-    at.text_input(key="tx_text").input("").run()
+    assert dict(at.query_params) == {"institution": bank}
+    at.multiselect(key="tx_institutions").set_value([]).run()
     assert dict(at.query_params) == {}
+
+
+def test_no_bank_account_or_search_text_reaches_the_url_yet_the_view_can_be_shared(
+    downloads: dict[str, pd.DataFrame],
+) -> None:
+    bank, card, search = "Harborline Bank", "Everyday Rewards Card ••4821", "marketly"
+    at = open_page()
+    at.multiselect(key="tx_institutions").set_value([bank]).run()
+    at.multiselect(key="tx_accounts").set_value([card]).run()
+    at.text_input(key="tx_text").input(search).run()
+    assert_fine(at)
+    url = dict(at.query_params)
+    written = " ".join([*url, *(str(v) for v in url.values())])
+    for private in (bank, "Harborline", card, "Everyday", "4821", search):
+        assert private not in written, private
+    assert url == {"institution": URL_IDS[bank], "account": URL_IDS[card]}
+
+    shared = open_page(url)  # another session, as a bookmark or a link sent on opens it
+    assert shared.multiselect(key="tx_institutions").value == [bank]
+    assert shared.multiselect(key="tx_accounts").value == [card]
+    assert shared.text_input(key="tx_text").value == ""
+    today = TODAY
+    check_view(
+        shared, downloads, today - timedelta(days=89), today, institutions=(bank,), accounts=(card,)
+    )
+
+
+def test_an_old_link_with_names_and_search_text_is_ignored_and_leaves_the_url(
+    downloads: dict[str, pd.DataFrame],
+) -> None:
+    at = open_page(
+        {
+            "institution": "Harborline Bank",
+            "account": "Everyday Checking ••1180",
+            "q": "marketly",
+            "category": "FOOD_AND_DRINK",
+        }
+    )
+    notices = [w.value for w in at.warning if "could not be understood" in w.value]
+    assert len(notices) == 1
+    assert "`institution`" in notices[0]
+    assert "`account`" in notices[0]
+    assert "Harborline" not in notices[0]
+    assert "marketly" not in notices[0]
+    assert at.multiselect(key="tx_institutions").value == []
+    assert at.text_input(key="tx_text").value == ""
+    assert dict(at.query_params) == {"category": "FOOD_AND_DRINK"}  # the names are gone
+    today = TODAY
+    check_view(at, downloads, today - timedelta(days=89), today, categories=("FOOD_AND_DRINK",))
 
 
 def test_a_bad_link_falls_back_to_defaults_with_a_notice(
     downloads: dict[str, pd.DataFrame],
 ) -> None:
-    today = date.today()
+    today = TODAY
     at = open_page(
         {
             "period": "fortnight",
@@ -349,7 +417,9 @@ def test_a_bad_link_falls_back_to_defaults_with_a_notice(
 def test_a_search_with_no_match_is_an_empty_view_not_an_error(
     downloads: dict[str, pd.DataFrame],
 ) -> None:
-    at = open_page({"q": "no such merchant anywhere"})
+    at = open_page()
+    at.text_input(key="tx_text").input("no such merchant anywhere").run()
+    assert_fine(at)
     assert len(at.dataframe[0].value) == 0
     got = metrics(at)
     assert (got["Transactions"][0], got["Spending"][0], got["Median purchase"][0]) == (
@@ -372,7 +442,7 @@ def chart_data(at: AppTest, field: str) -> pd.DataFrame:
 
 
 def test_charts_show_the_filtered_spending() -> None:
-    today = date.today()
+    today = TODAY
     start = today - timedelta(days=89)
     at = open_tab(open_page(), "Charts")
     shown = ledger.select(ledger.ledger(today), start, today)
@@ -425,7 +495,7 @@ def _monthly(rows: list[ledger.Row]) -> dict[tuple[str, str], float]:
 
 
 def test_foreign_currency_is_flagged_and_kept_apart(downloads: dict[str, pd.DataFrame]) -> None:
-    today = date.today()
+    today = TODAY
     rows = ledger.ledger(today)
     trip = [r.day for r in rows if r.currency != "USD"]
     start, end = min(trip), max(trip)
@@ -440,7 +510,7 @@ def test_foreign_currency_is_flagged_and_kept_apart(downloads: dict[str, pd.Data
 def test_recurring_payments_tab_matches_the_demo_subscriptions(
     downloads: dict[str, pd.DataFrame],
 ) -> None:
-    today = date.today()
+    today = TODAY
     at = open_tab(open_page(), "Recurring payments")
     streams = at.dataframe[0].value.set_index("merchant")
     rows = ledger.ledger(today)
@@ -473,7 +543,7 @@ def test_recurring_payments_tab_matches_the_demo_subscriptions(
 def test_unusual_activity_tab_lists_what_the_rules_find(
     downloads: dict[str, pd.DataFrame],
 ) -> None:
-    today = date.today()
+    today = TODAY
     at = open_tab(open_page({"period": "all"}), "Unusual activity")
     expected = independent_unusual(ledger.ledger(today))
     exported = downloads["tx_unusual_csv"]
