@@ -2,9 +2,10 @@
 
 Planted in settings, in the session (sealed tokens and applicant) and in upstream answers
 (Plaid error texts, Experian bodies that echo the request); looked for in captured logs,
-every page's elements, exception texts, query parameters and the arguments Streamlit hashes
-into cache keys. A property-based run feeds a few hundred generated upstream errors and
-settings through the same paths. The number of canaries tried is printed with the summary.
+every page's elements, exception texts, query parameters, the CSV downloads and the
+arguments Streamlit hashes into cache keys. A property-based run feeds a few hundred
+generated upstream errors and settings through the same paths. The number of canaries
+tried is printed with the summary.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+import pandas as pd
 import plaid
 import pytest
 import responses
@@ -25,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 from integrations.demo_experian import experian_demo_report
 from integrations.demo_plaid import plaid_demo_items
 from integrations.plaid_client import error_from_api_exception
+from services.export import to_csv_bytes
 from services.settings import SettingsError, parse_settings
 from tests.clock import TODAY
 from tests.experian_support import (
@@ -98,6 +101,7 @@ def test_no_canary_on_any_page_in_any_fault(
     experian: responses.RequestsMock,
     caplog: pytest.LogCaptureFixture,
     hashed_arguments: list[str],
+    downloads: dict[str, pd.DataFrame],
 ) -> None:
     caplog.set_level(logging.DEBUG)
     healthy = plaid_double.demo_tokens()[1]
@@ -136,6 +140,9 @@ def test_no_canary_on_any_page_in_any_fault(
             assert not at.exception
             assert not [e.value for e in at.error if "Something went wrong" in e.value], page
             assert_no_canary(*page_texts(at))
+        # What a person takes away: every CSV the pages offered, as the button writes it.
+        assert_no_canary(*(to_csv_bytes(frame).decode() for frame in downloads.values()))
+    assert {"cards_csv", "tx_csv", "tl_csv", "inq_csv"} <= set(downloads)
     assert_no_canary(caplog.text, *hashed_arguments)
     assert hashed_arguments, "cache keys were looked at"
 
