@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from services import session
-from services.format import relative_time
-from services.logs import configure_logging, get_logger
-from services.settings import Settings, SettingsError, current_settings
+from integrations.common.logs import configure_logging, get_logger
+from services.runtime import clients, connections, state
+from services.runtime.settings import Settings, SettingsError, current_settings
+from services.runtime.timezone import shown_time
+from services.views.format import relative_time
 
 st.set_page_config(page_title="Credit Monitor", page_icon="💳", layout="wide")
 log = configure_logging()
@@ -42,8 +43,8 @@ def load_settings_or_stop() -> Settings:
 def render_sidebar_header(settings: Settings) -> None:
     with st.sidebar:
         st.caption("Data source")
-        st.markdown(f"**{session.source_label(settings)}**")
-        if session.active_source(settings) == "plaid" and session.vault(settings).ephemeral:
+        st.markdown(f"**{state.source_label(settings)}**")
+        if state.active_source(settings) == "plaid" and clients.vault(settings).ephemeral:
             st.warning(
                 "No TOKEN_ENCRYPTION_KEY is set: bank connections will not survive a restart.",
                 icon=":material/key_off:",
@@ -51,7 +52,7 @@ def render_sidebar_header(settings: Settings) -> None:
         st.button(
             "Refresh data",
             icon=":material/refresh:",
-            on_click=session.refresh,
+            on_click=state.refresh,
             args=(settings,),
             help="Fetch your data again now instead of waiting for the cache to expire.",
             width="stretch",
@@ -59,13 +60,13 @@ def render_sidebar_header(settings: Settings) -> None:
 
 
 def render_sidebar_freshness() -> None:
-    fetched = session.fetched_at()
+    fetched = state.fetched_at()
     with st.sidebar:
         if fetched is None:
             st.caption("Data not fetched yet.")
         else:
             now = datetime.now(UTC)
-            st.caption(f"Data fetched {fetched:%H:%M} UTC ({relative_time(fetched, now)}).")
+            st.caption(f"Data fetched {shown_time(fetched)} ({relative_time(fetched, now)}).")
 
 
 def run_page(page: StreamlitPage) -> None:
@@ -85,9 +86,9 @@ def run_page(page: StreamlitPage) -> None:
 def main() -> None:
     page = st.navigation(PAGES)
     settings = load_settings_or_stop()
-    session.bootstrap(settings)
+    connections.bootstrap(settings)
     render_sidebar_header(settings)
-    if session.active_source(settings) == "demo":
+    if state.active_source(settings) == "demo":
         st.info(
             "You are looking at **demo data**: a fictional person, generated fresh each day. "
             "Connect your own accounts on the Setup page.",

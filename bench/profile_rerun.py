@@ -29,7 +29,7 @@ def main(argv: list[str]) -> None:
     from streamlit.testing.v1 import AppTest
 
     from bench.transactions import synthetic_frame
-    from services import data
+    from services.runtime import loaders as data
 
     quiet()
     server_like_script_cache()

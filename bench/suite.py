@@ -173,7 +173,7 @@ def quiet() -> None:
     import streamlit.config
     import streamlit.logger
 
-    from services.logs import configure_logging
+    from integrations.common.logs import configure_logging
 
     streamlit.config.set_option("logger.level", "error")
     streamlit.logger.set_log_level("error")
@@ -201,7 +201,7 @@ def server_like_script_cache() -> None:
 
 def clean_settings() -> None:
     """The developer's own settings stay out: each section sets exactly what it needs."""
-    from services.settings import SETTINGS
+    from services.runtime.settings import SETTINGS
 
     for name in SETTINGS:
         os.environ.pop(name, None)
@@ -211,13 +211,11 @@ def clean_settings() -> None:
 def reset_process() -> None:
     import streamlit as st
 
-    from services import session
+    from services.runtime import last_good
 
     st.cache_data.clear()
-    st.cache_resource.clear()
-    session.forget_all_items()
-    session.plaid_client.cache_clear()
-    session.experian_client.cache_clear()
+    st.cache_resource.clear()  # the clients and the vault
+    last_good.forget_all_items()
 
 
 def check(at: Any, what: str) -> None:
@@ -253,17 +251,17 @@ def recording() -> Iterator[list[tuple[str, tuple, dict]]]:
 
 @contextmanager
 def injected_snapshot(snapshot: object | None) -> Iterator[None]:
-    from services import session
+    from services.runtime import bank_data
 
     if snapshot is None:
         yield
         return
-    original = session.snapshot
-    session.snapshot = lambda settings: snapshot  # type: ignore[assignment]
+    original = bank_data.snapshot
+    bank_data.snapshot = lambda settings: snapshot  # type: ignore[assignment]
     try:
         yield
     finally:
-        session.snapshot = original
+        bank_data.snapshot = original
 
 
 @dataclass
@@ -388,12 +386,12 @@ def with_filter(at: Any) -> None:
 
 def transactions_at_sizes() -> None:
     from bench.transactions import analytics_pass, detection_pass, synthetic_frame
-    from integrations import demo
-    from services.snapshot import build_snapshot
+    from integrations.demo.parsed import demo_item_data
+    from services.analytics.snapshot import build_snapshot
 
     os.environ["DATA_SOURCE"] = "demo"
     today = date.today()
-    demo_snapshot = build_snapshot(demo.demo_item_data(today), "demo", datetime.now(UTC))
+    demo_snapshot = build_snapshot(demo_item_data(today), "demo", datetime.now(UTC))
     pages: dict[int, Row] = {}
     for size in (*SIZES, BIG):
         if size == BIG:
@@ -522,10 +520,10 @@ def plaid_reruns() -> None:
 
 def item_hit(double: Any, token: str) -> dict[str, Any]:
     """fetch_plaid_item, second call (a hit): its time and its pickled size."""
-    from services import data
-    from services.cache_keys import item_key
-    from services.session import plaid_client
-    from services.settings import current_settings
+    from services.runtime import loaders as data
+    from services.runtime.cache_keys import item_key
+    from services.runtime.clients import plaid_client
+    from services.runtime.settings import current_settings
 
     client = plaid_client(current_settings())
     key = item_key(token)
@@ -546,7 +544,7 @@ def cache_hits() -> None:
     import streamlit as st
 
     from bench.transactions import synthetic_frame
-    from services import data
+    from services.runtime import loaders as data
 
     group = "5 cache hit (second call) and pickled size"
     today = date.today()

@@ -4,8 +4,8 @@ Two timings per size:
 
 - ``page``: the whole page script in Streamlit's AppTest (filters, KPIs, charts, the table's
   Arrow serialisation, tabs), rerun after a first, cold run. The snapshot is injected in
-  place of ``services.session.snapshot``, so loading and caching are not part of it: that is
-  what every click costs once data is fetched.
+  place of ``services.runtime.bank_data.snapshot``, so loading and caching are not part of
+  it: that is what every click costs once data is fetched.
 - ``analytics``: the page's pure functions only (options, filtering, KPIs with the previous
   period, every chart aggregate), timed directly, without Streamlit.
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from services.money import with_money_flags
+from services.analytics.money import with_money_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -74,7 +74,7 @@ def synthetic_frame(base: pd.DataFrame, size: int) -> pd.DataFrame:
         frame[column] = frame[column].astype("category")
     order = ["date", "transaction_id"]
     frame = frame.sort_values(order, ascending=[False, True], ignore_index=True)
-    # As services.snapshot.transactions_frame does for a fetched snapshot.
+    # As services.analytics.snapshot.transactions_frame does for a fetched snapshot.
     return with_money_flags(frame)
 
 
@@ -94,12 +94,12 @@ def _timings(run: Callable[[], object], runs: int) -> dict[str, float]:
 def analytics_pass(frame: pd.DataFrame, today: date) -> None:
     """What the transactions page computes for a new filter with the Charts tab open, for the
     default view: filtering, the KPIs against the previous period
-    (``services.page_figures.transactions_view``), every chart aggregate and chart object
+    (``services.views.page_figures.transactions_view``), every chart aggregate and chart object
     (``transaction_charts``), plus the filter options the page keeps once per snapshot.
     Unusual activity is in ``detection``."""
-    from services.money import main_currency
-    from services.page_figures import transaction_charts, transactions_view
-    from services.transaction_query import FilterChoice, filter_options, to_filter
+    from services.analytics.money import main_currency
+    from services.analytics.transaction_query import FilterChoice, filter_options, to_filter
+    from services.views.page_figures import transaction_charts, transactions_view
 
     options = filter_options(frame, today)
     spec = to_filter(FilterChoice(), today, options)
@@ -108,8 +108,8 @@ def analytics_pass(frame: pd.DataFrame, today: date) -> None:
 
 
 def detection_pass(frame: pd.DataFrame, today: date) -> None:
-    from services.recurring import detect_recurring
-    from services.unusual import find_unusual
+    from services.analytics.recurring import detect_recurring
+    from services.analytics.unusual import find_unusual
 
     detect_recurring(frame, today)
     find_unusual(frame)
@@ -119,10 +119,10 @@ def page_timings(snapshot: object, runs: int) -> dict[str, float]:
     """Warm reruns of the transactions page in AppTest with ``snapshot`` injected."""
     from streamlit.testing.v1 import AppTest
 
-    from services import session
+    from services.runtime import bank_data
 
-    original = session.snapshot
-    session.snapshot = lambda settings: snapshot  # type: ignore[assignment]
+    original = bank_data.snapshot
+    bank_data.snapshot = lambda settings: snapshot  # type: ignore[assignment]
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         at.run()
@@ -131,17 +131,17 @@ def page_timings(snapshot: object, runs: int) -> dict[str, float]:
             raise RuntimeError("the transactions page failed under the benchmark")
         return _timings(at.run, runs)
     finally:
-        session.snapshot = original
+        bank_data.snapshot = original
 
 
 def main() -> None:
     os.environ["DATA_SOURCE"] = "demo"
     os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
-    from integrations import demo
-    from services.snapshot import build_snapshot
+    from integrations.demo.parsed import demo_item_data
+    from services.analytics.snapshot import build_snapshot
 
     today = date.today()
-    demo_snapshot = build_snapshot(demo.demo_item_data(today), "demo", datetime.now(UTC))
+    demo_snapshot = build_snapshot(demo_item_data(today), "demo", datetime.now(UTC))
     rows = []
     print_header()
     for size in SIZES:

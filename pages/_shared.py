@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Any, TypeVar, cast
 
 import altair as alt
 import pandas as pd
 import streamlit as st
-from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-from streamlit.runtime.pages_manager import PagesManager
 
-from integrations.errors import Action
-from services import data, session
-from services.export import to_csv_bytes
-from services.format import plain
-from services.page_figures import SnapshotAnalyses, snapshot_analyses
-from services.settings import Settings, current_settings
-from services.snapshot import FinancialSnapshot, ItemProblem
+from integrations.common.errors import Action
+from integrations.models import CreditReport
+from services.analytics.history import SnapshotAnalyses, snapshot_analyses
+from services.analytics.snapshot import FinancialSnapshot, ItemProblem
+from services.runtime import bank_data, credit_file, state
+from services.runtime import loaders as data
+from services.runtime.settings import Settings, current_settings
+from services.runtime.streamlit_private import use_navigation_mode, vega_lite_spec
+from services.runtime.timezone import shown_time
+from services.views.export import to_csv_bytes
+from services.views.format import plain
 
 
 def csv_download(
@@ -47,7 +50,7 @@ def csv_download(
     )
 
 
-CHART_SPECS = session.CHART_SPECS  # id(chart) -> (chart, its Vega-Lite spec)
+CHART_SPECS = state.CHART_SPECS  # id(chart) -> (chart, its Vega-Lite spec)
 SPECS_KEPT = 16  # more than every page's charts together: older ones belong to older figures
 
 
@@ -59,11 +62,36 @@ def draw_chart(chart: alt.TopLevelMixin, **options: Any) -> None:
     specs: dict[int, tuple[object, dict[str, Any]]] = st.session_state.setdefault(CHART_SPECS, {})
     held = specs.get(id(chart))
     if held is None or held[0] is not chart:  # the chart itself is kept, so ids are not reused
-        held = (chart, _convert_altair_to_vega_lite_spec(chart))
+        held = (chart, vega_lite_spec(chart))
         specs[id(chart)] = held
         while len(specs) > SPECS_KEPT:
             del specs[next(iter(specs))]
     st.vega_lite_chart(spec=held[1], **options)
+
+
+CONSENT_TIME = "%b %d, %Y at %H:%M"
+
+
+def fetching(settings: Settings, message: str, live: bool) -> AbstractContextManager[object]:
+    """A spinner while a live upstream may be asked (the services never draw one); shown
+    only when the call takes longer than half a second, so a held copy shows none."""
+    return st.spinner(message) if live else nullcontext()
+
+
+def snapshot(settings: Settings) -> FinancialSnapshot | None:
+    """This session's bank data (``bank_data.snapshot``), with a spinner while banks are
+    asked."""
+    live = state.active_source(settings) == "plaid"
+    with fetching(settings, "Fetching from your banks…", live):
+        return bank_data.snapshot(settings)
+
+
+def credit_report(settings: Settings) -> CreditReport | None:
+    """This session's credit report (``credit_file.credit_report``), with a spinner while
+    Experian is asked."""
+    live = credit_file.credit_status(settings) == "ready"
+    with fetching(settings, "Fetching your credit report…", live):
+        return credit_file.credit_report(settings)
 
 
 def nothing_connected(what: str) -> None:
@@ -82,7 +110,7 @@ def render_problem(heading: str, problem: ItemProblem, kept: str) -> None:
     """A failed fetch: what happened, how old the data still shown is, and what to do.
     ``heading`` is ours (already escaped); ``kept`` names what is still on screen."""
     stale = (
-        f" Showing {kept} fetched at {problem.stale_since:%H:%M} UTC."
+        f" Showing {kept} fetched at {shown_time(problem.stale_since)}."
         if problem.stale_since
         else ""
     )
@@ -94,7 +122,7 @@ def render_problem(heading: str, problem: ItemProblem, kept: str) -> None:
 def render_connection_problems(snap: FinancialSnapshot) -> None:
     """One "needs attention" card per item that failed; every other item still shows."""
     for problem in snap.problems:
-        label = session.connection_label(problem.item_key)
+        label = state.connection_label(problem.item_key)
         with st.container(border=True, key=f"problem-{problem.item_key}"):
             render_problem(f"**{plain(label)} needs attention.**", problem, "what was")
             if problem.action is Action.RELINK:
@@ -114,7 +142,7 @@ def render_connection_problems(snap: FinancialSnapshot) -> None:
 def connected_snapshot(what: str) -> FinancialSnapshot | None:
     """This session's bank data with any connection problems shown above it, or None (after
     saying that nothing is connected yet, naming ``what`` the page would show)."""
-    snap = session.snapshot(current_settings())
+    snap = snapshot(current_settings())
     if snap is None:
         nothing_connected(what)
         return None
@@ -124,7 +152,7 @@ def connected_snapshot(what: str) -> FinancialSnapshot | None:
 
 def render_credit_status(settings: Settings) -> None:
     """Above the report: the consent on record, or what is missing, and any failed pull."""
-    status = session.credit_status(settings)
+    status = credit_file.credit_status(settings)
     if status == "not_configured":
         st.info(
             "The credit report needs Experian credentials (EXPERIAN_* settings); "
@@ -136,13 +164,13 @@ def render_credit_status(settings: Settings) -> None:
         st.info("To pull your credit report, give your consent and details on the Setup page.")
         st.page_link("pages/setup.py", label="Go to Setup", icon=":material/settings:")
         return
-    given = session.consent()
+    given = credit_file.consent()
     if given is not None:
         st.caption(
-            f"Consent given {given.given_at:%b %d, %Y at %H:%M} UTC, on {given.purpose}, "
-            f"for {given.scope}. Applicant: {session.applicant_summary()}."
+            f"Consent given {shown_time(given.given_at, CONSENT_TIME)}, on {given.purpose}, "
+            f"for {given.scope}. Applicant: {credit_file.applicant_summary()}."
         )
-    problem = session.credit_report_problem()
+    problem = credit_file.credit_report_problem()
     if problem is not None:
         render_problem("**Experian:**", problem, "the report")
 
@@ -154,14 +182,14 @@ def require_entry() -> None:
     first st.navigation call in the process. So on a freshly started server whose first
     request is a deep link (``/transactions?...``), Streamlit runs the page file alone. The
     page then switches the process to st.navigation mode and reruns, which runs app.py."""
-    if st.session_state.get(session.BOOTSTRAPPED):
+    if st.session_state.get(state.BOOTSTRAPPED):
         return
-    PagesManager.uses_pages_directory = False
+    use_navigation_mode()
     st.rerun()
 
 
 T = TypeVar("T")
-DERIVED = session.FIGURES  # name -> (key, value): what a page computed from its data
+DERIVED = state.FIGURES  # name -> (key, value): what a page computed from its data
 
 
 def derived(name: str, key: Hashable, compute: Callable[[], T]) -> T:
@@ -170,7 +198,8 @@ def derived(name: str, key: Hashable, compute: Callable[[], T]) -> T:
     A rerun whose data and choices are unchanged (a click elsewhere, a download, a rerun after
     a widget that does not touch these figures) only renders. One entry per name, so a session
     holds one set of figures per page, whatever it was shown before. Disconnect and "Remove
-    my details" drop them all (``session.remove_connection``, ``session.forget_applicant``)."""
+    my details" drop them all (``connections.remove_connection``,
+    ``credit_file.forget_applicant``)."""
     memo: dict[str, tuple[Hashable, object]] = st.session_state.setdefault(DERIVED, {})
     held = memo.get(name)
     if held is None or held[0] != key:

@@ -18,12 +18,17 @@ from pages._shared import (
     require_entry,
     snapshot_key,
 )
-from services import session
-from services.cards import BANDS, UTILIZATION_THRESHOLDS, UtilizationTotal, utilization_band
-from services.format import card_label, markdown_money, money, percent, plain
-from services.page_figures import CardFigures, card_figures, plan_figures
-from services.paydown import DEFAULT_TARGET, PAYMENT_POSTING_DAYS, TARGET_CHOICES
-from services.settings import current_settings
+from services.analytics.cards import (
+    BANDS,
+    UTILIZATION_THRESHOLDS,
+    UtilizationTotal,
+    utilization_band,
+)
+from services.analytics.paydown import DEFAULT_TARGET, PAYMENT_POSTING_DAYS, TARGET_CHOICES
+from services.runtime import state
+from services.runtime.settings import current_settings
+from services.views.format import card_label, markdown_money, money, percent, plain
+from services.views.page_figures import CardFigures, card_figures, plan_figures
 
 _MONEY = "%.2f"
 TABLE_COLUMNS = {
@@ -203,7 +208,7 @@ def render() -> None:
     snap = connected_snapshot("cards")
     if snap is None:
         return
-    today = session.today(current_settings())
+    today = state.today(current_settings())
     key = (snapshot_key(snap), today)
     figures = derived("cards", key, lambda: card_figures(snap, today))
     cards = figures.cards

@@ -14,34 +14,36 @@ import streamlit as st
 
 from integrations.models import CreditReport, RiskScore
 from pages._shared import (
+    credit_report,
     csv_download,
     derived,
     draw_chart,
     render_credit_status,
     require_entry,
+    snapshot,
     snapshot_key,
 )
-from services import session
-from services.cards import UtilizationTotal
-from services.credit import (
+from services.analytics.cards import UtilizationTotal
+from services.analytics.credit import (
     FULL_HISTORY_MONTHS,
     RECENT_HISTORY_MONTHS,
     AccountSummary,
     TradelineStatus,
     filter_tradelines,
 )
-from services.credit_score import band_explanation, factor_meaning
-from services.crosscheck import BALANCE_TOLERANCE_AMOUNT, BALANCE_TOLERANCE_SHARE
-from services.format import day, money, percent, plain
-from services.page_figures import (
+from services.analytics.credit_score import band_explanation, factor_meaning
+from services.analytics.crosscheck import BALANCE_TOLERANCE_AMOUNT, BALANCE_TOLERANCE_SHARE
+from services.analytics.snapshot import FinancialSnapshot
+from services.runtime import state
+from services.runtime.settings import current_settings
+from services.views.format import day, money, percent, plain
+from services.views.page_figures import (
     ReportFigures,
     crosscheck_figures,
     history_figures,
     report_figures,
 )
-from services.privacy import mask_name, masked_address
-from services.settings import current_settings
-from services.snapshot import FinancialSnapshot
+from services.views.privacy import mask_name, masked_address
 
 TRADELINE_COLUMNS = {
     "creditor": st.column_config.TextColumn("Creditor"),
@@ -363,12 +365,12 @@ def render() -> None:
     require_entry()
     st.title("Credit report")
     settings = current_settings()
-    report = session.credit_report(settings)
+    report = credit_report(settings)
     # After the pull: it is what records a failed pull for the status line to show.
     render_credit_status(settings)
     if report is None:
         return  # the status line has said what is missing or what went wrong
-    today = session.today(settings)
+    today = state.today(settings)
     st.caption(f"Experian report of {day(report.report_date)}, as the bureau reports it.")
     render_score(report)
     figures = derived("credit_report", (report, today), lambda: report_figures(report, today))
@@ -393,7 +395,7 @@ def render() -> None:
     with tabs[3]:
         render_public_records(figures.public_records)
     with tabs[4]:
-        render_crosscheck(report, summary, session.snapshot(settings), today)
+        render_crosscheck(report, summary, snapshot(settings), today)
     with tabs[5]:
         render_identity(report)
 

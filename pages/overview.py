@@ -8,20 +8,22 @@ import streamlit as st
 from integrations.models import CreditReport
 from pages._shared import (
     analyses,
+    credit_report,
     derived,
     draw_chart,
     nothing_connected,
     render_connection_problems,
     require_entry,
+    snapshot,
     snapshot_key,
 )
-from services import session
-from services.alerts import Alert
-from services.cards import PaymentDue, UtilizationTotal, utilization_band
-from services.format import card_label, day, days_left, markdown_money, money, percent, plain
-from services.money import other_currencies
-from services.page_figures import MonthSpending, overview_figures
-from services.settings import current_settings
+from services.analytics.cards import PaymentDue, UtilizationTotal, utilization_band
+from services.analytics.money import other_currencies
+from services.runtime import state
+from services.runtime.settings import current_settings
+from services.views.alerts import Alert
+from services.views.format import card_label, day, days_left, markdown_money, money, percent, plain
+from services.views.page_figures import MonthSpending, overview_figures
 
 ALERT_RENDERERS = {"error": st.error, "warning": st.warning, "info": st.info}
 
@@ -112,9 +114,9 @@ def render() -> None:
     require_entry()
     st.title("Overview")
     settings = current_settings()
-    snap = session.snapshot(settings)
-    report = session.credit_report(settings)
-    today = session.today(settings)
+    snap = snapshot(settings)
+    report = credit_report(settings)
+    today = state.today(settings)
     if snap is None and report is None:
         nothing_connected("accounts")
         return

@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from integrations.errors import UpstreamError
-from integrations.experian_client import Applicant
+from integrations.common.errors import UpstreamError
+from integrations.common.logs import get_logger
 from pages._plaid_link import (
     LINK_LOAD_FAILED,
     OAUTH_RETURN_LOST,
@@ -17,11 +17,11 @@ from pages._plaid_link import (
     plaid_link,
     resume_oauth_link,
 )
-from pages._shared import RELINK_ITEM, derived, require_entry
-from services import session
-from services.format import plain
-from services.logs import get_logger
-from services.settings import SECRET_SETTINGS, SETTINGS, Settings, current_settings
+from pages._shared import CONSENT_TIME, RELINK_ITEM, derived, require_entry
+from services.runtime import clients, connections, credit_file, state
+from services.runtime.settings import SECRET_SETTINGS, SETTINGS, Settings, current_settings
+from services.runtime.timezone import shown_time
+from services.views.format import plain
 
 SOURCE_LABELS = {"demo": "Demo data", "plaid": "My own data (Plaid and Experian)"}
 SANDBOX_INSTITUTIONS = {
@@ -55,7 +55,7 @@ def setting_status(settings: Settings, name: str) -> str:
 
 def render_source(settings: Settings) -> None:
     st.subheader("Data source")
-    current = session.active_source(settings)
+    current = state.active_source(settings)
     live = settings.plaid_configured or settings.experian_configured
     options = ["demo", "plaid"] if live else ["demo"]
     choice = st.radio(
@@ -66,7 +66,7 @@ def render_source(settings: Settings) -> None:
         key="setup_source",
     )
     if choice != current:
-        session.choose_source(choice)
+        state.choose_source(choice)
         st.rerun()
     if not live:
         st.caption(
@@ -77,14 +77,14 @@ def render_source(settings: Settings) -> None:
 
 def render_connections(settings: Settings) -> None:
     st.subheader("Connected banks")
-    items = session.connections()
+    items = state.connections()
     if not items:
         st.caption("No bank connected in this session yet.")
     for connection in items:
         left, right = st.columns([4, 1])
         left.text(connection.label)
         if right.button("Disconnect", key=f"disconnect-{connection.item_key}"):
-            if session.disconnect(settings, connection.item_key):
+            if connections.disconnect(settings, connection.item_key):
                 st.toast("Disconnected, and Plaid was told to forget the connection.")
             else:
                 st.warning(
@@ -100,7 +100,7 @@ def render_connections(settings: Settings) -> None:
 def _finish_link(settings: Settings, result: LinkSuccess | LinkExit | None) -> None:
     if isinstance(result, LinkSuccess):
         try:
-            connection = session.connect_public_token(settings, result.public_token)
+            connection = connections.connect_public_token(settings, result.public_token)
         except UpstreamError as error:
             show_failure(error)
             return
@@ -116,7 +116,7 @@ def render_link(settings: Settings) -> None:
     st.caption("Opens Plaid Link to sign in to your bank; the app never sees your password.")
     if LINK_TOKEN not in st.session_state and st.button("Start", key="link_start"):
         try:
-            st.session_state[LINK_TOKEN] = session.link_token(settings)
+            st.session_state[LINK_TOKEN] = connections.link_token(settings)
         except UpstreamError as error:
             show_failure(error)
     if LINK_TOKEN in st.session_state:
@@ -153,20 +153,20 @@ def render_oauth_return(settings: Settings) -> None:
 
 def render_relink(settings: Settings) -> None:
     item_key = st.session_state.get(RELINK_ITEM)
-    if not item_key or item_key not in {c.item_key for c in session.connections()}:
+    if not item_key or item_key not in {c.item_key for c in state.connections()}:
         return
-    label = session.connection_label(item_key)
+    label = state.connection_label(item_key)
     with st.container(border=True):
         st.markdown(f"**Sign in to {plain(label)} again**")
         if RELINK_TOKEN not in st.session_state:
             try:
-                st.session_state[RELINK_TOKEN] = session.link_token(settings, item_key)
+                st.session_state[RELINK_TOKEN] = connections.link_token(settings, item_key)
             except UpstreamError as error:
                 show_failure(error)
                 return
         result = plaid_link(st.session_state[RELINK_TOKEN], key="relink", button_label="Sign in")
         if isinstance(result, LinkSuccess):
-            session.relinked(item_key)
+            connections.relinked(item_key)
             for key in (RELINK_TOKEN, RELINK_ITEM):
                 st.session_state.pop(key, None)
             st.success(f"{plain(label)} is connected again.")
@@ -187,7 +187,7 @@ def render_sandbox_connect(settings: Settings) -> None:
         submitted = st.form_submit_button("Connect test bank")
     if submitted:
         try:
-            connection = session.connect_sandbox(settings, institution, username, password)
+            connection = connections.connect_sandbox(settings, institution, username, password)
         except UpstreamError as error:
             show_failure(error)
             return
@@ -201,12 +201,12 @@ def render_token_connect(settings: Settings) -> None:
         submitted = st.form_submit_button("Connect")
     if not submitted:
         return
-    problem = session.access_token_problem(settings, token)
+    problem = connections.access_token_problem(settings, token)
     if problem:
         st.error(problem)
         return
     try:
-        connection = session.connect_access_token(settings, token)
+        connection = connections.connect_access_token(settings, token)
     except UpstreamError as error:
         show_failure(error)
         return
@@ -257,23 +257,23 @@ def _field_problem(problem: ValueError) -> str:
 
 
 def render_applicant_on_file(settings: Settings, summary: str) -> None:
-    given = session.consent()
+    given = credit_file.consent()
     st.text(f"Reports are pulled for: {summary}")
     if given is not None:
         st.caption(
-            f"Consent given {given.given_at:%b %d, %Y at %H:%M} UTC, on {given.purpose}, "
+            f"Consent given {shown_time(given.given_at, CONSENT_TIME)}, on {given.purpose}, "
             f"for {given.scope}."
         )
     if st.button("Remove my details", key="forget_applicant"):
-        session.forget_applicant()
+        credit_file.forget_applicant()
         st.rerun()
 
 
 def consent_statement(settings: Settings) -> str:
-    scope = session.consent_scope()
+    scope = credit_file.consent_scope()
     return (
         "I instruct the app to obtain my Experian credit report for my own review "
-        f"({session.CONSENT_PURPOSE}): {scope}."
+        f"({credit_file.CONSENT_PURPOSE}): {scope}."
     )
 
 
@@ -286,7 +286,7 @@ def render_consent_only(settings: Settings, summary: str) -> None:
     if submitted and not agreed:
         st.error("Your consent is needed before a report can be pulled.")
     elif submitted:
-        session.give_consent(settings)
+        credit_file.give_consent(settings)
         st.success("Consent recorded. Your report is on the Credit report page.")
         st.page_link("pages/credit_report.py", label="Open the credit report")
 
@@ -303,14 +303,14 @@ def render_applicant_form(settings: Settings) -> None:
         last_name = last.text_input("Last name")
         dob_col, ssn_col = st.columns(2)
         dob = dob_col.date_input(
-            "Date of birth", value=None, min_value=date(1900, 1, 1), max_value=date.today()
+            "Date of birth", value=None, min_value=date(1900, 1, 1), max_value=state.today(settings)
         )
         ssn = ssn_col.text_input("Social Security number", type="password")
         line1 = st.text_input("Street address")
         line2 = st.text_input("Address line 2")
         city_col, state_col, zip_col = st.columns([3, 1, 2])
         city = city_col.text_input("City")
-        state = state_col.text_input("State", max_chars=2)
+        us_state = state_col.text_input("State", max_chars=2)
         zip_code = zip_col.text_input("ZIP code")
         agreed = st.checkbox(consent_statement(settings))
         submitted = st.form_submit_button("Save and pull my report")
@@ -323,15 +323,15 @@ def render_applicant_form(settings: Settings) -> None:
         st.error("Date of birth is needed.")
         return
     try:
-        applicant = Applicant.create(
+        applicant = credit_file.new_applicant(
             first_name=first_name, middle_name=middle_name or None, last_name=last_name,
             dob=dob, ssn=ssn, line1=line1, line2=line2 or None, city=city,
-            state=state.upper(), zip_code=zip_code,
+            state=us_state.upper(), zip_code=zip_code,
         )  # fmt: skip
     except ValueError as problem:
         st.error(_field_problem(problem))
         return
-    session.save_applicant(settings, applicant)
+    credit_file.save_applicant(settings, applicant)
     st.success("Saved. Your report is on the Credit report page.")
     st.page_link("pages/credit_report.py", label="Open the credit report")
 
@@ -344,8 +344,8 @@ def render_experian(settings: Settings) -> None:
             "EXPERIAN_USERNAME and EXPERIAN_PASSWORD (see docs/EXPERIAN.md)."
         )
         return
-    summary = session.applicant_summary()
-    if summary and session.consent():
+    summary = credit_file.applicant_summary()
+    if summary and credit_file.consent():
         render_applicant_on_file(settings, summary)
     elif summary:
         render_consent_only(settings, summary)
@@ -362,7 +362,7 @@ def render_configuration(settings: Settings) -> None:
     rows = tuple((name, setting_status(settings, name)) for name in SETTINGS)
     frame = derived("setup_settings", rows, lambda: pd.DataFrame(rows, columns=SETTINGS_TABLE))
     st.dataframe(frame, hide_index=True, key="setup_settings")
-    if session.vault(settings).ephemeral:
+    if clients.vault(settings).ephemeral:
         st.warning(
             "No TOKEN_ENCRYPTION_KEY: a temporary key protects this session's connections, "
             "so they will not survive a restart of the app."
@@ -373,11 +373,11 @@ def render() -> None:
     require_entry()
     st.title("Setup")
     settings = current_settings()
-    if returning_from_bank(settings) and session.active_source(settings) == "demo":
+    if returning_from_bank(settings) and state.active_source(settings) == "demo":
         # The new session started on demo data; the return belongs to the Plaid part.
-        session.choose_source("plaid")
+        state.choose_source("plaid")
     render_source(settings)
-    if session.active_source(settings) != "demo":
+    if state.active_source(settings) != "demo":
         if settings.plaid_configured:
             render_plaid(settings)
         render_experian(settings)

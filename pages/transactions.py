@@ -1,6 +1,7 @@
 """Transactions: slice two years of history by any filter, see it charted, download exactly
 what is shown. The filters live in the URL, so a view can be bookmarked and shared; banks and
-accounts are there by opaque id and the search text not at all (services.transaction_query)."""
+accounts are there by opaque id and the search text not at all
+(services.analytics.transaction_query)."""
 
 from __future__ import annotations
 
@@ -20,18 +21,8 @@ from pages._shared import (
     require_entry,
     snapshot_key,
 )
-from services import session
-from services.format import day, markdown_money, money, plain
-from services.page_figures import (
-    TransactionCharts,
-    TransactionsView,
-    transaction_charts,
-    transactions_view,
-    unusual_among,
-)
-from services.recurring import RecurringSummary
-from services.settings import current_settings
-from services.transaction_query import (
+from services.analytics.recurring import RecurringSummary
+from services.analytics.transaction_query import (
     CUSTOM,
     PERIODS,
     QUERY_KEYS,
@@ -45,8 +36,18 @@ from services.transaction_query import (
     to_filter,
     to_query,
 )
-from services.transactions import Comparison, PeriodFigures
-from services.unusual import KIND_LABELS
+from services.analytics.transactions import Comparison, PeriodFigures
+from services.analytics.unusual import KIND_LABELS
+from services.runtime import state
+from services.runtime.settings import current_settings
+from services.views.format import day, markdown_money, money, plain
+from services.views.page_figures import (
+    TransactionCharts,
+    TransactionsView,
+    transaction_charts,
+    transactions_view,
+    unusual_among,
+)
 
 TABLE_COLUMNS = {
     "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
@@ -110,7 +111,7 @@ UNUSUAL_TABLE = {
 TABS = ("Transactions", "Charts", "Recurring payments", "Unusual activity")
 TAB_KEY = "tx_tab"
 
-# Widget keys; the URL parameters are in services.transaction_query.
+# Widget keys; the URL parameters are in services.analytics.transaction_query.
 PERIOD_KEY, DATES_KEY = "tx_period", "tx_dates"
 INSTITUTIONS_KEY, ACCOUNTS_KEY = "tx_institutions", "tx_accounts"
 CATEGORIES_KEY, DETAILED_KEY = "tx_categories", "tx_detailed"
@@ -463,7 +464,7 @@ def render() -> None:
     if frame.empty:
         st.info("No transactions to show yet.")
         return
-    today = session.today(current_settings())
+    today = state.today(current_settings())
     known = analyses(snap, today)
     options = known.options
     rejected = sync_widgets_from_url(today, options)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from services.settings import SETTINGS
+from services.runtime.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTING_NAMES = tuple(SETTINGS)

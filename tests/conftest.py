@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from services.settings import SETTINGS
+from services.runtime.settings import SETTINGS
 from tests.browser_support import browser, page  # noqa: F401 - fixtures for every test module
 from tests.clock import TODAY
 from tests.experian_support import experian  # noqa: F401
@@ -64,14 +64,14 @@ def clear_streamlit_caches() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def fresh_process_state() -> Iterator[None]:
-    # Process-wide state (last good fetches, clients with cached tokens) starts clean.
-    from services import session
+    # Process-wide state (last good fetches; clients with cached tokens and the vault, which
+    # are st.cache_resource entries) starts clean.
+    from services.runtime import last_good
 
-    for reset in (session.forget_all_items, session.experian_client.cache_clear,
-                  session.plaid_client.cache_clear):  # fmt: skip
-        reset()
+    last_good.forget_all_items()
+    st.cache_resource.clear()
     yield
-    session.forget_all_items()
+    last_good.forget_all_items()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

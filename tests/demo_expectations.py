@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import plaid_demo_items
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import plaid_demo_items
 
 NOT_SPENDING = {"INCOME", "TRANSFER_IN", "TRANSFER_OUT"}
 CARD_PAYMENT = "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from integrations.demo_plaid import plaid_demo_items
+from integrations.demo.plaid import plaid_demo_items
 from tests.demo_expectations import (
     CARD_PAYMENT,
     NOT_SPENDING,

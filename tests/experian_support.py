@@ -12,10 +12,10 @@ import responses
 from cryptography.fernet import Fernet
 from streamlit.testing.v1 import AppTest
 
-from integrations.demo_experian import experian_demo_report
-from services.cache_keys import keyed_hash
-from services.session import Consent, SealedApplicant
-from services.vault import TokenVault
+from integrations.demo.experian import experian_demo_report
+from services.runtime.cache_keys import keyed_hash
+from services.runtime.credit_file import Consent, SealedApplicant
+from services.runtime.vault import TokenVault
 from tests.browser_support import ROOT
 from tests.clock import TODAY
 

@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
-from integrations.experian_parse import parse_credit_report
-from services.credit import recent_hard_inquiries, recent_late_payments
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from integrations.experian.parse import parse_credit_report
+from services.analytics.credit import recent_hard_inquiries, recent_late_payments
 from tests.plaid_double import Fault
 
 HTML_IMAGE = "<img src=x onerror=alert(1)>"

@@ -5,7 +5,7 @@ same JSON bodies Plaid sends, so ``plaid.Configuration(host=double.url, ...)`` e
 client's real HTTP, error and deserialization paths without any network. Tests steer it with
 injected faults and record what the client sent.
 
-Default data are the demo Items from ``integrations.demo_plaid`` (already schema-checked against
+Default data are the demo Items from ``integrations.demo.plaid`` (already schema-checked against
 plaid-python). Bodies are served read-only: every answer is a fresh top-level copy with its own
 ``request_id``.
 
@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import pytest
 
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 from tests.clock import TODAY
 
 __all__ = ["Fault", "PlaidDouble", "RecordedRequest", "plaid_double"]

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from integrations.models import CreditReport, Inquiry, PaymentMonth, Tradeline
-from services.alerts import build_alerts
-from services.cards import cards_frame, overall_utilization
-from services.credit import hard_inquiry_expiry, late_payments
-from services.dates import add_months
+from services.analytics.cards import cards_frame, overall_utilization
+from services.analytics.credit import hard_inquiry_expiry, late_payments
+from services.analytics.dates import add_months
+from services.views.alerts import build_alerts
 from tests.frames import ITEM, card, liability
 
 TODAY = date(2026, 3, 10)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from integrations.plaid_client import PlaidClient
+from integrations.plaid.client import PlaidClient
 from tests.browser_support import (
     ARTIFACTS,
     go_to,

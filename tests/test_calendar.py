@@ -20,16 +20,16 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
-from integrations.experian_parse import parse_credit_report
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from integrations.experian.parse import parse_credit_report
 from integrations.models import CreditReport, ItemData
-from integrations.plaid_parse import parse_item_data
-from services.alerts import Alert, build_alerts
-from services.cards import cards_frame, overall_utilization
-from services.recurring import detect_recurring
-from services.settings import SettingsError, parse_settings
-from services.snapshot import FinancialSnapshot, build_snapshot
+from integrations.plaid.parse import parse_item_data
+from services.analytics.cards import cards_frame, overall_utilization
+from services.analytics.recurring import detect_recurring
+from services.analytics.snapshot import FinancialSnapshot, build_snapshot
+from services.runtime.settings import SettingsError, parse_settings
+from services.views.alerts import Alert, build_alerts
 from tests import demo_expectations as expect
 from tests import hostile_text as hostile
 from tests.clock import TODAY

@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import plaid_demo_items
-from integrations.plaid_client import error_from_api_exception
-from services.export import to_csv_bytes
-from services.settings import SettingsError, parse_settings
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import plaid_demo_items
+from integrations.plaid.client import error_from_api_exception
+from services.runtime.settings import SettingsError, parse_settings
+from services.views.export import to_csv_bytes
 from tests.clock import TODAY
 from tests.experian_support import (
     BEARER,

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from integrations.models import CardLiability
-from services.cards import (
+from services.analytics.cards import (
     cards_frame,
     next_payment_due,
     overall_utilization,

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.export import to_csv_bytes
+from services.views.export import to_csv_bytes
 from tests import demo_expectations as expect
 from tests import demo_ledger as ledger
 from tests.clock import TODAY

@@ -10,10 +10,10 @@ def script() -> None:
     import streamlit as st
 
     from pages._shared import draw_chart
-    from services import data
-    from services.charts import monthly_trend_chart
-    from services.page_figures import card_figures
-    from services.transactions import monthly_spending_by_category
+    from services.analytics.transactions import monthly_spending_by_category
+    from services.runtime import loaders as data
+    from services.views.charts import monthly_trend_chart
+    from services.views.page_figures import card_figures
     from tests.clock import TODAY
 
     snap = data.load_demo_snapshot(TODAY)

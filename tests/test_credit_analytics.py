@@ -14,7 +14,7 @@ from integrations.models import (
     RiskScore,
     Tradeline,
 )
-from services.credit import (
+from services.analytics.credit import (
     account_labels,
     account_summary,
     filter_tradelines,
@@ -26,8 +26,8 @@ from services.credit import (
     public_records_frame,
     tradelines_frame,
 )
-from services.credit_score import band_explanation, band_position, factor_meaning
-from services.privacy import masked_address
+from services.analytics.credit_score import band_explanation, band_position, factor_meaning
+from services.views.privacy import masked_address
 
 REPORT_DAY = date(2026, 3, 15)
 

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import plaid_demo_items
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import plaid_demo_items
 from integrations.models import (
     CreditReport,
     Inquiry,
@@ -27,8 +27,8 @@ from integrations.models import (
     RiskScore,
     ScoreFactor,
 )
-from services import session
-from services.format import plain
+from services.runtime import bank_data, credit_file
+from services.views.format import plain
 from tests import demo_expectations as expect
 from tests.clock import TODAY
 from tests.conftest import ROOT
@@ -369,7 +369,7 @@ ODD = CreditReport(
 
 
 def test_a_report_with_nothing_in_it_renders(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session, "credit_report", lambda settings: EMPTY)
+    monkeypatch.setattr(credit_file, "credit_report", lambda settings: EMPTY)
     at = run_page()
     infos = " ".join(i.value for i in at.info)
     assert "This report carries no score." in infos
@@ -386,7 +386,7 @@ def test_a_report_with_nothing_in_it_renders(monkeypatch: pytest.MonkeyPatch) ->
 def test_unknown_codes_and_upstream_markup_render_as_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(session, "credit_report", lambda settings: ODD)
+    monkeypatch.setattr(credit_file, "credit_report", lambda settings: ODD)
     at = run_page()
     assert metric(at, "Credit score") == "—"
     rows = history_chart_rows(at)
@@ -405,7 +405,7 @@ def test_unknown_codes_and_upstream_markup_render_as_text(
 def test_without_linked_cards_the_crosscheck_says_how_to_link(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(session, "snapshot", lambda settings: None)
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings: None)
     at = run_page()
     assert any("Link a credit card" in i.value for i in at.info)
     assert not [d for d in at.dataframe if "matched_by" in d.value.columns]

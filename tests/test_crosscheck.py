@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from integrations.models import Account, CardLiability, Institution, Item, ItemData
-from services.crosscheck import (
+from services.analytics.crosscheck import (
     LinkedCard,
     crosscheck_frame,
     last_four,
@@ -16,7 +16,7 @@ from services.crosscheck import (
     match_cards,
     names_match,
 )
-from services.snapshot import build_snapshot
+from services.analytics.snapshot import build_snapshot
 from tests.test_credit_analytics import tradeline
 
 

@@ -7,11 +7,8 @@ from typing import Any
 
 import pytest
 
-from integrations import experian_codes as codes
-from integrations.demo_experian import (
-    DEMO_UNKNOWN_PUBLIC_RECORD_STATUS,
-    experian_demo_report,
-)
+from integrations.demo.experian import DEMO_UNKNOWN_PUBLIC_RECORD_STATUS, experian_demo_report
+from integrations.experian import codes
 
 TODAY = date(2025, 3, 14)
 EDGE_DAYS = [

@@ -25,7 +25,7 @@ from plaid.model.liabilities_get_response import LiabilitiesGetResponse
 from plaid.model.transactions_sync_response import TransactionsSyncResponse
 from plaid.model_utils import ModelSimple, OpenApiModel
 
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 
 TODAY = date(2025, 11, 26)
 OTHER_DAYS = (date(2024, 2, 29), date(2026, 1, 31), date(2030, 12, 31))

@@ -12,13 +12,14 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations import experian_client
-from integrations.demo_experian import experian_demo_report
-from integrations.errors import Action
-from integrations.experian_client import Applicant, ExperianClient, ExperianError
+from integrations.common.errors import Action
+from integrations.common.retry import RetryPolicy
+from integrations.common.secret import Secret
+from integrations.demo.experian import experian_demo_report
+from integrations.experian import client as experian_client
+from integrations.experian.client import Applicant, ExperianClient, ExperianError
 from integrations.models import CreditReport
-from integrations.retry import RetryPolicy
-from services.settings import Secret, Settings
+from services.runtime.settings import Settings
 
 HOST = "https://experian.test"
 TOKEN_URL = f"{HOST}/oauth2/v1/token"

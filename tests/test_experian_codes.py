@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from integrations import experian_codes as codes
+from integrations.experian import codes
 
 
 @pytest.mark.parametrize(
@@ -326,7 +326,7 @@ def test_nothing_raises_on_odd_values() -> None:
 
 
 def test_parser_treats_exotic_digits_and_huge_numbers_as_missing() -> None:
-    from integrations.experian_parse import _amount, _date, _int
+    from integrations.experian.parse import _amount, _date, _int
 
     assert _int("²") is None
     assert _amount("١٢٣") is None
@@ -340,7 +340,7 @@ def test_parser_treats_exotic_digits_and_huge_numbers_as_missing() -> None:
 def test_a_leading_blank_month_keeps_the_history_aligned() -> None:
     from datetime import date
 
-    from integrations.experian_parse import parse_tradeline
+    from integrations.experian.parse import parse_tradeline
 
     line = parse_tradeline({"paymentHistory": " 1CC", "balanceDate": "03152025"}, None)
     months = [(m.month, m.code) for m in line.payment_history]

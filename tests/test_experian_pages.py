@@ -12,7 +12,7 @@ import pytest
 import responses
 from streamlit.testing.v1 import AppTest
 
-from integrations.demo_experian import experian_demo_report
+from integrations.demo.experian import experian_demo_report
 from tests.clock import TODAY
 from tests.experian_support import (
     APP,

@@ -22,9 +22,9 @@ import responses
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
-from services.export import FORMULA_STARTS, to_csv_bytes
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from services.views.export import FORMULA_STARTS, to_csv_bytes
 from tests.clock import TODAY
 from tests.conftest import ROOT
 from tests.experian_support import answer_with_report, seeded
@@ -287,10 +287,10 @@ def test_every_download_button_and_csv_goes_through_the_one_export() -> None:
     """A page that wrote its own CSV, or drew its own download button, would skip the
     neutralisation: only `csv_download` draws the button and only `to_csv_bytes` writes CSV."""
     sources = sorted(
-        str(p.relative_to(ROOT)) for d in ("pages", "services") for p in (ROOT / d).glob("*.py")
+        str(p.relative_to(ROOT)) for d in ("pages", "services") for p in (ROOT / d).rglob("*.py")
     )
     buttons = {path: _calls(path, "download_button") for path in sources}
     writers = {path: _calls(path, "to_csv") for path in sources}
     assert {p: c for p, c in buttons.items() if c} == {"pages/_shared.py": ["csv_download"]}
-    assert {p: c for p, c in writers.items() if c} == {"services/export.py": ["to_csv_bytes"]}
+    assert {p: c for p, c in writers.items() if c} == {"services/views/export.py": ["to_csv_bytes"]}
     assert "csv_download" in _calls("pages/_shared.py", "to_csv_bytes")

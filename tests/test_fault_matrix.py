@@ -22,15 +22,15 @@ import requests
 import responses
 from streamlit.testing.v1 import AppTest
 
-from integrations import plaid_client as plaid_client_module
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
-from integrations.errors import UpstreamError
-from integrations.experian_client import Applicant, ExperianClient
-from integrations.plaid_client import PlaidClient, Timeouts
-from integrations.retry import RetryPolicy
-from services.format import plain
-from services.settings import Secret
+from integrations.common.errors import UpstreamError
+from integrations.common.retry import RetryPolicy
+from integrations.common.secret import Secret
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from integrations.experian.client import Applicant, ExperianClient
+from integrations.plaid import client as plaid_client_module
+from integrations.plaid.client import PlaidClient, Timeouts
+from services.views.format import plain
 from tests.clock import TODAY
 from tests.experian_support import (
     APP,

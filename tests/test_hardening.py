@@ -13,9 +13,9 @@ from pathlib import Path
 from tests.browser_support import SETTING_NAMES, free_port, wait_healthy
 from tests.conftest import ROOT
 
-APP_SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
-               *sorted((ROOT / "services").glob("*.py")),
-               *sorted((ROOT / "integrations").glob("*.py"))]  # fmt: skip
+APP_SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py")),
+               *sorted((ROOT / "services").rglob("*.py")),
+               *sorted((ROOT / "integrations").rglob("*.py"))]  # fmt: skip
 
 
 def test_streamlit_config_keeps_protections_on() -> None:

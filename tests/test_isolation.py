@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from integrations.plaid_client import PlaidClient
+from integrations.plaid.client import PlaidClient
 from tests.experian_support import APP
 from tests.plaid_double import PlaidDouble
 

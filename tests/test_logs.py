@@ -6,8 +6,9 @@ import pytest
 import responses
 from streamlit.testing.v1 import AppTest
 
-from services import logs, session
-from services.logs import get_logger, redact, register_secret
+from integrations.common import logs
+from integrations.common.logs import get_logger, redact, register_secret
+from services.runtime import bank_data
 from tests.conftest import ROOT
 from tests.experian_support import APP, DOB
 from tests.plaid_double import PlaidDouble
@@ -51,7 +52,7 @@ def test_a_failing_page_shows_a_reference_not_a_traceback(
     def broken(*_: object) -> None:
         raise RuntimeError("boom with access-sandbox-leaky-token")
 
-    monkeypatch.setattr(session, "snapshot", broken)
+    monkeypatch.setattr(bank_data, "snapshot", broken)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     (message,) = [e.value for e in at.error if "Something went wrong" in e.value]

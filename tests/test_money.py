@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.money import (
+from services.analytics.money import (
     main_currency,
     spending_by_currency,
     spending_rows,

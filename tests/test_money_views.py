@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.money import (
+from services.analytics.money import (
     CARD_PAYMENT,
     SUPERSEDED,
     income_by_currency,

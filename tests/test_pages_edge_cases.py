@@ -16,8 +16,8 @@ from integrations.models import (
     ItemData,
     Transaction,
 )
-from services import session
-from services.snapshot import FinancialSnapshot, build_snapshot
+from services.analytics.snapshot import FinancialSnapshot, build_snapshot
+from services.runtime import bank_data
 from tests.clock import TODAY
 from tests.conftest import ROOT
 
@@ -82,7 +82,7 @@ CASES = {
 
 @pytest.fixture(params=list(CASES))
 def case(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(session, "snapshot", lambda settings: CASES[request.param])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES[request.param])
     return request.param
 
 
@@ -137,7 +137,7 @@ def test_transactions_page_copes_with_every_filter(case: str) -> None:
 def test_a_single_transaction_is_its_own_average_and_median(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(session, "snapshot", lambda settings: CASES["a single transaction"])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES["a single transaction"])
     got = metrics(run("pages/transactions.py"))
     assert (got["Transactions"], got["Spending"], got["Income"], got["Net"]) == (
         "1",
@@ -149,7 +149,7 @@ def test_a_single_transaction_is_its_own_average_and_median(
 
 
 def test_only_pending_counts_until_pending_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session, "snapshot", lambda settings: CASES["only pending"])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES["only pending"])
     at = run("pages/transactions.py")
     assert metrics(at)["Spending"] == "$12.50"
     at.toggle(key="tx_pending").set_value(False).run()
@@ -157,7 +157,7 @@ def test_only_pending_counts_until_pending_is_left_out(monkeypatch: pytest.Monke
 
 
 def test_only_foreign_currency_is_shown_in_that_currency(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session, "snapshot", lambda settings: CASES["only foreign currency"])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES["only foreign currency"])
     at = run("pages/transactions.py")
     assert metrics(at)["Spending"] == "€50.00"  # the last 90 days hold both
     assert not [c.value for c in at.caption if "not converted" in c.value]
@@ -168,7 +168,7 @@ def test_upstream_names_are_plain_text_in_alerts(monkeypatch: pytest.MonkeyPatch
         spend("old", 200, 10.0),
         spend("new", 3, 640.0, merchant="Evil *[click](https://x.example)*"),
     )
-    monkeypatch.setattr(session, "snapshot", lambda settings: tricky)
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings: tricky)
     at = run("pages/overview.py")
     (alert,) = [i.value for i in at.info if "Large first charge" in i.value]
     assert "Evil \\*\\[click\\]\\(https\\:" in alert  # escaped: no link can come out

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from integrations.models import Apr, CardLiability
-from services.cards import cards_frame
-from services.paydown import (
+from services.analytics.cards import cards_frame
+from services.analytics.paydown import (
     avalanche_order,
     interest_totals,
     next_statement_close,

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from integrations import plaid_client
-from integrations.demo_plaid import DemoPlaidItem
-from integrations.errors import Action
-from integrations.plaid_client import PlaidClient, PlaidError, Timeouts
-from integrations.retry import RetryPolicy
+from integrations.common.errors import Action
+from integrations.common.retry import RetryPolicy
+from integrations.demo.plaid import DemoPlaidItem
+from integrations.plaid import client as plaid_client
+from integrations.plaid.client import PlaidClient, PlaidError, Timeouts
 from tests.clock import TODAY
 from tests.plaid_double import Fault, PlaidDouble
 
@@ -57,7 +57,7 @@ def expected_transactions(double: PlaidDouble, token: str) -> int:
 
 
 def expect_items():  # type: ignore[no-untyped-def]
-    from integrations.demo_plaid import plaid_demo_items
+    from integrations.demo.plaid import plaid_demo_items
 
     return plaid_demo_items(TODAY)
 
@@ -326,7 +326,7 @@ def test_a_transaction_missing_its_amount_is_malformed(
 ) -> None:
     from dataclasses import replace
 
-    from integrations.demo_plaid import plaid_demo_items
+    from integrations.demo.plaid import plaid_demo_items
 
     item = next(i for i in plaid_demo_items(TODAY) if i.access_token == first_token)
     first_page = dict(item.transactions_sync_pages[0])

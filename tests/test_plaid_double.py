@@ -48,7 +48,7 @@ from plaid.model.sandbox_public_token_create_request_options import (
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from plaid.model.transactions_sync_response import TransactionsSyncResponse
 
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 from tests import plaid_double as double_module
 from tests.clock import TODAY
 from tests.plaid_double import Fault, PlaidDouble

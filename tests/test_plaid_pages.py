@@ -7,8 +7,8 @@ import logging
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from integrations.plaid_client import PlaidClient
-from services.format import plain
+from integrations.plaid.client import PlaidClient
+from services.views.format import plain
 from tests import demo_expectations as expect
 from tests.clock import TODAY
 from tests.conftest import ROOT

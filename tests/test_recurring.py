@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from services.recurring import detect_recurring, yearly_cost_by_currency
+from services.analytics.recurring import detect_recurring, yearly_cost_by_currency
 from tests.frames import frame, tx
 
 TODAY = date(2026, 3, 10)

@@ -15,11 +15,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.transactions import synthetic_frame
-from services import data, session
-from services.format import plain
-from services.money import with_money_flags
-from services.recurring import detect_recurring
-from services.snapshot import FinancialSnapshot
+from services.analytics.money import with_money_flags
+from services.analytics.recurring import detect_recurring
+from services.analytics.snapshot import FinancialSnapshot
+from services.runtime import bank_data
+from services.runtime import loaders as data
+from services.views.format import plain
 from tests.clock import TODAY
 from tests.conftest import ROOT
 
@@ -28,9 +29,9 @@ APP = str(ROOT / "app.py")
 
 @pytest.fixture
 def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[FinancialSnapshot], None]:
-    """Make ``session.snapshot`` answer with the given snapshot from now on."""
+    """Make ``bank_data.snapshot`` answer with the given snapshot from now on."""
     served: dict[str, FinancialSnapshot] = {}
-    monkeypatch.setattr(session, "snapshot", lambda settings: served["snapshot"])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings: served["snapshot"])
 
     def put(snapshot: FinancialSnapshot) -> None:
         served["snapshot"] = snapshot

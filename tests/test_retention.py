@@ -14,9 +14,10 @@ import responses
 from streamlit.runtime.caching.cache_data_api import _data_caches
 from streamlit.testing.v1 import AppTest
 
-from integrations.experian_parse import parse_credit_report
-from integrations.plaid_client import PlaidClient
-from services import data, session
+from integrations.experian.parse import parse_credit_report
+from integrations.plaid.client import PlaidClient
+from services.runtime import last_good
+from services.runtime import loaders as data
 from tests.clock import TODAY
 from tests.experian_support import APP, DOB, SSN, answer_with_report, report_calls
 from tests.plaid_double import Fault, PlaidDouble
@@ -56,7 +57,7 @@ def session_entries(at: AppTest) -> list[tuple[str, bytes]]:
 
 
 def places(at: AppTest) -> list[tuple[str, bytes]]:
-    remembered = ("last good fetches", _as_bytes(dict(session._last_good)))
+    remembered = ("last good fetches", _as_bytes(dict(last_good._last_good)))
     return [*cache_entries(), remembered, *session_entries(at)]
 
 
@@ -222,7 +223,7 @@ def test_disconnect_leaves_nothing_of_the_item_in_any_cache_or_the_session(
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception
     before = leftovers(at, needles)
-    assert any("services.data.analyse_snapshot" in place for place in before)
+    assert any("services.runtime.loaders.analyse_snapshot" in place for place in before)
     assert any("session derived_figures" in place for place in before)
 
     at.switch_page("pages/setup.py").run()
@@ -254,7 +255,7 @@ def save_applicant_on_setup(at: AppTest, ssn: str = SSN) -> None:
 
 
 def report_needles() -> set[str]:
-    from integrations.demo_experian import experian_demo_report
+    from integrations.demo.experian import experian_demo_report
 
     report = parse_credit_report(experian_demo_report(TODAY))
     return (
@@ -276,7 +277,7 @@ def test_remove_my_details_leaves_no_report_in_any_cache_or_the_session(
     assert report_calls(experian) == 1
     needles = report_needles()
     before = leftovers(at, needles)
-    assert any("services.data.fetch_credit_report" in place for place in before)
+    assert any("services.runtime.loaders.fetch_credit_report" in place for place in before)
     assert any("session experian_last_report" in place for place in before)
 
     at.switch_page("pages/setup.py").run()

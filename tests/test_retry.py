@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from integrations.errors import Action, UpstreamError
-from integrations.retry import RetryPolicy, call_with_retry
+from integrations.common.errors import Action, UpstreamError
+from integrations.common.retry import RetryPolicy, call_with_retry
 
 
 class FakeClock:

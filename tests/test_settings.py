@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from services.settings import Secret, SettingsError, load_settings, parse_settings
+from integrations.common.secret import Secret
+from services.runtime.settings import SettingsError, load_settings, parse_settings
 
 SECRET_VALUE = "super-secret-value-123"
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.transaction_query import (
+from services.analytics.transaction_query import (
     DEFAULT_PERIOD,
     FilterChoice,
     FilterOptions,
@@ -153,7 +153,7 @@ def test_url_ids_are_the_same_in_another_process() -> None:
         OPTIONS.account_ids,
     )
     elsewhere = subprocess.run(
-        [sys.executable, "-c", "from services.transaction_query import url_id; "
+        [sys.executable, "-c", "from services.analytics.transaction_query import url_id; "
          "print(url_id('institution', 'item-a'), url_id('account', 'acc-3'))"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from services.transactions import (
+from services.analytics.transactions import (
     TransactionFilter,
     apply_filter,
     apply_filter_any_date,

@@ -17,10 +17,10 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from integrations.demo_plaid import plaid_demo_items
-from services.export import to_csv_bytes
-from services.format import plain
-from services.transaction_query import url_id
+from integrations.demo.plaid import plaid_demo_items
+from services.analytics.transaction_query import url_id
+from services.views.export import to_csv_bytes
+from services.views.format import plain
 from tests import demo_ledger as ledger
 from tests.clock import TODAY
 from tests.conftest import ROOT
@@ -564,7 +564,7 @@ def _median(values: list[float]) -> float:
 
 
 def independent_unusual(rows: list[ledger.Row]) -> set[tuple[str, str]]:
-    """The three rules of services/unusual.py, restated as plain loops over the ledger."""
+    """The three rules of services/analytics/unusual.py, restated as plain loops over the ledger."""
     charges = sorted(
         (r for r in rows if r.is_spending and r.amount > 0), key=lambda r: (r.day, r.transaction_id)
     )

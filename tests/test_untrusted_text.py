@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Node
 
-from services.format import markdown_money, plain
+from services.views.format import markdown_money, plain
 from tests import hostile_text as hostile
 from tests.clock import TODAY
 from tests.experian_support import answer_with_report, seeded

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from services.alerts import build_alerts, unusual_activity_alerts
-from services.cards import cards_frame
-from services.unusual import find_unusual, recent
+from services.analytics.cards import cards_frame
+from services.analytics.unusual import find_unusual, recent
+from services.views.alerts import build_alerts, unusual_activity_alerts
 from tests.frames import ITEM, frame, tx
 
 TODAY = date(2026, 3, 10)

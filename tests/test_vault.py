@@ -5,7 +5,7 @@ import base64
 import pytest
 from cryptography.fernet import Fernet
 
-from services.vault import InvalidKeyError, ReconnectRequired, TokenVault, validate_key
+from services.runtime.vault import InvalidKeyError, ReconnectRequired, TokenVault, validate_key
 
 TOKEN = "access-sandbox-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 

@@ -36,11 +36,11 @@ from plaid.model.sandbox_public_token_create_request_options import (
 )
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 
-from integrations.errors import Action, UpstreamError
+from integrations.common.errors import Action, UpstreamError
+from integrations.common.logs import get_logger
+from integrations.common.retry import RetryPolicy, call_with_retry
 from integrations.models import ItemData
-from integrations.plaid_parse import PlaidBodyError, institution_name, parse_item_data
-from integrations.retry import RetryPolicy, call_with_retry
-from services.logs import get_logger
+from integrations.plaid.parse import PlaidBodyError, institution_name, parse_item_data
 
 PLAID_VERSION = "2020-09-14"
 CLIENT_NAME = "Credit Monitor"

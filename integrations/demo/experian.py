@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 
 # The one code in the body that `experian_codes` does not label (see the module docstring).
 DEMO_UNKNOWN_PUBLIC_RECORD_STATUS = "15"

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from services.dates import add_months
+from services.analytics.dates import add_months
 
 # Payments can take a few business days to post; paying this early makes it land in time.
 PAYMENT_POSTING_DAYS = 3

@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from integrations.demo_experian import experian_demo_report
-from integrations.demo_plaid import DemoPlaidItem, plaid_demo_items
-from integrations.experian_parse import parse_credit_report
+from integrations.demo.experian import experian_demo_report
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from integrations.experian.parse import parse_credit_report
 from integrations.models import CreditReport, ItemData
-from integrations.plaid_parse import parse_item_data
-
-__all__ = [
-    "DemoPlaidItem",
-    "demo_credit_report",
-    "demo_item_data",
-    "experian_demo_report",
-    "plaid_demo_items",
-]
+from integrations.plaid.parse import parse_item_data
 
 
 def parse_demo_item(item: DemoPlaidItem) -> ItemData:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from integrations import experian_codes as codes
+from integrations.experian import codes
 from integrations.models import (
     Address,
     ConsumerIdentity,

@@ -27,8 +27,8 @@ from typing import Literal
 import pandas as pd
 
 from integrations.models import Tradeline
-from services.cards import UtilizationTotal, cards_frame, overall_utilization
-from services.snapshot import FinancialSnapshot
+from services.analytics.cards import UtilizationTotal, cards_frame, overall_utilization
+from services.analytics.snapshot import FinancialSnapshot
 
 REPORT_CURRENCY = "USD"  # Experian's US consumer reports are in dollars
 MatchRule = Literal["number and name", "number", "name"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integrations import experian_codes as codes
+from integrations.experian import codes
 from integrations.models import RiskScore
 
 

@@ -1,7 +1,7 @@
 """Filtering, headline figures and chart aggregates of the transactions frame (pure pandas).
 
 Money semantics (what is spending, income, pending, per-currency totals) come from
-``services.money``; this module only slices and groups.
+``services.analytics.money``; this module only slices and groups.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from services.dates import previous_period
-from services.money import (
+from services.analytics.dates import previous_period
+from services.analytics.money import (
     SPENDS,
     SUPERSEDED,
     between,

@@ -20,7 +20,8 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
-from services.vault import InvalidKeyError, validate_key
+from integrations.common.secret import Secret
+from services.runtime.vault import InvalidKeyError, validate_key
 
 PlaidEnv = Literal["sandbox", "production"]
 ExperianEnv = Literal["sandbox", "uat", "production"]
@@ -55,32 +56,6 @@ PLAID_COUNTRIES = frozenset(
 )
 DEFAULT_CACHE_TTL_SECONDS = 300
 MAX_CACHE_TTL_SECONDS = 24 * 3600
-
-
-class Secret:
-    """A string that does not print itself, so it cannot leak through a repr or an f-string."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __reduce__(self) -> Any:
-        raise TypeError("a Secret is never pickled")
 
 
 class SettingsError(ValueError):
@@ -280,7 +255,7 @@ def _iso_date(raw: str) -> date:
 
 def _applicant(raw: str) -> Secret:
     """A JSON object of the applicant's fields, validated like the Setup form."""
-    from integrations.experian_client import Applicant
+    from integrations.experian.client import Applicant
 
     try:
         fields = json.loads(raw)

@@ -10,10 +10,10 @@ from typing import Literal
 import pandas as pd
 
 from integrations.models import CreditReport
-from services.cards import DUE_SOON_DAYS, UtilizationTotal, upcoming_payments
-from services.credit import recent_hard_inquiries, recent_late_payments
-from services.format import card_label, day, money, percent
-from services.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, recent
+from services.analytics.cards import DUE_SOON_DAYS, UtilizationTotal, upcoming_payments
+from services.analytics.credit import recent_hard_inquiries, recent_late_payments
+from services.analytics.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, recent
+from services.views.format import card_label, day, money, percent
 
 Severity = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -174,7 +174,7 @@ def build_alerts(
     unusual: pd.DataFrame | None = None,
 ) -> list[Alert]:
     """Everything that needs attention, errors first; ``unusual`` is what
-    ``services.unusual.find_unusual`` found, computed once per fetch by the caller."""
+    ``services.analytics.unusual.find_unusual`` found, computed once per fetch by the caller."""
     alerts = payment_alerts(cards) + utilization_alerts(cards, totals)
     alerts += credit_report_alerts(report, today)
     if unusual is not None:

@@ -31,16 +31,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import requests
 
-from integrations.errors import Action, UpstreamError
-from integrations.experian_parse import ExperianBodyError, parse_credit_report
+from integrations.common.errors import Action, UpstreamError
+from integrations.common.logs import get_logger
+from integrations.common.retry import RetryPolicy, call_with_retry
+from integrations.common.secret import Secret
+from integrations.experian.parse import ExperianBodyError, parse_credit_report
 from integrations.models import CreditReport
-from integrations.retry import RetryPolicy, call_with_retry
-from services.logs import get_logger
-from services.settings import Secret, Settings
 
 log = get_logger("experian")
 
@@ -259,6 +259,32 @@ def _dob(value: object, today: date) -> Secret:
     if not isinstance(raw, date) or not date(1900, 1, 1) <= raw <= today:
         raise ValueError("dob must be a past date, as a date or MMDDYYYY text.")
     return Secret(raw.strftime(DOB_FORMAT))
+
+
+class ExperianSettings(Protocol):
+    """What ``ExperianClient.from_settings`` reads. The app's Settings has these fields; the
+    integration names them here so that it does not import the layer that configures it."""
+
+    @property
+    def experian_client_id(self) -> Secret | None: ...
+    @property
+    def experian_client_secret(self) -> Secret | None: ...
+    @property
+    def experian_username(self) -> Secret | None: ...
+    @property
+    def experian_password(self) -> Secret | None: ...
+    @property
+    def experian_subscriber_code(self) -> Secret | None: ...
+    @property
+    def experian_client_reference_id(self) -> str | None: ...
+    @property
+    def experian_host(self) -> str: ...
+    @property
+    def connect_timeout_seconds(self) -> float: ...
+    @property
+    def read_timeout_seconds(self) -> float: ...
+    @property
+    def call_budget_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -514,7 +540,7 @@ class ExperianClient:
         return f"ExperianClient(host={self._host!r})"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ExperianClient:
+    def from_settings(cls, settings: ExperianSettings) -> ExperianClient:
         """A client for the configured account; NOT_CONFIGURED when a credential is missing."""
         client_id = settings.experian_client_id
         client_secret = settings.experian_client_secret

@@ -22,8 +22,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from services.money import spending_rows
-from services.transactions import merchant_or_name
+from services.analytics.money import spending_rows
+from services.analytics.transactions import merchant_or_name
 
 FAR_ABOVE_FACTOR = 3.0
 FAR_ABOVE_MIN_EXCESS = 20.0

@@ -2,7 +2,7 @@
 
 Entries live in Streamlit's process-wide cache for CACHE_TTL_SECONDS. A key never contains a
 secret: demo data is keyed by the day it was generated for, a Plaid item by a keyed hash of
-its access token (``services.cache_keys``), with the token itself passed as an underscore
+its access token (``services.runtime.cache_keys``), with the token itself passed as an underscore
 argument that Streamlit does not hash.
 """
 
@@ -13,14 +13,14 @@ from datetime import UTC, date, datetime
 
 import streamlit as st
 
-from integrations import demo
-from integrations.errors import UpstreamError
-from integrations.experian_client import Applicant, ExperianClient
+from integrations.common.errors import UpstreamError
+from integrations.demo.parsed import demo_credit_report, demo_item_data
+from integrations.experian.client import Applicant, ExperianClient
 from integrations.models import CreditReport, ItemData
-from integrations.plaid_client import PlaidClient
-from services.page_figures import SnapshotAnalyses, snapshot_analyses
-from services.settings import DEFAULT_CACHE_TTL_SECONDS, SettingsError, current_settings
-from services.snapshot import FinancialSnapshot, ItemProblem, build_snapshot, problem_from
+from integrations.plaid.client import PlaidClient
+from services.analytics.history import SnapshotAnalyses, snapshot_analyses
+from services.analytics.snapshot import FinancialSnapshot, ItemProblem, build_snapshot, problem_from
+from services.runtime.settings import DEFAULT_CACHE_TTL_SECONDS, SettingsError, current_settings
 
 
 def _configured_ttl() -> int:
@@ -47,13 +47,13 @@ def now() -> datetime:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo data…")
 def load_demo_snapshot(today: date) -> FinancialSnapshot:
     fetched_at = now()
-    snapshot = build_snapshot(demo.demo_item_data(today), "demo", fetched_at)
+    snapshot = build_snapshot(demo_item_data(today), "demo", fetched_at)
     return replace(snapshot, version=f"demo|{today}|{fetched_at.isoformat()}")
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo credit report…")
 def load_demo_credit_report(today: date) -> tuple[CreditReport, datetime]:
-    return demo.demo_credit_report(today), now()
+    return demo_credit_report(today), now()
 
 
 def clear_demo(today: date) -> None:

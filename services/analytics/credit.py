@@ -10,9 +10,9 @@ from typing import Literal
 
 import pandas as pd
 
-from integrations import experian_codes as codes
+from integrations.experian import codes
 from integrations.models import CreditReport, Inquiry, PaymentMonth, Tradeline
-from services.dates import add_months
+from services.analytics.dates import add_months
 
 RECENT_INQUIRY_DAYS = 30
 HARD_INQUIRY_MONTHS = 24

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from services.transactions import TransactionFilter
+from services.analytics.transactions import TransactionFilter
 
 PERIODS: dict[str, str] = {
     "this_month": "This month",
@@ -62,7 +62,7 @@ def url_id(kind: str, upstream_id: str) -> str:
     """What stands for an institution or account in a URL: a short hash of the id Plaid gave
     it (the Item's or the account's), never its name.
 
-    Not keyed with the per-process secret of ``services.cache_keys``: that secret changes on
+    Not keyed with the per-process secret of ``services.runtime.cache_keys``: that secret changes on
     every restart and differs between replicas, which would break every bookmark and shared
     link. Plaid's ids are already opaque random strings that stay the same for the life of
     a connection, so their plain hash reveals no name and only matches for someone who holds

@@ -12,8 +12,7 @@ import altair as alt
 import pandas as pd
 
 from integrations.models import CreditReport
-from services.alerts import Alert, build_alerts
-from services.cards import (
+from services.analytics.cards import (
     PaymentDue,
     UtilizationTotal,
     cards_frame,
@@ -21,16 +20,7 @@ from services.cards import (
     overall_utilization,
     utilization_band,
 )
-from services.charts import (
-    category_chart,
-    cumulative_chart,
-    merchants_chart,
-    monthly_trend_chart,
-    payment_history_chart,
-    utilization_chart,
-    weekday_chart,
-)
-from services.credit import (
+from services.analytics.credit import (
     AccountSummary,
     InquiryCounts,
     account_summary,
@@ -41,16 +31,16 @@ from services.credit import (
     public_records_frame,
     tradelines_frame,
 )
-from services.crosscheck import crosscheck_frame, linked_cards, linked_utilization
-from services.dates import previous_period
-from services.money import (
+from services.analytics.crosscheck import crosscheck_frame, linked_cards, linked_utilization
+from services.analytics.dates import previous_period
+from services.analytics.money import (
     between,
     main_currency,
     pending_by_account,
     spending_rows,
     totals_by_currency,
 )
-from services.paydown import (
+from services.analytics.paydown import (
     avalanche_order,
     interest_totals,
     overall_payment_needed,
@@ -58,10 +48,8 @@ from services.paydown import (
     paydown_plan,
     payment_totals,
 )
-from services.recurring import RecurringSummary, detect_recurring, recurring_summary
-from services.snapshot import FinancialSnapshot
-from services.transaction_query import FilterOptions, filter_options
-from services.transactions import (
+from services.analytics.snapshot import FinancialSnapshot
+from services.analytics.transactions import (
     Comparison,
     TransactionFilter,
     apply_filter,
@@ -73,7 +61,16 @@ from services.transactions import (
     spending_by_weekday,
     top_merchants,
 )
-from services.unusual import find_unusual
+from services.views.alerts import Alert, build_alerts
+from services.views.charts import (
+    category_chart,
+    cumulative_chart,
+    merchants_chart,
+    monthly_trend_chart,
+    payment_history_chart,
+    utilization_chart,
+    weekday_chart,
+)
 
 _SPENDING_COLUMNS = ("date", "currency", "amount")
 
@@ -289,7 +286,8 @@ def transactions_view(
 
 
 def unusual_among(findings: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """What ``services.unusual.find_unusual`` found across the history, among these rows."""
+    """What ``services.analytics.unusual.find_unusual`` found across the history, among these
+    rows."""
     shown_ids = set(rows["transaction_id"].tolist())
     return findings[[tid in shown_ids for tid in findings["transaction_id"].tolist()]]
 
@@ -308,26 +306,4 @@ def transaction_charts(view: TransactionsView) -> TransactionCharts | None:
         monthly=monthly_trend_chart(monthly, currency),
         weekday=weekday_chart(spending_by_weekday(rows, currency), currency),
         this_and_last_month=cumulative_chart(cumulative, currency),
-    )
-
-
-@dataclass(frozen=True)
-class SnapshotAnalyses:
-    """What depends on the whole history only, not on the filters."""
-
-    options: FilterOptions
-    currency: str  # the one most transactions are in: headline figures and charts use it
-    streams: pd.DataFrame
-    recurring: RecurringSummary
-    findings: pd.DataFrame
-
-
-def snapshot_analyses(frame: pd.DataFrame, today: date) -> SnapshotAnalyses:
-    streams = detect_recurring(frame, today)
-    return SnapshotAnalyses(
-        options=filter_options(frame, today),
-        currency=main_currency(frame),
-        streams=streams,
-        recurring=recurring_summary(streams),
-        findings=find_unusual(frame),
     )

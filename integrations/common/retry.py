@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from integrations.errors import UpstreamError
+from integrations.common.errors import UpstreamError
 
 T = TypeVar("T")
 

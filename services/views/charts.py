@@ -7,8 +7,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from services.cards import BANDS, UTILIZATION_THRESHOLDS
-from services.format import card_label
+from services.analytics.cards import BANDS, UTILIZATION_THRESHOLDS
+from services.views.format import card_label
 
 _MONEY_AXIS = alt.Axis(format=",.0f")
 

@@ -3,7 +3,7 @@
 A stream is a run of charges to one merchant, in one currency, whose amounts stay within
 ``AMOUNT_TOLERANCE`` of each other (neighbouring amounts, so a price rise or a seasonal bill
 stays one stream) and whose dates come at a regular cadence: most gaps between charges fall
-in that cadence's window. Only spending counts (``services.money``): income, transfers and
+in that cadence's window. Only spending counts (``services.analytics.money``): income, transfers and
 card payments are not subscriptions.
 """
 
@@ -15,8 +15,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from services.money import purchase_rows, totals_by_currency
-from services.transactions import merchant_or_name
+from services.analytics.money import purchase_rows, totals_by_currency
+from services.analytics.transactions import merchant_or_name
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Literal
 
 import pandas as pd
 
-from integrations.errors import Action, UpstreamError
+from integrations.common.errors import Action, UpstreamError
 from integrations.models import Account, CardLiability, Item, ItemData
-from services.money import with_money_flags
+from services.analytics.money import with_money_flags
 
 SnapshotSource = Literal["demo", "plaid"]
 

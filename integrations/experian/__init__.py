@@ -1,0 +1,1 @@
+"""Experian: the client, the parser of its credit report and the tables of its codes."""

@@ -1,0 +1,1 @@
+"""Plaid: the client that calls it and the parser that turns its bodies into our models."""

@@ -1,0 +1,120 @@
+"""Starting a session and connecting or disconnecting a bank: Link tokens, token exchange,
+a pasted access token, re-linking, and removing an item with everything held of it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import streamlit as st
+
+from integrations.common.errors import UpstreamError
+from integrations.common.logs import register_secret
+from services.runtime import bank_data, credit_file, state
+from services.runtime import loaders as data
+from services.runtime.clients import plaid_client, vault
+from services.runtime.last_good import forget
+from services.runtime.settings import Settings
+from services.runtime.vault import ReconnectRequired
+
+
+def bootstrap(settings: Settings) -> None:
+    """First visit of a session: pick the data source and seal any configured tokens. Only
+    the operator's secrets are registered for log redaction (a person's are masked by shape)."""
+    for value in settings.secret_values():
+        register_secret(value)
+    if st.session_state.get(state.BOOTSTRAPPED):
+        return
+    st.session_state[state.SOURCE] = settings.effective_source
+    st.session_state[state.CLIENT_USER_ID] = f"session-{uuid.uuid4().hex}"
+    st.session_state[state.PLAID_ITEMS] = []
+    for token in settings.plaid_access_tokens:
+        state.add_connection(settings, token.reveal())
+    credit_file.applicant_from_settings(settings)
+    st.session_state[state.BOOTSTRAPPED] = True
+
+
+def remove_connection(item_key: str) -> None:
+    """Everything held of the item goes: the session's copy and figures, the shared cache
+    entries holding its data, and the last good fetch."""
+    st.session_state[state.PLAID_ITEMS] = [c for c in state.connections() if c.item_key != item_key]
+    data.forget_plaid_item(item_key)
+    forget(item_key)
+    state.let_go_of_data()
+    state.drop_figures()
+
+
+ACCESS_TOKEN_SHAPE = re.compile(r"access-(sandbox|development|production)-[A-Za-z0-9-]{8,}")
+
+
+def _connected(settings: Settings, access_token: str) -> state.PlaidConnection:
+    """Store a new connection and show it: fetch it now so its name is known."""
+    connection = state.add_connection(settings, access_token)
+    state.choose_source("plaid")
+    fetched = bank_data.fetch_one(settings, connection)
+    bank_data.relabel([fetched])
+    return next(c for c in state.connections() if c.item_key == connection.item_key)
+
+
+def link_token(settings: Settings, item_key: str | None = None) -> str:
+    """A Link token for a new connection, or for signing in again to an existing item."""
+    client = plaid_client(settings)
+    if item_key is None:
+        return client.create_link_token(state.client_user_id())
+    connection = next(c for c in state.connections() if c.item_key == item_key)
+    with vault(settings).revealed(connection.sealed) as token:
+        return client.create_link_token(state.client_user_id(), access_token=token)
+
+
+def connect_public_token(settings: Settings, public_token: str) -> state.PlaidConnection:
+    access_token = plaid_client(settings).exchange_public_token(public_token)
+    return _connected(settings, access_token)
+
+
+def connect_sandbox(
+    settings: Settings, institution_id: str, username: str, password: str
+) -> state.PlaidConnection:
+    client = plaid_client(settings)
+    public_token = client.create_sandbox_public_token(institution_id, username, password)
+    return _connected(settings, client.exchange_public_token(public_token))
+
+
+def access_token_problem(settings: Settings, access_token: str) -> str | None:
+    """Why a pasted access token cannot be right, before asking Plaid."""
+    match = ACCESS_TOKEN_SHAPE.fullmatch(access_token.strip())
+    if match is None:
+        return "That is not a Plaid access token (access-sandbox-… or access-production-…)."
+    if match.group(1) != settings.plaid_env:
+        env = settings.plaid_env
+        return f"That token is for Plaid {match.group(1)}, but the app uses Plaid {env}."
+    return None
+
+
+def connect_access_token(settings: Settings, access_token: str) -> state.PlaidConnection:
+    token = access_token.strip()
+    plaid_client(settings).get_item(token)  # proves the token works before it is kept
+    return _connected(settings, token)
+
+
+def relinked(item_key: str) -> None:
+    """After Link update mode succeeded: the token is unchanged, the data is fetched again."""
+    data.clear_plaid_item(item_key)
+    forget(item_key)
+    state.let_go_of_data()
+
+
+def disconnect(settings: Settings, item_key: str) -> bool:
+    """Remove the item at Plaid and everything this session holds of it.
+
+    Returns False when Plaid could not be told (the local copy is wiped regardless)."""
+    connection = next((c for c in state.connections() if c.item_key == item_key), None)
+    removed_at_plaid = False
+    if connection is not None:
+        try:
+            with vault(settings).revealed(connection.sealed) as token:
+                plaid_client(settings).remove_item(token)
+            removed_at_plaid = True
+        except (UpstreamError, ReconnectRequired):
+            removed_at_plaid = False
+    remove_connection(item_key)
+    return removed_at_plaid

@@ -1,0 +1,200 @@
+"""A session's credit report: who it is for (sealed like an access token), the consent on
+record, the pull through the cache and the last good report kept for a failed one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+import streamlit as st
+
+from integrations.common.errors import UpstreamError
+from integrations.experian.client import Applicant
+from integrations.models import CreditReport
+from services.analytics.snapshot import ItemProblem, problem_from
+from services.runtime import loaders as data
+from services.runtime import state
+from services.runtime.cache_keys import keyed_hash
+from services.runtime.clients import experian_client, vault
+from services.runtime.settings import Settings, applicant_json
+from services.runtime.vault import ReconnectRequired
+
+CONSENT_PURPOSE = "your own written instruction to obtain your report (permissible purpose 3F)"
+
+
+CONSENT_SCOPE = (
+    "one Experian credit report about you (score, score factors, accounts, inquiries, "
+    "public records and the personal details on file), fetched again at most every "
+    "{ttl} seconds while this browser session lasts"
+)
+
+
+CreditStatus = Literal["demo", "not_configured", "needs_details", "needs_consent", "ready"]
+
+
+@dataclass(frozen=True)
+class Consent:
+    given_at: datetime
+    scope: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class SealedApplicant:
+    """The applicant as the session keeps it: every field sealed, plus a masked summary."""
+
+    key: str
+    sealed: bytes
+    summary: str
+
+
+def _masked_summary(applicant: Applicant) -> str:
+    initials = f"{applicant.first_name[:1]}. {applicant.last_name[:1]}."
+    ssn_tail = applicant.ssn.reveal()[-4:]
+    return f"{initials}, {applicant.city} {applicant.state}, SSN ending {ssn_tail}"
+
+
+def _seal_applicant(settings: Settings, applicant: Applicant) -> None:
+    canonical = applicant_json(applicant)  # logs mask the SSN and birth date by their shape
+    previous = st.session_state.get(state.APPLICANT)
+    if previous is not None:
+        data.clear_credit_report(previous.key)
+    state.let_go_of_data()
+    st.session_state[state.APPLICANT] = SealedApplicant(
+        key=keyed_hash("applicant", canonical),
+        sealed=vault(settings).seal(canonical),
+        summary=_masked_summary(applicant),
+    )
+
+
+def consent_scope() -> str:
+    """What the person consents to, with the TTL the cache really uses: the one read at start,
+    not a CACHE_TTL_SECONDS changed since (that takes a restart)."""
+    return CONSENT_SCOPE.format(ttl=data.CACHE_TTL_SECONDS)
+
+
+def give_consent(settings: Settings) -> None:
+    """Record the person's instruction: when, for what purpose, in what scope."""
+    st.session_state[state.CONSENT] = Consent(
+        given_at=datetime.now(UTC),
+        scope=consent_scope(),
+        purpose=CONSENT_PURPOSE,
+    )
+    st.session_state.pop(state.REPORT_PROBLEM, None)
+
+
+def new_applicant(**fields: Any) -> Applicant:
+    """The applicant a person typed on Setup, validated: a ValueError names the field that is
+    wrong, never its value."""
+    return Applicant.create(**fields)
+
+
+def save_applicant(settings: Settings, applicant: Applicant) -> None:
+    """Keep who the report is for, sealed like an access token, with the consent given."""
+    _seal_applicant(settings, applicant)
+    give_consent(settings)
+
+
+def applicant_from_settings(settings: Settings) -> None:
+    """A single-user deployment names its person in EXPERIAN_APPLICANT; consent is still
+    asked for on Setup before the first pull."""
+    if settings.experian_applicant is None or state.APPLICANT in st.session_state:
+        return
+    fields = json.loads(settings.experian_applicant.reveal())
+    _seal_applicant(settings, Applicant.create(**fields))
+
+
+def forget_applicant() -> None:
+    """Remove my details: who they are, their consent, their report (cached, held or kept
+    as the last good one) and the figures drawn from it."""
+    state.let_go_of_data()
+    state.drop_figures()
+    sealed = st.session_state.pop(state.APPLICANT, None)
+    if sealed is not None:
+        data.clear_credit_report(sealed.key)
+    for key in (state.CONSENT, state.REPORT_PROBLEM, state.LAST_REPORT):
+        st.session_state.pop(key, None)
+    if state.FETCHED_AT in st.session_state:
+        st.session_state[state.FETCHED_AT].pop("credit_report", None)
+
+
+def consent() -> Consent | None:
+    return st.session_state.get(state.CONSENT)
+
+
+def applicant_summary() -> str | None:
+    sealed = st.session_state.get(state.APPLICANT)
+    return sealed.summary if sealed else None
+
+
+def credit_status(settings: Settings) -> CreditStatus:
+    if state.active_source(settings) == "demo":
+        return "demo"
+    if not settings.experian_configured:
+        return "not_configured"
+    if state.APPLICANT not in st.session_state:
+        return "needs_details"
+    if state.CONSENT not in st.session_state:
+        return "needs_consent"
+    return "ready"
+
+
+def credit_report_problem() -> ItemProblem | None:
+    """Why the last pull failed, if it did (the page shows it next to any older report)."""
+    return st.session_state.get(state.REPORT_PROBLEM)
+
+
+def _live_report(settings: Settings) -> tuple[CreditReport, datetime] | None:
+    sealed: SealedApplicant = st.session_state[state.APPLICANT]
+    try:
+        with vault(settings).revealed(sealed.sealed) as canonical:
+            applicant = Applicant.create(**json.loads(canonical))
+        fetched = data.fetch_credit_report(sealed.key, applicant, experian_client(settings))
+    except ReconnectRequired:
+        forget_applicant()
+        return None
+    except UpstreamError as error:  # NOT_CONFIGURED from the client factory
+        fetched = data.ReportFetch(
+            sealed.key, None, problem_from(sealed.key, error), datetime.now(UTC)
+        )
+    if fetched.problem is not None:
+        st.session_state[state.REPORT_PROBLEM] = fetched.problem
+        previous = st.session_state.get(state.LAST_REPORT)
+        if previous is not None and previous.applicant_key == sealed.key:
+            stale = replace(fetched.problem, stale_since=previous.fetched_at)
+            st.session_state[state.REPORT_PROBLEM] = stale
+            fetched = previous
+    else:
+        st.session_state.pop(state.REPORT_PROBLEM, None)
+        st.session_state[state.LAST_REPORT] = fetched
+    if fetched.report is None:
+        return None
+    state.record_fetch("credit_report", fetched.fetched_at)
+    return fetched.report, fetched.fetched_at
+
+
+def credit_report(settings: Settings) -> CreditReport | None:
+    """This session's credit report, or None when none can be shown (see credit_status).
+    Kept in the session like the snapshot."""
+    status = credit_status(settings)
+    if status not in ("demo", "ready"):
+        return None
+    sealed: SealedApplicant | None = st.session_state.get(state.APPLICANT)
+    key = (status, state.today(settings), sealed.key if sealed and status == "ready" else None)
+    found, value = state.held("credit_report", key)
+    if found:
+        report, fetched = cast(tuple[CreditReport, datetime], value)
+        state.record_fetch("credit_report", fetched)
+        return report
+    if status == "demo":
+        report, fetched = data.load_demo_credit_report(state.today(settings))
+        state.record_fetch("credit_report", fetched)
+    else:
+        live = _live_report(settings)
+        if live is None:
+            return None
+        report, fetched = live
+    state.hold("credit_report", key, (report, fetched), fetched)
+    return report

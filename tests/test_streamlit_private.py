@@ -1,0 +1,63 @@
+"""The private Streamlit API the app relies on (services.runtime.streamlit_private) still works.
+
+Each test fails loudly, naming what moved, when a Streamlit upgrade breaks one of the three
+uses; fix the adapter, not its callers.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from services.runtime import streamlit_private
+
+
+def test_an_altair_chart_converts_to_the_spec_st_altair_chart_sends() -> None:
+    frame = pd.DataFrame({"month": ["Jan", "Feb"], "amount": [1.0, 2.0]})
+    chart = alt.Chart(frame).mark_bar().encode(x="month", y="amount")
+    spec = streamlit_private.vega_lite_spec(chart)
+    assert isinstance(spec, dict), "the Altair conversion no longer returns a dict spec"
+    assert spec["mark"]["type"] == "bar" if isinstance(spec["mark"], dict) else spec["mark"]
+    assert "datasets" in spec, "the spec no longer carries its data as named datasets"
+
+
+def test_the_pages_folder_switch_is_still_there() -> None:
+    from streamlit.runtime.pages_manager import PagesManager
+
+    assert hasattr(PagesManager, "uses_pages_directory"), (
+        "PagesManager.uses_pages_directory is gone: require_entry's deep-link start must change"
+    )
+    before = PagesManager.uses_pages_directory
+    try:
+        streamlit_private.use_navigation_mode()
+        assert PagesManager.uses_pages_directory is False
+    finally:
+        PagesManager.uses_pages_directory = before
+
+
+def _threads_see_the_run() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import streamlit as st
+
+    from services.runtime.streamlit_private import in_this_run
+
+    st.session_state["marker"] = "this run"
+
+    def read_marker(_: int) -> object:
+        try:
+            return st.session_state.get("marker")
+        except Exception as problem:
+            return type(problem).__name__
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        st.session_state["threads"] = list(pool.map(in_this_run(read_marker), [1, 2]))
+
+
+def test_worker_threads_run_as_part_of_the_script_run() -> None:
+    at = AppTest.from_function(_threads_see_the_run).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["threads"] == ["this run", "this run"], (
+        "a worker thread lost the script run context"
+    )
