@@ -10,10 +10,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser_support import (
     ARTIFACTS,
-    RUN_FINISHED,
+    go_to,
+    new_page,
+    open_app,
     require_chromium,
     streamlit_server,
-    wait_for_run,
 )
 
 pytestmark = pytest.mark.browser
@@ -36,16 +37,14 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_fresh_server_serves_every_page_through_the_sidebar(server_url: str, page: Page) -> None:
-    page.goto(server_url)
-    wait_for_run(page)
+    open_app(page, server_url)
     expect(page.get_by_role("heading", level=1, name="Overview")).to_be_visible()
     expect(page.get_by_text("demo data", exact=False).first).to_be_visible()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for link_text, heading in PAGES:
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=link_text).click()
-        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
-        wait_for_run(page)
-        assert page.locator('[data-testid="stException"]').count() == 0, link_text
+        go_to(page, link_text, heading)
+        expect(page.get_by_test_id("stException"), link_text).to_have_count(0)
+        expect(page.get_by_text("Something went wrong"), link_text).to_have_count(0)
         slug = link_text.lower().replace(" ", "_")
         page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)
 
@@ -56,13 +55,15 @@ def test_a_deep_link_as_the_first_request_still_runs_the_whole_app(
     # A folder named pages/ starts Streamlit in its legacy mode, which would run the page
     # file alone (no settings check, no session bootstrap, every module listed as a page).
     with streamlit_server(tmp_path / "streamlit.log") as url:
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(f"{url}/transactions?period=last_30_days")
-        page.wait_for_selector(RUN_FINISHED, timeout=60_000)
+        page = new_page(browser)
+        # The page file runs alone first, then reruns the whole app: wait for both runs.
+        open_app(page, f"{url}/transactions?period=last_30_days")
         expect(page.get_by_role("heading", level=1, name="Transactions")).to_be_visible()
-        links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
-        assert [text.split("\n")[-1] for text in links] == [name for name, _ in PAGES]
+        links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+        expect(links).to_have_count(len(PAGES))
+        assert [text.split("\n")[-1] for text in links.all_inner_texts()] == [
+            name for name, _ in PAGES
+        ]
         expect(page.get_by_text("demo data", exact=False).first).to_be_visible()
         assert "period=last_30_days" in page.url
-        context.close()
+        page.context.close()

@@ -14,7 +14,6 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,7 +22,16 @@ from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, Page, expect
 
 from tests import hostile_text as hostile
-from tests.browser_support import require_chromium, streamlit_server, wait_for_run
+from tests.browser_support import (
+    go_to,
+    new_page,
+    open_app,
+    require_chromium,
+    rerun_after,
+    streamlit_server,
+    wait_until_idle,
+)
+from tests.clock import TODAY
 from tests.plaid_double import PlaidDouble
 
 pytestmark = pytest.mark.browser
@@ -107,7 +115,7 @@ class _ExperianStandIn(ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def experian_url() -> Iterator[str]:
-    stand_in = _ExperianStandIn(hostile.hostile_experian_report(date.today()))
+    stand_in = _ExperianStandIn(hostile.hostile_experian_report(TODAY))
     thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
     thread.start()
     host, port = stand_in.server_address[:2]
@@ -121,7 +129,7 @@ def experian_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def hostile_double() -> Iterator[PlaidDouble]:
     with PlaidDouble() as double:
-        bank, cards = hostile.hostile_plaid_items(date.today())
+        bank, cards = hostile.hostile_plaid_items(TODAY)
         for item in (bank, cards):
             double.add_item(item.access_token, item)
         double.inject("/item/get", hostile.broken_item_fault(), access_token=hostile.BROKEN_TOKEN)
@@ -156,12 +164,6 @@ def hostile_url(
         yield url
 
 
-def _open(page: Page, link: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
-    expect(page.get_by_role("heading", level=1, name=link)).to_be_visible()
-    wait_for_run(page)
-
-
 def _as_read(texts: list[str]) -> str:
     """What a person reads: the invisible word joiners that keep bare URLs text left out."""
     return " ".join(texts).replace("\u2060", "")
@@ -180,37 +182,36 @@ def _look(page: Page, tour: Tour, place: str) -> None:
 
 def _give_consent(page: Page) -> None:
     """The applicant comes from EXPERIAN_APPLICANT; the person still consents on Setup."""
-    _open(page, "Setup")
-    page.get_by_test_id("stCheckbox").filter(has_text="I instruct the app").click()
-    page.get_by_role("button", name="Give consent and pull my report").click()
+    go_to(page, "Setup")
+    page.get_by_test_id("stCheckbox").filter(has_text="I instruct the app").click()  # in a form
+    with rerun_after(page):
+        page.get_by_role("button", name="Give consent and pull my report").click()
     expect(page.get_by_text("Consent recorded.")).to_be_visible()
-    wait_for_run(page)
 
 
 @pytest.fixture(scope="module")
 def tour(hostile_url: str, browser: Browser) -> Iterator[Tour]:
     """Every page and tab once, after consent, in one browser session."""
     seen = Tour()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    page = new_page(browser, viewport={"width": 1400, "height": 1000})
     page.on("dialog", lambda dialog: (seen.dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        page.goto(hostile_url)
-        wait_for_run(page)
+        open_app(page, hostile_url)
+        expect(page.get_by_role("heading", level=1, name="Overview")).to_be_visible()
         _look(page, seen, "first load")
         _give_consent(page)
         _look(page, seen, "consent")
         for link, tabs in TOUR:
-            _open(page, link)
+            go_to(page, link)
             _look(page, seen, link)
             alerts, bodies = _read(page)
             for tab in tabs:
                 page.get_by_role("tab", name=tab).click()
-                # A tab may be drawn only once it is open (the transactions page): its rerun.
+                # A tab may be drawn only once it is open (the transactions page): then its
+                # content appears in the run the click starts, and that run has to finish.
                 panel = page.locator('[role="tabpanel"]:visible [data-testid="stElementContainer"]')
                 panel.first.wait_for()
-                wait_for_run(page)
+                wait_until_idle(page)
                 _look(page, seen, f"{link} / {tab}")
                 more_alerts, more_bodies = _read(page)
                 alerts, bodies = alerts + more_alerts, bodies + more_bodies
@@ -218,7 +219,7 @@ def tour(hostile_url: str, browser: Browser) -> Iterator[Tour]:
             seen.page_text[link] = _as_read(bodies)
         yield seen
     finally:
-        context.close()
+        page.context.close()
 
 
 def test_no_link_image_script_or_directive_comes_from_upstream_text(tour: Tour) -> None:

@@ -131,7 +131,18 @@ def test_no_personal_data_or_secret_reaches_page_state_or_log(
     rendered = []
     for page in ("pages/credit_report.py", "pages/overview.py", "pages/setup.py"):
         at.switch_page(page).run()
+        # Absent from a page that drew what it should, not from one that failed first.
+        assert not at.exception, page
+        assert not [e.value for e in at.error if "Something went wrong" in e.value], page
         rendered.append(str([e.proto for e in at.main]))
+        if page == "pages/credit_report.py":  # the applicant and Experian's answer, masked
+            captions = [c.value for c in at.caption]
+            assert any("Applicant: J. D., SPRINGFIELD IL, SSN ending 3456" in c for c in captions)
+            warnings = [w.value for w in at.warning]
+            assert any("Experian rejected the credit report request" in w for w in warnings)
+    assert "Reports are pulled for: J. D., SPRINGFIELD IL, SSN ending 3456" in [
+        t.value for t in at.text
+    ]  # on Setup
     seen = " ".join(rendered) + str(at.session_state) + caplog.text
     for canary in (SSN, DOB, PASSWORD, CLIENT_SECRET, BEARER, "07/04/1980", "1980-07-04"):
         assert canary not in seen

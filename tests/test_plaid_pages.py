@@ -293,7 +293,17 @@ def test_no_secret_reaches_the_page_or_the_log(
     rendered = []
     for page in ("pages/overview.py", "pages/cards.py", "pages/transactions.py", "pages/setup.py"):
         at.switch_page(page).run()
+        # Absent from pages that drew both banks (one with its data, one with its problem),
+        # not from a page that failed before drawing them.
+        assert not at.exception, page
+        assert not [e.value for e in at.error if "Something went wrong" in e.value], page
         rendered.append(str([e.proto for e in at.main]) + str([e.proto for e in at.sidebar]))
+        if page != "pages/setup.py":
+            warnings = [w.value for w in at.warning]
+            assert any("Juniper Card Services needs attention" in w for w in warnings), page
+        if page in ("pages/cards.py", "pages/transactions.py"):
+            assert set(at.dataframe[0].value["institution"]) == {"Harborline Bank"}, page
+    assert [t.value for t in at.text] == ["Harborline Bank", "Juniper Card Services"]  # Setup
     seen = " ".join(rendered) + caplog.text + str(at.session_state)
     for canary in (harborline, juniper, PlaidDouble.SECRET, PlaidDouble.CLIENT_ID):
         assert canary not in seen
