@@ -72,9 +72,6 @@ class Transaction:
     payment_channel: str | None
 
 
-AprType = Literal["purchase_apr", "cash_apr", "balance_transfer_apr", "special", "penalty_apr"]
-
-
 @dataclass(frozen=True, slots=True)
 class Apr:
     apr_type: str

@@ -194,7 +194,7 @@ def test_every_payment_history_character_is_tested() -> None:
 def test_payment_history_lower_case_and_unknown() -> None:
     assert codes.decode_payment_month("c").status == "current"
     unknown = codes.decode_payment_month("Q")
-    assert unknown == codes.PaymentMonth("Q", "unknown (code Q)", "unknown", None)
+    assert unknown == codes.PaymentCode("Q", "unknown (code Q)", "unknown", None)
     assert codes.decode_payment_month("").status == "no_data"
 
 
@@ -202,12 +202,6 @@ def test_payment_month_is_frozen() -> None:
     month = codes.decode_payment_month("C")
     with pytest.raises(dataclasses.FrozenInstanceError):
         month.code = "1"  # type: ignore[misc]
-
-
-def test_decode_payment_history() -> None:
-    months = codes.decode_payment_history("CC1-")
-    assert [m.status for m in months] == ["current", "current", "late", "no_data"]
-    assert codes.decode_payment_history(None) == ()
 
 
 def test_risk_model_known() -> None:
@@ -314,13 +308,12 @@ def test_nothing_raises_on_any_string(text: str) -> None:
         "no_data",
         "unknown",
     )
-    assert isinstance(codes.decode_payment_history(text), tuple)
 
 
 def test_nothing_raises_on_odd_values() -> None:
     for odd in (7, 7.0, b"07", object()):
         assert isinstance(codes.account_type_label(odd), str)  # type: ignore[arg-type]
-        assert isinstance(codes.decode_payment_month(odd), codes.PaymentMonth)  # type: ignore[arg-type]
+        assert isinstance(codes.decode_payment_month(odd), codes.PaymentCode)  # type: ignore[arg-type]
     assert codes.account_type_label(7) == "Charge account"  # type: ignore[arg-type]
     assert codes.score_band("abc", codes.risk_model_info("V4")) == "unknown"  # type: ignore[arg-type]
 

@@ -10,7 +10,6 @@ import pytest
 from services.analytics.transactions import (
     TransactionFilter,
     apply_filter,
-    apply_filter_any_date,
     compare_with_previous_period,
     cumulative_this_and_last_month,
     merchant_or_name,
@@ -110,7 +109,6 @@ def test_pending_whose_posted_twin_falls_after_the_range_is_still_hidden() -> No
         tx("t", "2026-02-02", 21.0, pending_id="p"),
     )
     assert ids(apply_filter(rows, JAN)) == []
-    assert ids(apply_filter_any_date(rows, JAN)) == ["t"]
 
 
 def test_merchant_or_name_prefers_the_merchant() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from integrations.common.errors import UpstreamError
+from integrations.common.timeouts import DEFAULT_CALL_BUDGET_SECONDS
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ class RetryPolicy:
     max_attempts: int = 3
     base_delay: float = 0.5
     max_delay: float = 8.0
-    budget_seconds: float = 60.0
+    budget_seconds: float = DEFAULT_CALL_BUDGET_SECONDS
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     jitter: Callable[[], float] = field(default=random.random, repr=False)

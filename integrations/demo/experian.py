@@ -52,7 +52,8 @@ def _shift_months(day: date, months: int, on_day: int | None = None) -> date:
     return date(year, month, min(wanted, monthrange(year, month)[1]))
 
 
-def _months_between(start: date, end: date) -> int:
+def _months_apart(start: date, end: date) -> int:
+    """How many calendar months ``end``'s month is after ``start``'s."""
     return (end.year - start.year) * 12 + (end.month - start.month)
 
 
@@ -304,7 +305,7 @@ def _trades_matching_the_bank(
 
 def _tradeline(trade: _Trade, today: date) -> dict[str, Any]:
     opened, balance_date = _trade_dates(trade, today)
-    months = min(max(_months_between(opened, balance_date), 1), 99)
+    months = min(max(_months_apart(opened, balance_date), 1), 99)
     history = _history(trade, min(months, ENHANCED_HISTORY_MONTHS))
     status_date = balance_date.replace(day=1)
     last_payment = balance_date - timedelta(days=9)

@@ -20,6 +20,8 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
+from integrations.common.months import add_months
+
 __all__ = ["DemoPlaidItem", "plaid_demo_items"]
 
 JsonDict = dict[str, Any]
@@ -530,18 +532,12 @@ _TRIP_DAYS = 10
 # --------------------------------------------------------------------------------------------
 
 
-def _add_months(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    last_day = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last_day))
-
-
 def _month_day(year: int, month: int, day_of_month: int) -> date:
     return date(year, month, min(day_of_month, calendar.monthrange(year, month)[1]))
 
 
-def _months_between(start: date, end: date) -> list[tuple[int, int]]:
+def _months_spanned(start: date, end: date) -> list[tuple[int, int]]:
+    """Every (year, month) from ``start``'s month to ``end``'s, both included."""
     months = []
     year, month = start.year, start.month
     while (year, month) <= (end.year, end.month):
@@ -658,7 +654,7 @@ class _DemoBuilder:
 
     def __init__(self, today: date) -> None:
         self.today = today
-        self.start = _add_months(today, -_HISTORY_MONTHS)
+        self.start = add_months(today, -_HISTORY_MONTHS)
         self.rng = random.Random(_SEED)
         self.ids = _Ids(_TXN_ID_SEED)
         static = _Ids(_STATIC_SEED)
@@ -666,7 +662,7 @@ class _DemoBuilder:
         self.account_ids = {spec.key: static.token() for spec in _ACCOUNTS}
         self.entity_ids = {m.key: static.token() for m in _MERCHANTS if m.merchant_name}
         self.ppd_ids = {m.key: str(9_000_000_000 + i * 7_919) for i, m in enumerate(_MERCHANTS)}
-        self.trip_start = _add_months(today, -_TRIP_MONTHS_AGO)
+        self.trip_start = add_months(today, -_TRIP_MONTHS_AGO)
         self.away = {
             self.trip_start + timedelta(days=offset) for offset in range(-1, _TRIP_DAYS + 1)
         }
@@ -757,8 +753,8 @@ class _DemoBuilder:
                         )
 
     def _add_bills_and_subscriptions(self) -> None:
-        streamly_rise = _add_months(self.today, -_STREAMLY_RISE_MONTHS_AGO)
-        for year, month in _months_between(self.start, self.today):
+        streamly_rise = add_months(self.today, -_STREAMLY_RISE_MONTHS_AGO)
+        for year, month in _months_spanned(self.start, self.today):
             for account, merchant, day_of_month, dollars in _MONTHLY_SUBSCRIPTIONS:
                 self._recurring_charge(
                     account, merchant, _month_day(year, month, day_of_month), dollars
@@ -767,13 +763,13 @@ class _DemoBuilder:
             price = _STREAMLY_NEW if streamly_day >= streamly_rise else _STREAMLY_OLD
             self._recurring_charge("card_a", "streamly", streamly_day, price)
         for years_back in (0, 1, 2):
-            renewal = _add_months(self.today, -4 - 12 * years_back)
+            renewal = add_months(self.today, -4 - 12 * years_back)
             self._recurring_charge("card_c", "harbor_times", renewal, 99.00)
-            dmv = _add_months(self.today, -9 - 12 * years_back)
+            dmv = add_months(self.today, -9 - 12 * years_back)
             self._recurring_charge("card_c", "dol", dmv, 89.50)
         for months_back in (3, 9, 15, 21):
             self._recurring_charge(
-                "card_a", "brightsmile", _add_months(self.today, -months_back), 45.00
+                "card_a", "brightsmile", add_months(self.today, -months_back), 45.00
             )
 
     def _recurring_charge(
@@ -871,9 +867,9 @@ class _DemoBuilder:
         self._new("checking", "quickstop", self.today - timedelta(days=1), 1_237, lag_days=2)
 
     def _add_checking_life(self) -> None:
-        raise_day = _add_months(self.today, -11)
-        rent_rise = _add_months(self.today, -10)
-        for year, month in _months_between(self.start, self.today):
+        raise_day = add_months(self.today, -11)
+        rent_rise = add_months(self.today, -10)
+        for year, month in _months_spanned(self.start, self.today):
             last = calendar.monthrange(year, month)[1]
             for pay_day in (date(year, month, 15), date(year, month, last)):
                 pay_day = _previous_weekday(pay_day)
@@ -897,7 +893,7 @@ class _DemoBuilder:
             if month == 4 and year % 2 == 0:
                 self._scheduled("checking", "tax_payment", date(year, month, 14), 412.00)
         for months_back in (9, 17):
-            fee_day = _add_months(self.today, -months_back)
+            fee_day = add_months(self.today, -months_back)
             self._scheduled("checking", "maintenance_fee", fee_day, 12.00)
         self._add_cash_and_friends()
 
@@ -988,7 +984,7 @@ class _DemoBuilder:
                 posted_by_day[txn.date] += txn.usd_cents
         statements = []
         months_back = 0
-        while (issued := _add_months(plan.last_statement, -months_back)) >= self.start:
+        while (issued := add_months(plan.last_statement, -months_back)) >= self.start:
             statements.append(issued)
             months_back += 1
         statements.reverse()
@@ -1159,7 +1155,7 @@ class _DemoBuilder:
             item_get={
                 "item": {
                     **self._item_object(spec),
-                    "created_at": _iso_datetime(_add_months(self.today, -3), 16 * 60 + 5, 31),
+                    "created_at": _iso_datetime(add_months(self.today, -3), 16 * 60 + 5, 31),
                 },
                 "status": {
                     "investments": None,

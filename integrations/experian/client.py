@@ -31,11 +31,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import requests
 
 from integrations.common.errors import Action, UpstreamError
+from integrations.common.guidance import Guidance
 from integrations.common.logs import get_logger
 from integrations.common.retry import RetryPolicy, call_with_retry
 from integrations.common.secret import Secret
@@ -64,99 +65,90 @@ class ExperianError(UpstreamError):
     service = "Experian"
 
 
-class _ErrorKind(NamedTuple):
-    error_type: str
-    action: Action
-    retryable: bool
-    user_message: str
-
-
-_ERRORS: Mapping[str, _ErrorKind] = {
-    "NOT_CONFIGURED": _ErrorKind(
-        "CONFIGURATION",
-        Action.FIX_CONFIGURATION,
-        False,
+ERROR_CODES: Mapping[str, Guidance] = {
+    "NOT_CONFIGURED": Guidance(
         "Experian is not set up: the app's Experian credentials are missing.",
-    ),
-    "BAD_CREDENTIALS": _ErrorKind(
-        "AUTHENTICATION",
         Action.FIX_CONFIGURATION,
-        False,
+        retryable=False,
+        error_type="CONFIGURATION",
+    ),
+    "BAD_CREDENTIALS": Guidance(
         "Experian did not accept the app's API credentials "
         "(client id, client secret, user name or password).",
-    ),
-    "UNAUTHORIZED": _ErrorKind(
-        "AUTHENTICATION",
         Action.FIX_CONFIGURATION,
-        False,
+        retryable=False,
+        error_type="AUTHENTICATION",
+    ),
+    "UNAUTHORIZED": Guidance(
         "Experian refused the app's access even after signing in again. "
         "The app's Experian account may be suspended or lack access to credit reports.",
-    ),
-    "INQUIRY_NOT_ALLOWED": _ErrorKind(
-        "PERMISSION",
         Action.FIX_CONFIGURATION,
-        False,
+        retryable=False,
+        error_type="AUTHENTICATION",
+    ),
+    "INQUIRY_NOT_ALLOWED": Guidance(
         "The app's Experian account is not provisioned for credit reports "
         '(Experian answered "inquiry not allowed"). '
         "The operator must ask Experian to enable this product.",
+        Action.FIX_CONFIGURATION,
+        retryable=False,
+        error_type="PERMISSION",
     ),
-    "REQUEST_REJECTED": _ErrorKind(
-        "REQUEST",
-        Action.CONTACT_SUPPORT,
-        False,
+    "REQUEST_REJECTED": Guidance(
         "Experian rejected the credit report request. "
         "Check the details you entered; if they are right, contact support.",
+        Action.CONTACT_SUPPORT,
+        retryable=False,
+        error_type="REQUEST",
     ),
-    "RATE_LIMITED": _ErrorKind(
-        "RATE_LIMIT",
-        Action.RETRY_LATER,
-        True,
+    "RATE_LIMITED": Guidance(
         "Experian is receiving too many requests right now.",
-    ),
-    "SERVICE_UNAVAILABLE": _ErrorKind(
-        "UPSTREAM",
         Action.RETRY_LATER,
-        True,
+        retryable=True,
+        error_type="RATE_LIMIT",
+    ),
+    "SERVICE_UNAVAILABLE": Guidance(
         "Experian's service is unavailable right now.",
-    ),
-    "TIMEOUT": _ErrorKind(
-        "NETWORK",
         Action.RETRY_LATER,
-        True,
+        retryable=True,
+        error_type="UPSTREAM",
+    ),
+    "TIMEOUT": Guidance(
         "Experian did not answer in time.",
+        Action.RETRY_LATER,
+        retryable=True,
+        error_type="NETWORK",
     ),
     # Not retried: the report may have been pulled (and billed) before the answer was lost.
-    "REPORT_TIMEOUT": _ErrorKind(
-        "NETWORK",
-        Action.RETRY_LATER,
-        False,
+    "REPORT_TIMEOUT": Guidance(
         "Experian did not answer in time. The request may still have gone through, so it was "
         "not repeated automatically.",
-    ),
-    "UNREACHABLE": _ErrorKind(
-        "NETWORK",
         Action.RETRY_LATER,
-        True,
+        retryable=False,
+        error_type="NETWORK",
+    ),
+    "UNREACHABLE": Guidance(
         "Experian could not be reached. Check the internet connection.",
+        Action.RETRY_LATER,
+        retryable=True,
+        error_type="NETWORK",
     ),
     # Not retried at once: a 200 may already have been a (billed) credit pull.
-    "MALFORMED_RESPONSE": _ErrorKind(
-        "RESPONSE",
-        Action.RETRY_LATER,
-        False,
+    "MALFORMED_RESPONSE": Guidance(
         "Experian sent an answer the app could not read.",
+        Action.RETRY_LATER,
+        retryable=False,
+        error_type="RESPONSE",
     ),
     # NONE: there is no file to fetch; neither a retry nor support can create one.
-    "NO_CREDIT_PROFILE": _ErrorKind(
-        "NO_FILE",
-        Action.NONE,
-        False,
+    "NO_CREDIT_PROFILE": Guidance(
         "Experian found no credit file for these details. Check that your name, date of "
         "birth, Social Security number and current address match your credit accounts.",
+        Action.NONE,
+        retryable=False,
+        error_type="NO_FILE",
     ),
 }
-
-ERROR_CODES = frozenset(_ERRORS)
 
 
 def experian_error(
@@ -167,10 +159,10 @@ def experian_error(
     retry_after: float | None = None,
 ) -> ExperianError:
     """The error for ``code``, with its action, retryability and message from one table."""
-    kind = _ERRORS[code]
+    kind = ERROR_CODES[code]
     return ExperianError(
         code=code,
-        user_message=kind.user_message,
+        user_message=kind.message,
         action=kind.action,
         error_type=kind.error_type,
         request_id=request_id,

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+
+from integrations.models import InquiryKind, PaymentStatus
 
 NOT_REPORTED = "not reported"
 
-PaymentStatus = Literal["current", "late", "derogatory", "no_data", "unknown"]
-InquiryKind = Literal["hard", "soft", "unknown"]
 
 # --- Account type (tradeline accountType; also the inquiry "type") ---------------------------
 
@@ -876,8 +875,9 @@ def score_band(score: int, model: RiskModelInfo) -> str:
 
 
 @dataclass(frozen=True)
-class PaymentMonth:
-    """One character of a paymentHistory string, decoded."""
+class PaymentCode:
+    """One character of a paymentHistory string, decoded (the parser dates it into a
+    ``models.PaymentMonth``)."""
 
     code: str
     label: str
@@ -885,19 +885,13 @@ class PaymentMonth:
     days_late: int | None
 
 
-def decode_payment_month(char: str) -> PaymentMonth:
+def decode_payment_month(char: str) -> PaymentCode:
     """Decode one payment-history character; unknown ones get status "unknown"."""
     text = _clean(char)
     if not text:
-        return PaymentMonth("", NOT_REPORTED, "no_data", None)
+        return PaymentCode("", NOT_REPORTED, "no_data", None)
     code = text.upper()
     if code in PAYMENT_HISTORY:
         status, days_late = _PAYMENT_HISTORY_STATUS[code]
-        return PaymentMonth(code, PAYMENT_HISTORY[code], status, days_late)
-    return PaymentMonth(text, f"unknown (code {text})", "unknown", None)
-
-
-def decode_payment_history(history: str | None) -> tuple[PaymentMonth, ...]:
-    """Decode a whole paymentHistory string, most recent month first."""
-    text = _clean(history)
-    return tuple(decode_payment_month(char) for char in text)
+        return PaymentCode(code, PAYMENT_HISTORY[code], status, days_late)
+    return PaymentCode(text, f"unknown (code {text})", "unknown", None)

@@ -37,8 +37,13 @@ from plaid.model.sandbox_public_token_create_request_options import (
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 
 from integrations.common.errors import Action, UpstreamError
+from integrations.common.guidance import Guidance
 from integrations.common.logs import get_logger
 from integrations.common.retry import RetryPolicy, call_with_retry
+from integrations.common.timeouts import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+)
 from integrations.models import ItemData
 from integrations.plaid.parse import PlaidBodyError, institution_name, parse_item_data
 
@@ -66,13 +71,6 @@ log = get_logger("plaid")
 
 class PlaidError(UpstreamError):
     service = "Plaid"
-
-
-@dataclass(frozen=True)
-class Guidance:
-    message: str
-    action: Action
-    retryable: bool = False
 
 
 ERROR_CODES: Mapping[str, Guidance] = {
@@ -244,8 +242,8 @@ def _check_sync_page(page: Mapping[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Timeouts:
-    connect: float = 5.0
-    read: float = 30.0
+    connect: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read: float = DEFAULT_READ_TIMEOUT_SECONDS
 
 
 class PlaidClient:

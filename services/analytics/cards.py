@@ -11,7 +11,10 @@ import pandas as pd
 from integrations.models import Account, CardLiability, Item
 
 # Scoring models reward low revolving utilization; these are the widely quoted break points.
-UTILIZATION_THRESHOLDS = (0.10, 0.30, 0.50)
+# The bands on screen and the overview's alerts both read them from here.
+HIGH_UTILIZATION = 0.30  # the "High" band starts here, and a warning
+VERY_HIGH_UTILIZATION = 0.50  # the "Very high" band starts here, and an error
+UTILIZATION_THRESHOLDS = (0.10, HIGH_UTILIZATION, VERY_HIGH_UTILIZATION)
 DUE_SOON_DAYS = 7
 
 

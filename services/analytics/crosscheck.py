@@ -32,7 +32,6 @@ from services.analytics.snapshot import FinancialSnapshot
 
 REPORT_CURRENCY = "USD"  # Experian's US consumer reports are in dollars
 MatchRule = Literal["number and name", "number", "name"]
-RowStatus = Literal["matched", "not linked", "not on report"]
 
 # Bureaus get balances when the issuer reports, usually at statement time, so a difference
 # from today's bank balance is normal; only a larger one is flagged.

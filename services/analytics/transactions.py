@@ -52,11 +52,6 @@ def apply_filter(frame: pd.DataFrame, spec: TransactionFilter) -> pd.DataFrame:
     return _apply_non_date_filters(view, spec)
 
 
-def apply_filter_any_date(frame: pd.DataFrame, spec: TransactionFilter) -> pd.DataFrame:
-    """Every filter except the dates: the base for comparisons with other periods."""
-    return _apply_non_date_filters(settled_view(frame, include_pending=spec.include_pending), spec)
-
-
 def _apply_non_date_filters(view: pd.DataFrame, spec: TransactionFilter) -> pd.DataFrame:
     keep = pd.Series(True, index=view.index)
     if spec.institutions:
@@ -99,18 +94,6 @@ def merchant_or_name(frame: pd.DataFrame) -> pd.Series:
 
 
 # --- headline figures -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Summary:
-    count: int
-    spending: dict[str, float]
-    income: dict[str, float]
-
-
-def summarize(view: pd.DataFrame) -> Summary:
-    """Spending and income of already-filtered rows, per currency. Income is shown positive."""
-    return Summary(len(view), spending_totals(view), income_by_currency(view))
 
 
 @dataclass(frozen=True)

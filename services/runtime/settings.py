@@ -21,6 +21,11 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 from integrations.common.secret import Secret
+from integrations.common.timeouts import (
+    DEFAULT_CALL_BUDGET_SECONDS,
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+)
 from services.runtime.vault import InvalidKeyError, validate_key
 
 PlaidEnv = Literal["sandbox", "production"]
@@ -89,9 +94,9 @@ class Settings:
     token_encryption_keys: tuple[Secret, ...] = field(default=(), repr=False)
     cache_ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
     data_source: DataSource = "auto"
-    connect_timeout_seconds: float = 5.0
-    read_timeout_seconds: float = 30.0
-    call_budget_seconds: float = 60.0
+    connect_timeout_seconds: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
+    call_budget_seconds: float = DEFAULT_CALL_BUDGET_SECONDS
     as_of_date: date | None = None  # None: the server's calendar date
 
     @property

@@ -82,10 +82,6 @@ def connections() -> list[PlaidConnection]:
     return list(st.session_state.get(PLAID_ITEMS, ()))
 
 
-def connected_item_count() -> int:
-    return len(connections())
-
-
 def add_connection(
     settings: Settings, access_token: str, label: str | None = None
 ) -> PlaidConnection:

@@ -10,15 +10,19 @@ from typing import Literal
 import pandas as pd
 
 from integrations.models import CreditReport
-from services.analytics.cards import DUE_SOON_DAYS, UtilizationTotal, upcoming_payments
+from services.analytics.cards import (
+    DUE_SOON_DAYS,
+    HIGH_UTILIZATION,
+    VERY_HIGH_UTILIZATION,
+    UtilizationTotal,
+    upcoming_payments,
+)
 from services.analytics.credit import recent_hard_inquiries, recent_late_payments
 from services.analytics.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, recent
 from services.views.format import card_label, day, money, percent
 
 Severity = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
-HIGH_UTILIZATION = 0.30
-VERY_HIGH_UTILIZATION = 0.50
 UNUSUAL_ALERT_DAYS = 30  # older unusual charges are on the transactions page, not alerts
 UNUSUAL_ALERTS_SHOWN = 5
 
