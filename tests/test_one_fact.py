@@ -198,3 +198,16 @@ def test_band_advice_quotes_the_thresholds() -> None:
         written = f"{threshold:.0%}"
         assert written in BANDS[index].advice, BANDS[index]
         assert written in BANDS[index + 1].advice, BANDS[index + 1]
+
+
+# --- The Plaid Link component's files ----------------------------------------------------------
+
+
+def test_the_link_script_gets_every_constant_it_names() -> None:
+    """A placeholder left in the script would be a syntax error in the person's browser."""
+    from pages import _plaid_link
+
+    lines = _plaid_link._JS.splitlines()
+    code = "\n".join(line for line in lines if not line.lstrip().startswith("//"))
+    assert re.findall(r"__[A-Z][A-Z0-9_]*__", code) == []
+    assert '"https://cdn.plaid.com/' in code  # and the constants went in as JSON literals
