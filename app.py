@@ -51,6 +51,7 @@ def render_sidebar_header(settings: Settings) -> None:
             )
         st.button(
             "Refresh data",
+            key="refresh_data",
             icon=":material/refresh:",
             on_click=state.refresh,
             args=(settings,),

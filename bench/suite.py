@@ -436,10 +436,8 @@ def transactions_at_sizes() -> None:
 
 
 def third_item(double: Any) -> str:
-    from tests.plaid_double import _sandbox_item
-
     token = "access-sandbox-bench-third-item-0001"  # noqa: S105 - the double's fake token
-    double.add_item(token, _sandbox_item(double._demo[0], token, "ins_109508"))
+    double.add_sandbox_item(token, "ins_109508")
     return token
 
 
@@ -455,7 +453,7 @@ def overview_first_run() -> Any:
 
 
 def plaid_cold_and_warm() -> None:
-    from tests.plaid_double import PlaidDouble
+    from tests.support.plaid_double import PlaidDouble
 
     clean_settings()
     with PlaidDouble(latency=LATENCY) as double:
@@ -606,7 +604,12 @@ def server_pid(port: int) -> int:
 
 
 def browser_rows() -> None:
-    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, RUN_FINISHED, streamlit_server
+    from tests.support.browser_support import (
+        CHROMIUM,
+        CHROMIUM_ARGS,
+        RUN_FINISHED,
+        streamlit_server,
+    )
 
     if not Path(CHROMIUM).exists():
         print(f"  (skipped rows 6 and 7: no chromium at {CHROMIUM})")

@@ -181,6 +181,7 @@ def render_sandbox_connect(settings: Settings) -> None:
             "Test institution",
             list(SANDBOX_INSTITUTIONS),
             format_func=lambda i: f"{SANDBOX_INSTITUTIONS[i]} ({i})",
+            key="sandbox_institution",
         )
         username = st.text_input("Test user", value="user_good")
         password = st.text_input("Test password", value="pass_good", type="password")
@@ -281,7 +282,7 @@ def render_consent_only(settings: Settings, summary: str) -> None:
     """Details come from EXPERIAN_APPLICANT; the person still gives consent here."""
     st.text(f"Details from the app's configuration: {summary}")
     with st.form("consent"):
-        agreed = st.checkbox(consent_statement(settings))
+        agreed = st.checkbox(consent_statement(settings), key="consent_given")
         submitted = st.form_submit_button("Give consent and pull my report")
     if submitted and not agreed:
         st.error("Your consent is needed before a report can be pulled.")
@@ -312,7 +313,7 @@ def render_applicant_form(settings: Settings) -> None:
         city = city_col.text_input("City")
         us_state = state_col.text_input("State", max_chars=2)
         zip_code = zip_col.text_input("ZIP code")
-        agreed = st.checkbox(consent_statement(settings))
+        agreed = st.checkbox(consent_statement(settings), key="applicant_consent")
         submitted = st.form_submit_button("Save and pull my report")
     if not submitted:
         return

@@ -9,12 +9,10 @@ import pytest
 import streamlit as st
 
 from services.runtime.settings import SETTINGS
-from tests.browser_support import browser, page  # noqa: F401 - fixtures for every test module
-from tests.clock import TODAY
-from tests.experian_support import experian  # noqa: F401
-from tests.plaid_double import plaid_double  # noqa: F401
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.browser_support import browser, page  # noqa: F401 - fixtures for every test module
+from tests.support.clock import TODAY
+from tests.support.experian_support import experian  # noqa: F401
+from tests.support.plaid_double import plaid_double  # noqa: F401
 
 # Settings come from the environment first: keep the developer's own credentials out of the
 # tests, which set exactly what each one needs.
@@ -76,8 +74,8 @@ def fresh_process_state() -> Iterator[None]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the canary count and the fault matrix when their tests ran."""
-    from tests.test_canaries import CANARIES, TRIED
-    from tests.test_fault_matrix import MATRIX
+    from tests.pages.test_canaries import CANARIES, TRIED
+    from tests.pages.test_fault_matrix import MATRIX
 
     if TRIED["places"]:
         terminalreporter.write_sep(

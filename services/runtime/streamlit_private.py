@@ -1,7 +1,7 @@
 """Every use of Streamlit's private API, in one place (Streamlit 1.67).
 
 Streamlit offers no public way to do these three things, so they are kept here, small, with
-``tests/test_streamlit_private.py`` failing loudly when an upgrade moves or changes them:
+``tests/pages/test_streamlit_private.py`` failing loudly when an upgrade moves or changes them:
 
 - carry the script run's context into worker threads (fetching several banks at once);
 - convert an Altair chart to the Vega-Lite spec ``st.altair_chart`` would send, once;

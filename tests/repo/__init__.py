@@ -1,0 +1,1 @@
+"""The repository's own rules: import layers, deployment hardening, the dependency audit."""

@@ -1,0 +1,137 @@
+"""Configuration and code rules that keep the app safe wherever it is deployed."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from tests.support.apps import ROOT
+from tests.support.browser_support import SETTING_NAMES, free_port, wait_healthy
+
+APP_SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py")),
+               *sorted((ROOT / "services").rglob("*.py")),
+               *sorted((ROOT / "integrations").rglob("*.py"))]  # fmt: skip
+
+
+def test_streamlit_config_keeps_protections_on() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["enableCORS"] is True
+    assert config["server"]["maxUploadSize"] <= 1
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def _module_constants(tree: ast.Module) -> set[str]:
+    """Names bound at import time: they exist before any upstream data does, so are ours."""
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _raw_html_uses(path: Path) -> list[str]:
+    """Calls that would render HTML from something other than our own constants."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    constants = _module_constants(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _callee(node)
+        for keyword in node.keywords:
+            if keyword.arg == "unsafe_allow_html" and not (
+                isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+            ):
+                found.append(f"{path.name}:{node.lineno} {name}(unsafe_allow_html=...)")
+            if name == "component" and keyword.arg in {"html", "css", "js"}:
+                value = keyword.value
+                if not (isinstance(value, ast.Name) and value.id in constants):
+                    found.append(f"{path.name}:{node.lineno} component({keyword.arg}=<not ours>)")
+        if name == "html" and isinstance(node.func, ast.Attribute):
+            found.append(f"{path.name}:{node.lineno} .html(...)")
+    return found
+
+
+def test_no_html_is_rendered_from_anything_but_our_own_constants() -> None:
+    uses = [use for path in APP_SOURCES for use in _raw_html_uses(path)]
+    assert uses == []
+
+
+def test_the_guard_itself_catches_what_it_forbids(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import streamlit as st\n"
+        "HTML = '<b>ours</b>'\n"
+        "def show(name):\n"
+        "    st.markdown(name, unsafe_allow_html=True)\n"
+        "    st.html(name)\n"
+        "    st.components.v2.component('x', html=name)\n"
+        "    st.components.v2.component('y', html=HTML)\n"
+    )
+    assert [use.split(" ", 1)[1] for use in _raw_html_uses(bad)] == [
+        "markdown(unsafe_allow_html=...)",
+        ".html(...)",
+        "component(html=<not ours>)",
+    ]
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    lines = (ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
+    return [
+        (line.split(maxsplit=1)[0].upper(), line.split(maxsplit=1)[1].strip())
+        for line in lines
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def test_dockerfile_runs_as_non_root_with_a_health_check_and_runtime_deps_only() -> None:
+    instructions = _dockerfile_instructions()
+    users = [value for kind, value in instructions if kind == "USER"]
+    assert users
+    assert users[-1] not in {"root", "0"}
+    health = next(value for kind, value in instructions if kind == "HEALTHCHECK")
+    assert "/_stcore/health" in health
+    installs = " ".join(value for kind, value in instructions if kind == "RUN")
+    assert "requirements.txt" in installs
+    assert "requirements-dev" not in installs
+    copies = [value for kind, value in instructions if kind == "COPY"]
+    assert not any(value.split()[0] in {".", "tests", ".env"} for value in copies)
+
+
+def test_the_dockerfile_command_serves_the_health_endpoint(tmp_path: Path) -> None:
+    command = json.loads(next(v for k, v in _dockerfile_instructions() if k == "CMD"))
+    assert command[:3] == ["streamlit", "run", "app.py"]
+    port = free_port()
+    args = [a for a in command[3:] if not a.startswith(("--server.port", "--server.address"))]
+    run = [sys.executable, "-m", *command[:3], *args,
+           f"--server.port={port}", "--server.address=127.0.0.1"]  # fmt: skip
+    log = tmp_path / "docker-cmd.log"
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(run, cwd=ROOT, env=env, stdout=sink, stderr=sink)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", process, log, timeout=60)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def test_streamlit_is_pinned_to_one_release() -> None:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    pins = [line for line in lines if line.startswith("streamlit")]
+    assert len(pins) == 1
+    assert pins[0].startswith("streamlit==")

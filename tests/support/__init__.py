@@ -1,0 +1,4 @@
+"""What the tests and ``bench/`` share: the Plaid double, the Experian stand-in, the browser
+server, the AppTest helper, demo expectations, hostile text, frames and the pinned clock.
+
+No tests live here; ``bench/`` may import this package and nothing else of ``tests``."""

@@ -1,0 +1,789 @@
+"""A local stand-in for the Plaid API, for tests that drive the real plaid-python client.
+
+The double is an HTTP server on 127.0.0.1 that answers the endpoints the app calls with the
+same JSON bodies Plaid sends, so ``plaid.Configuration(host=double.url, ...)`` exercises the
+client's real HTTP, error and deserialization paths without any network. Tests steer it with
+injected faults and record what the client sent.
+
+Default data are the demo Items from ``integrations.demo.plaid`` (already schema-checked against
+plaid-python). Bodies are served read-only: every answer is a fresh top-level copy with its own
+``request_id``.
+
+Secrets travel in request headers and bodies, so the double never logs either: the request log
+of ``http.server`` and its error printing are silenced, and requests are kept in memory only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import json
+import socket
+import struct
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from traceback import extract_tb
+from typing import Any, Literal
+
+import pytest
+
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from integrations.plaid.client import PlaidClient
+from tests.support.clock import TODAY
+
+__all__ = ["Fault", "PlaidDouble", "RecordedRequest", "plaid_double"]
+
+JsonDict = dict[str, Any]
+
+FaultKind = Literal[
+    "plaid_error",
+    "http_status",
+    "slow",
+    "malformed_json",
+    "missing_field",
+    "reset",
+    "truncated",
+    "stuck_cursor",  # /transactions/sync: has_more stays true, next_cursor never moves on
+]
+
+SYNC_PATH = "/transactions/sync"
+DOCUMENTATION_URL = "https://plaid.com/docs/errors/"
+MALFORMED_BODY = b'{"accounts": ['
+GOOD_PASSWORD = "pass_good"
+
+# Plaid's sandbox test institutions (non-OAuth), as /sandbox/public_token/create accepts them.
+SANDBOX_INSTITUTIONS = {
+    "ins_109508": "First Platypus Bank",
+    "ins_109509": "First Gingham Credit Union",
+    "ins_109510": "Tattersall Federal Credit Union",
+    "ins_109511": "Tartan Bank",
+    "ins_109512": "Houndstooth Bank",
+}
+
+# Keys whose values are ids: a sandbox Item gets fresh ones so it never collides with the demo.
+_ID_KEYS = frozenset({"item_id", "account_id", "transaction_id", "pending_transaction_id"})
+
+
+# --------------------------------------------------------------------------------------------
+# Public data types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """One injected failure for an endpoint."""
+
+    kind: FaultKind
+    status: int = 400
+    error_type: str = ""  # for plaid_error, e.g. "ITEM_ERROR"
+    error_code: str = ""  # e.g. "ITEM_LOGIN_REQUIRED"
+    display_message: str | None = None
+    times: int = 1  # how many matching requests fail before it passes through
+    delay: float = 0.0  # for slow: seconds to sleep before answering normally
+    page: int | None = None  # /transactions/sync only: the Nth page request of a sync pass
+    missing: str | None = None  # for missing_field: top-level key dropped from a good body
+    retry_after: int | None = None  # adds a Retry-After header (429s)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the double received it (kept in memory only, never logged)."""
+
+    path: str
+    body: dict  # parsed JSON request body ({} when it was not a JSON object)
+    headers: dict[str, str] = field(repr=False)  # carries PLAID-SECRET: kept out of reprs
+
+
+# --------------------------------------------------------------------------------------------
+# Internal types
+# --------------------------------------------------------------------------------------------
+
+
+class _PlaidError(Exception):
+    """Raised by endpoint code to answer with a Plaid error body."""
+
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        error_code: str,
+        message: str,
+        display_message: str | None = None,
+    ) -> None:
+        super().__init__(error_code)
+        self.status = status
+        self.error_type = error_type
+        self.error_code = error_code
+        self.message = message
+        self.display_message = display_message
+
+
+@dataclass
+class _Reply:
+    """What to send back, and how (normally, or broken on purpose)."""
+
+    status: int
+    body: JsonDict
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent instead of the JSON of `body`
+    delay: float = 0.0  # sleep first (slow fault)
+    mode: Literal["normal", "reset", "truncated"] = "normal"
+
+
+@dataclass
+class _Injection:
+    """A fault registered for a path (and maybe one token), with its remaining count."""
+
+    path: str
+    fault: Fault
+    access_token: str | None
+    remaining: int
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _demo_items(today: date) -> tuple[DemoPlaidItem, ...]:
+    """Demo Items for a day, built once per process: the double never mutates them."""
+    return plaid_demo_items(today)
+
+
+def _iso_z(moment: datetime) -> str:
+    """A UTC timestamp the way Plaid writes it (``2025-01-01T12:00:00Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error_body(failure: _PlaidError, request_id: str) -> JsonDict:
+    """Plaid's error object, with every key plaid-python's PlaidError model knows about."""
+    return {
+        "error_type": failure.error_type,
+        "error_code": failure.error_code,
+        "error_message": failure.message,
+        "display_message": failure.display_message,
+        "request_id": request_id,
+        "causes": [],
+        "status": failure.status,
+        "documentation_url": DOCUMENTATION_URL,
+        "suggested_action": None,
+    }
+
+
+def _missing_fields(*names: str) -> _PlaidError:
+    return _PlaidError(
+        400,
+        "INVALID_REQUEST",
+        "MISSING_FIELDS",
+        "the following required fields are missing: " + ", ".join(names),
+    )
+
+
+def _invalid_field(message: str) -> _PlaidError:
+    return _PlaidError(400, "INVALID_REQUEST", "INVALID_FIELD", message)
+
+
+def _invalid_access_token() -> _PlaidError:
+    return _PlaidError(
+        400,
+        "INVALID_INPUT",
+        "INVALID_ACCESS_TOKEN",
+        "provided access token is in an invalid format",
+    )
+
+
+def _require(body: JsonDict, *names: str) -> None:
+    """Fail like Plaid does when required request fields are absent or empty."""
+    absent = [name for name in names if body.get(name) in (None, "", [], {})]
+    if absent:
+        raise _missing_fields(*absent)
+
+
+def _fresh_id(old: str) -> str:
+    """A new random id of the same length as `old` (Plaid ids are fixed-width strings)."""
+    return (uuid.uuid4().hex + uuid.uuid4().hex)[: max(len(old), 8)]
+
+
+def _rekey(value: Any, ids: dict[str, str], institution: tuple[str, str]) -> Any:
+    """Deep copy of a demo body with fresh ids and the given institution id and name."""
+    if isinstance(value, list):
+        return [_rekey(element, ids, institution) for element in value]
+    if not isinstance(value, dict):
+        return value
+    copy: JsonDict = {}
+    for key, sub in value.items():
+        if key in _ID_KEYS and isinstance(sub, str):
+            copy[key] = ids.setdefault(sub, _fresh_id(sub))
+        elif key == "institution_id" and sub is not None:
+            copy[key] = institution[0]
+        elif key == "institution_name" and sub is not None:
+            copy[key] = institution[1]
+        else:
+            copy[key] = _rekey(sub, ids, institution)
+    return copy
+
+
+def sandbox_item(template: DemoPlaidItem, access_token: str, institution_id: str) -> DemoPlaidItem:
+    """A copy of `template` that looks like a new Item at a sandbox institution."""
+    target = (institution_id, SANDBOX_INSTITUTIONS[institution_id])
+    ids: dict[str, str] = {}
+    institution = _rekey(template.institution, ids, target)
+    institution["institution"]["name"] = target[1]
+    institution["institution"]["oauth"] = False
+    liabilities = template.liabilities_get
+    return DemoPlaidItem(
+        access_token=access_token,
+        item_get=_rekey(template.item_get, ids, target),
+        institution=institution,
+        accounts_get=_rekey(template.accounts_get, ids, target),
+        transactions_sync_pages=tuple(
+            _rekey(page, ids, target) for page in template.transactions_sync_pages
+        ),
+        liabilities_get=None if liabilities is None else _rekey(liabilities, ids, target),
+    )
+
+
+def _sandbox_institution(template: JsonDict, institution_id: str) -> JsonDict:
+    """The /institutions/get_by_id body of a sandbox institution nobody linked yet."""
+    institution = dict(template["institution"])
+    institution.update(
+        institution_id=institution_id, name=SANDBOX_INSTITUTIONS[institution_id], oauth=False
+    )
+    return {"institution": institution, "request_id": ""}
+
+
+def _is_json_object(raw: bytes) -> JsonDict | None:
+    """The request body as a dict, or None when it is not a JSON object."""
+    try:
+        parsed = json.loads(raw or b"{}")
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP plumbing
+# --------------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    """Threaded server that never waits for, nor prints errors of, its handler threads."""
+
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for a handler sleeping in a slow fault
+
+    def __init__(self, double: PlaidDouble) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.double = double
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Keep where a handler failed, not what it printed: messages could carry secrets."""
+        error = sys.exc_info()[1]
+        if error is not None:
+            where = [
+                f"{frame.filename}:{frame.lineno}" for frame in extract_tb(error.__traceback__)
+            ]
+            self.double._internal_errors.append(f"{type(error).__name__} at {where[-3:]}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Hands every POST to the double; silences the request log."""
+
+    server: _Server
+
+    def do_POST(self) -> None:
+        self.server.double._serve(self)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Never log: request lines and errors are no business of the test output."""
+
+
+def _send(handler: _Handler, reply: _Reply, stopping: threading.Event) -> None:
+    """Write `reply` to the socket, honouring the fault modes (sleep, reset, truncation)."""
+    if reply.delay and stopping.wait(reply.delay):
+        reply = replace(reply, mode="reset")  # shutting down: drop it instead of answering
+    if reply.mode == "reset":
+        _reset(handler)
+        return
+    payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
+    handler.send_response(reply.status)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(payload)))
+    for name, value in reply.headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    if reply.mode == "truncated":
+        payload = payload[: len(payload) // 2]
+        handler.close_connection = True
+    handler.wfile.write(payload)
+
+
+def _reset(handler: _Handler) -> None:
+    """Close the connection with a TCP reset and no answer at all."""
+    handler.close_connection = True
+    connection = handler.connection
+    with contextlib.suppress(OSError):
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The double
+# --------------------------------------------------------------------------------------------
+
+
+class PlaidDouble:
+    """A scriptable, recording Plaid API on 127.0.0.1 for the real plaid-python client.
+
+    Each request is checked in this order: known path and JSON body, API keys (headers
+    PLAID-CLIENT-ID / PLAID-SECRET), injected faults, then the endpoint. So a fault never
+    fires for a request with wrong keys. plaid_error, http_status and reset faults answer
+    before the endpoint runs (no side effect: a public token stays unused, an Item stays);
+    slow, truncated, malformed_json, missing_field and stuck_cursor run it first (the side
+    effect happens). ``require_login`` puts an Item in ITEM_LOGIN_REQUIRED, as Plaid does.
+
+    Attributes:
+        url: ``http://127.0.0.1:PORT`` once started.
+        not_ready_polls: the first N /transactions/sync requests (any token) answer NOT_READY.
+        requests: every request received, oldest first.
+        removed_tokens: access tokens retired by /item/remove.
+    """
+
+    CLIENT_ID = "double-client-id"
+    SECRET = "double-secret-value"
+
+    def __init__(self, today: date | None = None, latency: float = 0.0) -> None:
+        """Register the demo Items for `today`; call start() (or use ``with``) to serve.
+
+        ``latency`` (seconds) is slept before every answer, like a distant API (benchmarks);
+        0 answers at once, as before."""
+        self.url: str = ""
+        self.latency = latency
+        self.not_ready_polls: int = 0
+        self.requests: list[RecordedRequest] = []
+        self.removed_tokens: set[str] = set()
+        # Each link token issued, with the redirect_uri it was created with (OAuth banks).
+        self.link_tokens: dict[str, str | None] = {}
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ids = itertools.count(1)
+        self._items: dict[str, DemoPlaidItem] = {}
+        self._public_tokens: dict[str, DemoPlaidItem] = {}
+        self._injections: list[_Injection] = []
+        self._login_required: set[str] = set()
+        self._sync_pages_in_pass: dict[str, int] = {}
+        self._not_ready_served = 0
+        self._internal_errors: list[str] = []  # bugs of the double itself, without messages
+        self._demo = _demo_items(today or TODAY)
+        for item in self._demo:
+            self.add_item(item.access_token, item)
+        self._routes: dict[str, Callable[[JsonDict], JsonDict]] = {
+            "/link/token/create": self._link_token_create,
+            "/item/public_token/exchange": self._public_token_exchange,
+            "/sandbox/public_token/create": self._sandbox_public_token_create,
+            "/accounts/get": self._accounts_get,
+            "/liabilities/get": self._liabilities_get,
+            "/item/get": self._item_get,
+            "/item/remove": self._item_remove,
+            "/institutions/get_by_id": self._institutions_get_by_id,
+            SYNC_PATH: self._transactions_sync,
+        }
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> PlaidDouble:
+        """Bind a free port and serve from a daemon thread."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server(self)
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; wakes handlers sleeping in a slow fault so this returns quickly."""
+        self._stopping.set()
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=2)
+
+    def __enter__(self) -> PlaidDouble:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ---- scenario --------------------------------------------------------------------------
+
+    def add_item(self, access_token: str, bodies: DemoPlaidItem) -> None:
+        """Serve `bodies` (Plaid response bodies of one Item) for `access_token`."""
+        with self._lock:
+            self._items[access_token] = bodies
+            self.removed_tokens.discard(access_token)
+            self._sync_pages_in_pass.pop(access_token, None)
+
+    def require_login(self, access_token: str) -> None:
+        """The bank wants a new login: /item/get still answers, with the error in
+        ``item.error``; the data endpoints fail with ITEM_LOGIN_REQUIRED."""
+        with self._lock:
+            self._login_required.add(access_token)
+
+    def demo_tokens(self) -> list[str]:
+        """Access tokens of the default demo Items (registered at construction)."""
+        return [item.access_token for item in self._demo]
+
+    def client(self) -> PlaidClient:
+        """The app's own Plaid client, pointed at this double with its credentials."""
+        return PlaidClient(host=self.url, client_id=self.CLIENT_ID, secret=self.SECRET)
+
+    def add_sandbox_item(self, access_token: str, institution_id: str) -> None:
+        """Serve one more Item for `access_token`: the first demo Item, as if linked at the
+        sandbox institution `institution_id` (a key of SANDBOX_INSTITUTIONS)."""
+        self.add_item(access_token, sandbox_item(self._demo[0], access_token, institution_id))
+
+    def inject(self, path: str, fault: Fault, access_token: str | None = None) -> None:
+        """Make the next `fault.times` matching requests to `path` fail (None = any token)."""
+        if fault.kind == "plaid_error" and not (fault.error_type and fault.error_code):
+            raise ValueError("a plaid_error fault needs error_type and error_code")
+        if fault.kind == "missing_field" and not fault.missing:
+            raise ValueError("a missing_field fault needs `missing`")
+        if fault.times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._injections.append(_Injection(path, fault, access_token, fault.times))
+
+    def calls(self, path: str) -> list[RecordedRequest]:
+        """The recorded requests to one path, oldest first."""
+        with self._lock:
+            return [request for request in self.requests if request.path == path]
+
+    # ---- request handling ------------------------------------------------------------------
+
+    def _serve(self, handler: _Handler) -> None:
+        """Read, record and answer one request (runs on a handler thread)."""
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        body = _is_json_object(raw)
+        path = handler.path.split("?", 1)[0]
+        headers = dict(handler.headers.items())
+        with self._lock:
+            request_id = f"req-double-{next(self._ids)}"
+            self.requests.append(RecordedRequest(path, body or {}, headers))
+            reply = self._answer(path, body, headers, request_id)
+        if self.latency:
+            reply = replace(reply, delay=reply.delay + self.latency)
+        with contextlib.suppress(OSError):  # the client may have given up (timeouts)
+            _send(handler, reply, self._stopping)
+
+    def _answer(
+        self, path: str, body: JsonDict | None, headers: dict[str, str], request_id: str
+    ) -> _Reply:
+        """Decide the reply: credentials, then injected faults, then the endpoint itself."""
+        try:
+            checked = self._check_request(path, body, headers)
+            fault = self._take_fault(path, checked)
+        except _PlaidError as failure:
+            return _Reply(failure.status, _error_body(failure, request_id))
+        if fault is not None and fault.kind in ("plaid_error", "http_status", "reset"):
+            return self._failed_reply(fault, path, request_id)
+        reply = self._normal_reply(path, checked, request_id)
+        return reply if fault is None else self._spoil(reply, fault, checked)
+
+    def _check_request(self, path: str, body: JsonDict | None, headers: dict[str, str]) -> JsonDict:
+        """Reject unknown paths, non-JSON bodies and wrong API keys, as Plaid does."""
+        if path not in self._routes:
+            raise _PlaidError(404, "INVALID_REQUEST", "NOT_FOUND", f"unknown endpoint {path}")
+        if body is None:
+            raise _PlaidError(
+                400, "INVALID_REQUEST", "INVALID_BODY", "body could not be parsed as JSON"
+            )
+        wanted = {"plaid-client-id": self.CLIENT_ID, "plaid-secret": self.SECRET}
+        received = {name.lower(): value for name, value in headers.items()}
+        if any(received.get(name) != value for name, value in wanted.items()):
+            raise _PlaidError(
+                400,
+                "INVALID_INPUT",
+                "INVALID_API_KEYS",
+                "invalid client_id or secret provided",
+            )
+        return body
+
+    def _take_fault(self, path: str, body: JsonDict) -> Fault | None:
+        """The first live injection matching this request, with its count used up by one."""
+        token = body.get("access_token")
+        page = self._count_sync_page(body) if path == SYNC_PATH else None
+        for injection in self._injections:
+            fault = injection.fault
+            if injection.path != path or injection.remaining <= 0:
+                continue
+            if injection.access_token is not None and injection.access_token != token:
+                continue
+            if path == SYNC_PATH and fault.page is not None and fault.page != page:
+                continue
+            injection.remaining -= 1
+            return fault
+        return None
+
+    def _count_sync_page(self, body: JsonDict) -> int:
+        """Number of this request within the token's sync pass (no cursor starts a pass)."""
+        token = str(body.get("access_token"))
+        if body.get("cursor"):
+            self._sync_pages_in_pass[token] = self._sync_pages_in_pass.get(token, 0) + 1
+        else:
+            self._sync_pages_in_pass[token] = 1
+        return self._sync_pages_in_pass[token]
+
+    def _failed_reply(self, fault: Fault, path: str, request_id: str) -> _Reply:
+        """Replies for faults that stop the request before the endpoint runs."""
+        if fault.kind == "reset":
+            return _Reply(0, {}, mode="reset")
+        if fault.kind == "plaid_error":
+            error_type, error_code = fault.error_type, fault.error_code
+        elif fault.status == 429:
+            error_type = fault.error_type or "RATE_LIMIT_EXCEEDED"
+            error_code = fault.error_code or "RATE_LIMIT"
+        else:
+            error_type = fault.error_type or "API_ERROR"
+            error_code = fault.error_code or "INTERNAL_SERVER_ERROR"
+        failure = _PlaidError(
+            fault.status,
+            error_type,
+            error_code,
+            f"{error_code} injected by the test double for {path}",
+            fault.display_message,
+        )
+        return _Reply(fault.status, _error_body(failure, request_id), _fault_headers(fault))
+
+    def _spoil(self, reply: _Reply, fault: Fault, request: JsonDict) -> _Reply:
+        """Apply faults that act on an otherwise normal answer."""
+        headers = {**reply.headers, **_fault_headers(fault)}
+        if reply.status == 200 and fault.kind == "stuck_cursor":
+            # The cursor sent comes back (the page's own on a first request), always "more".
+            cursor = request.get("cursor") or reply.body["next_cursor"]
+            body = {**reply.body, "has_more": True, "next_cursor": cursor}
+            return replace(reply, body=body, headers=headers)
+        if fault.kind == "slow":
+            return replace(reply, delay=fault.delay, headers=headers)
+        if fault.kind == "truncated":
+            return replace(reply, mode="truncated", headers=headers)
+        if fault.kind == "malformed_json":
+            return _Reply(200, {}, headers, raw=MALFORMED_BODY)
+        if reply.status == 200 and fault.kind == "missing_field":
+            body = {key: value for key, value in reply.body.items() if key != fault.missing}
+            return replace(reply, body=body, headers=headers)
+        return reply
+
+    def _normal_reply(self, path: str, body: JsonDict, request_id: str) -> _Reply:
+        """Run the endpoint; its answer gets this request's request_id."""
+        try:
+            answer = self._routes[path](body)
+        except _PlaidError as failure:
+            return _Reply(failure.status, _error_body(failure, request_id))
+        return _Reply(200, {**answer, "request_id": request_id})
+
+    # ---- endpoints (called with the lock held; return bodies without request_id) ----------
+
+    def _item(self, body: JsonDict) -> DemoPlaidItem:
+        """The Item of the request's access_token, or Plaid's error for a bad token."""
+        token = body.get("access_token")
+        if not token:
+            raise _missing_fields("access_token")
+        if token in self.removed_tokens or token not in self._items:
+            raise _invalid_access_token()
+        return self._items[token]
+
+    def _item_data(self, body: JsonDict) -> DemoPlaidItem:
+        """The Item of a data endpoint: refused while the bank wants a new login."""
+        item = self._item(body)
+        if body["access_token"] in self._login_required:
+            raise _login_required()
+        return item
+
+    def _link_token_create(self, body: JsonDict) -> JsonDict:
+        """A link token; update mode (with an access_token) needs a live Item."""
+        _require(body, "client_name", "language", "country_codes", "user")
+        user = body["user"]
+        if not isinstance(user, dict) or not user.get("client_user_id"):
+            raise _missing_fields("user.client_user_id")
+        lifetime = timedelta(hours=4)
+        if body.get("access_token") is not None:
+            self._item(body)
+            lifetime = timedelta(minutes=30)
+        link_token = f"link-sandbox-{uuid.uuid4()}"
+        self.link_tokens[link_token] = body.get("redirect_uri")
+        return {"link_token": link_token, "expiration": _iso_z(datetime.now(UTC) + lifetime)}
+
+    def _public_token_exchange(self, body: JsonDict) -> JsonDict:
+        """Trade a single-use public token for a new access token."""
+        _require(body, "public_token")
+        item = self._public_tokens.pop(body["public_token"], None)
+        if item is None:
+            raise _PlaidError(
+                400,
+                "INVALID_INPUT",
+                "INVALID_PUBLIC_TOKEN",
+                "provided public token is expired or has already been used",
+            )
+        self.add_item(item.access_token, item)
+        return {"access_token": item.access_token, "item_id": item.item_get["item"]["item_id"]}
+
+    def _sandbox_public_token_create(self, body: JsonDict) -> JsonDict:
+        """A public token for a new sandbox Item (a copy of the first demo Item)."""
+        _require(body, "institution_id", "initial_products")
+        institution_id = body["institution_id"]
+        if institution_id not in SANDBOX_INSTITUTIONS:
+            raise _invalid_institution(institution_id)
+        options = body.get("options") or {}
+        if options.get("override_password", GOOD_PASSWORD) != GOOD_PASSWORD:
+            raise _PlaidError(
+                400,
+                "ITEM_ERROR",
+                "INVALID_CREDENTIALS",
+                "the provided credentials were not correct",
+                "The provided credentials were not correct. Please try again.",
+            )
+        access_token = f"access-sandbox-{uuid.uuid4()}"
+        public_token = f"public-sandbox-{uuid.uuid4()}"
+        self._public_tokens[public_token] = sandbox_item(
+            self._demo[0], access_token, institution_id
+        )
+        return {"public_token": public_token}
+
+    def _accounts_get(self, body: JsonDict) -> JsonDict:
+        """The Item's accounts, filtered by options.account_ids when given."""
+        answer = dict(self._item_data(body).accounts_get)
+        wanted = (body.get("options") or {}).get("account_ids")
+        if wanted:
+            answer["accounts"] = [a for a in answer["accounts"] if a["account_id"] in wanted]
+        return answer
+
+    def _liabilities_get(self, body: JsonDict) -> JsonDict:
+        """The Item's liabilities, or PRODUCTS_NOT_SUPPORTED when it has none."""
+        item = self._item_data(body)
+        if item.liabilities_get is None:
+            raise _PlaidError(
+                400,
+                "ITEM_ERROR",
+                "PRODUCTS_NOT_SUPPORTED",
+                "the requested product is not supported by this institution",
+            )
+        return item.liabilities_get
+
+    def _item_get(self, body: JsonDict) -> JsonDict:
+        answer = self._item(body).item_get
+        if body["access_token"] not in self._login_required:
+            return answer
+        error = _error_body(_login_required(), "")
+        return {**answer, "item": {**answer["item"], "error": error}}
+
+    def _item_remove(self, body: JsonDict) -> JsonDict:
+        """Forget the access token: later calls with it fail with INVALID_ACCESS_TOKEN."""
+        self._item(body)
+        self.removed_tokens.add(body["access_token"])
+        return {}
+
+    def _institutions_get_by_id(self, body: JsonDict) -> JsonDict:
+        """The institution of any registered Item, or one of the sandbox institutions."""
+        _require(body, "institution_id", "country_codes")
+        institution_id = body["institution_id"]
+        for item in self._items.values():
+            if item.institution["institution"]["institution_id"] == institution_id:
+                return item.institution
+        if institution_id in SANDBOX_INSTITUTIONS:
+            return _sandbox_institution(self._demo[0].institution, institution_id)
+        raise _invalid_institution(institution_id)
+
+    def _transactions_sync(self, body: JsonDict) -> JsonDict:
+        """Serve the Item's sync pages in order; the cursor says which page comes next."""
+        pages = self._item_data(body).transactions_sync_pages
+        count = body.get("count")
+        if count is not None and not (isinstance(count, int) and 1 <= count <= 500):
+            raise _invalid_field("count must be between 1 and 500")
+        if self._not_ready_served < self.not_ready_polls:
+            self._not_ready_served += 1
+            return _not_ready_page(pages[0])
+        cursor = body.get("cursor") or ""
+        if not cursor:
+            return pages[0]
+        cursors = [page["next_cursor"] for page in pages]
+        if cursor not in cursors:
+            raise _invalid_field("cursor is not valid for this access_token")
+        index = cursors.index(cursor) + 1
+        if index < len(pages):
+            return pages[index]
+        return _caught_up_page(pages[-1])
+
+
+def _login_required() -> _PlaidError:
+    return _PlaidError(
+        400,
+        "ITEM_ERROR",
+        "ITEM_LOGIN_REQUIRED",
+        "the login details of this item have changed (credentials, MFA, or required user "
+        "action) and a user login is required to update this information",
+        "To keep your account connected, sign in again.",
+    )
+
+
+def _invalid_institution(institution_id: str) -> _PlaidError:
+    return _PlaidError(
+        400, "INVALID_INPUT", "INVALID_INSTITUTION", f"invalid institution_id {institution_id}"
+    )
+
+
+def _fault_headers(fault: Fault) -> dict[str, str]:
+    return {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+
+
+def _not_ready_page(first: JsonDict) -> JsonDict:
+    """What /transactions/sync says while the Item's first extraction is still running."""
+    return {
+        "added": [],
+        "modified": [],
+        "removed": [],
+        "next_cursor": "",
+        "has_more": False,
+        "accounts": first["accounts"],
+        "transactions_update_status": "NOT_READY",
+    }
+
+
+def _caught_up_page(last: JsonDict) -> JsonDict:
+    """No news since the last page: an empty delta that keeps the same cursor."""
+    return {**last, "added": [], "modified": [], "removed": [], "has_more": False}
+
+
+# --------------------------------------------------------------------------------------------
+# pytest fixture
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plaid_double() -> Iterator[PlaidDouble]:
+    """A started PlaidDouble with the demo Items, stopped after the test."""
+    double = PlaidDouble().start()
+    try:
+        yield double
+    finally:
+        double.stop()
+    if double._internal_errors:
+        pytest.fail(f"the Plaid double itself failed: {double._internal_errors}")

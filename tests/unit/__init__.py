@@ -1,0 +1,1 @@
+"""Unit tests: analytics, parsers, clients against recorded answers, settings, vault, logs."""
