@@ -36,6 +36,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.support import streamlit_internals
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 APP = str(ROOT / "app.py")
@@ -142,18 +144,7 @@ def time_script_runs() -> None:
     the messages back into an element tree (work proportional to the elements drawn, which a
     server does not do); timing ``at.run()`` whole would charge that to pages with many
     elements and not to their floor."""
-    from streamlit.runtime.scriptrunner import script_runner
-
-    original = script_runner.ScriptRunner._run_script
-
-    def timed(runner: Any, rerun_data: Any) -> None:
-        started = time.perf_counter()
-        try:
-            original(runner, rerun_data)
-        finally:
-            SCRIPT_MS.append((time.perf_counter() - started) * 1000)
-
-    script_runner.ScriptRunner._run_script = timed  # type: ignore[method-assign]
+    streamlit_internals.time_script_runs(SCRIPT_MS.append)
 
 
 WALL_MS: list[float] = []  # the whole at.run() of each script_clock, AppTest's work included
@@ -190,13 +181,7 @@ def server_like_script_cache() -> None:
     page (about 3 ms for the larger pages) while a ``streamlit run`` server compiles them once
     per process. That cost is AppTest's, not the app's, and it is not in the tiny floor
     script, so it would count against the page only."""
-    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-    from streamlit.testing.v1 import app_test, local_script_runner
-
-    shared = ScriptCache()
-    SCRIPTS[:] = [shared]
-    app_test.ScriptCache = lambda: shared  # type: ignore[attr-defined]
-    local_script_runner.ScriptCache = lambda: shared  # type: ignore[attr-defined]
+    SCRIPTS[:] = [streamlit_internals.share_script_cache()]
 
 
 def clean_settings() -> None:

@@ -10,10 +10,8 @@ tried is printed with the summary.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
-from typing import Any
 
 import pandas as pd
 import plaid
@@ -21,7 +19,6 @@ import pytest
 import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
 from integrations.demo.experian import experian_demo_report
@@ -41,6 +38,7 @@ from tests.support.experian_support import (
     seeded,
 )
 from tests.support.plaid_double import Fault, PlaidDouble
+from tests.support.streamlit_internals import record_hashed_arguments
 
 PLAID_TOKEN_CANARY = "access-sandbox-canary-0000-1111-2222"
 CANARIES = {
@@ -61,21 +59,7 @@ PAGES = ("overview", "cards", "transactions", "credit_report", "setup")
 @pytest.fixture
 def hashed_arguments(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every argument Streamlit hashes into a cache key, as text."""
-    seen: list[str] = []
-    original = cache_utils._make_value_key
-
-    signature = inspect.signature(original)
-
-    def recording(*args: Any, **kwargs: Any) -> str:
-        call = signature.bind(*args, **kwargs).arguments
-        func, func_args = call["func"], call["func_args"]
-        names = [cache_utils._get_positional_arg_name(func, i) for i in range(len(func_args))]
-        pairs = [*zip(names, func_args, strict=True), *call["func_kwargs"].items()]
-        seen.extend(repr(value) for name, value in pairs if not str(name).startswith("_"))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(cache_utils, "_make_value_key", recording)
-    return seen
+    return record_hashed_arguments(monkeypatch)
 
 
 def assert_no_canary(*texts: str) -> None:

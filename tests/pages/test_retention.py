@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import responses
-from streamlit.runtime.caching.cache_data_api import _data_caches
 from streamlit.testing.v1 import AppTest
 
 from integrations.experian.parse import parse_credit_report
@@ -22,6 +21,7 @@ from tests.support.clock import TODAY
 from tests.support.experian_support import DOB, SSN, answer_with_report, report_calls
 from tests.support.plaid_double import Fault, PlaidDouble
 from tests.support.setup_page import connect_pasted, save_applicant_on_setup
+from tests.support.streamlit_internals import cache_entries, session_values
 
 # --- where things are kept -------------------------------------------------------------------
 
@@ -35,26 +35,9 @@ def _as_bytes(value: object) -> bytes:
         return repr(value).encode()
 
 
-def cache_entries() -> list[tuple[str, bytes]]:
-    """Every entry of every st.cache_data function, as Streamlit keeps it (pickled)."""
-    found = []
-    for caches in _data_caches._function_caches.values():
-        for cache in caches.values():
-            storage: Any = cache.storage
-            found += [(cache.display_name, bytes(v)) for v in storage._mem_cache.values()]
-    return found
-
-
 def session_entries(at: AppTest) -> list[tuple[str, bytes]]:
     """Every key of the session's state (ours, the pages' and the widgets'), as it now reads."""
-    state: Any = at._session_state._state
-    found = []
-    for key in state._keys():
-        for store in (state._new_session_state, state._new_widget_state.states, state._old_state):
-            if key in store:
-                found.append((f"session {key}", _as_bytes(store[key])))
-                break
-    return found
+    return [(f"session {key}", _as_bytes(value)) for key, value in session_values(at)]
 
 
 def places(at: AppTest) -> list[tuple[str, bytes]]:

@@ -282,3 +282,31 @@ def test_a_planted_module_is_read_from_source_like_the_real_ones() -> None:
         "_convert_altair_to_vega_lite_spec: Streamlit's private API only in "
         "services.runtime.streamlit_private",
     ]
+
+
+# The test side's one place for Streamlit internals, and the app adapter's own test.
+TEST_ADAPTERS = ("tests.support.streamlit_internals", "tests.pages.test_streamlit_private")
+
+
+def private_uses_outside(graph: Mapping[str, set[str]], allowed: Iterable[str]) -> list[str]:
+    """Each import of Streamlit's private API by a module not in ``allowed``, named."""
+    allowed = set(allowed)
+    return [
+        f"{importer} imports {imported}: Streamlit's private API only in {sorted(allowed)}"
+        for importer, imported_set in sorted(graph.items())
+        if importer not in allowed
+        for imported in sorted(imported_set)
+        if private_streamlit(imported)
+    ]
+
+
+def test_tests_and_bench_reach_streamlit_internals_in_one_place() -> None:
+    paths = sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py"))
+    graph = {module_name(p): imports_of(p.read_text(encoding="utf-8"), ()) for p in paths}
+    assert any(private_streamlit(i) for i in graph["tests.support.streamlit_internals"])
+    assert private_uses_outside(graph, TEST_ADAPTERS) == []
+    planted = {"bench.suite": {"streamlit.runtime.scriptrunner.script_runner"}}
+    assert private_uses_outside(planted, TEST_ADAPTERS) == [
+        "bench.suite imports streamlit.runtime.scriptrunner.script_runner: Streamlit's private "
+        f"API only in {sorted(TEST_ADAPTERS)}"
+    ]
