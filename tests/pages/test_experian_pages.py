@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
 
 import pytest
 import responses
-from streamlit.testing.v1 import AppTest
 
 from integrations.demo.experian import experian_demo_report
-from tests.support.apps import app_test, labelled
+from tests.support.apps import app_test
 from tests.support.clock import TODAY
 from tests.support.experian_support import (
     BEARER,
@@ -26,20 +24,7 @@ from tests.support.experian_support import (
     report_calls,
     seeded,
 )
-
-
-def fill_form(at: AppTest, *, ssn: str = SSN, agree: bool = True) -> None:
-    values = {
-        "First name": "Jordan", "Last name": "Demoperson", "Social Security number": ssn,
-        "Street address": "1420 Larkspur Ln", "City": "Springfield", "State": "IL",
-        "ZIP code": "62704",
-    }  # fmt: skip
-    for box in at.text_input:
-        if box.label in values:
-            box.input(values[box.label])
-    labelled(at.date_input, "Date of birth").set_value(date(1980, 7, 4))
-    at.checkbox(key="applicant_consent").set_value(agree)
-    at.button(key="FormSubmitter:applicant-Save and pull my report").click().run()
+from tests.support.setup_page import fill_applicant_form
 
 
 def test_without_details_the_report_page_says_what_to_do(experian: responses.RequestsMock) -> None:
@@ -53,9 +38,9 @@ def test_without_details_the_report_page_says_what_to_do(experian: responses.Req
 def test_consent_is_required_and_fields_are_checked(experian: responses.RequestsMock) -> None:
     at = app_test().run()
     at.switch_page("pages/setup.py").run()
-    fill_form(at, agree=False)
+    fill_applicant_form(at, agree=False)
     assert any("consent is needed" in e.value for e in at.error)
-    fill_form(at, ssn="12345")
+    fill_applicant_form(at, ssn="12345")
     assert [e.value for e in at.error] == ["Social Security number must be 9 digits."]
     assert "experian_applicant" not in at.session_state
     assert report_calls(experian) == 0
@@ -65,7 +50,7 @@ def test_details_and_consent_pull_the_live_report(experian: responses.RequestsMo
     answer_with_report(experian)
     at = app_test().run()
     at.switch_page("pages/setup.py").run()
-    fill_form(at)
+    fill_applicant_form(at)
     assert any("Saved" in s.value for s in at.success)
     sealed = at.session_state["experian_applicant"]
     assert SSN.encode() not in sealed.sealed

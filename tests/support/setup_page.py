@@ -19,19 +19,25 @@ def connect_pasted(at: AppTest, token: str) -> None:
     assert any("Connected" in s.value for s in at.success), [e.value for e in at.error]
 
 
-def save_applicant_on_setup(at: AppTest, ssn: str = SSN) -> None:
-    """The Setup form, as a person fills it in."""
-    at.switch_page("pages/setup.py").run()
+def fill_applicant_form(at: AppTest, *, ssn: str = SSN, agree: bool = True) -> None:
+    """The applicant form on the open Setup page, filled in as a person types it (the app
+    writes names in capitals) and submitted."""
     values = {
-        "First name": "JORDAN", "Last name": "DEMOPERSON", "Social Security number": ssn,
-        "Street address": "1420 LARKSPUR LN", "City": "SPRINGFIELD", "State": "IL",
+        "First name": "Jordan", "Last name": "Demoperson", "Social Security number": ssn,
+        "Street address": "1420 Larkspur Ln", "City": "Springfield", "State": "IL",
         "ZIP code": "62704",
     }  # fmt: skip
     for box in at.text_input:
         if box.label in values:
             box.input(values[box.label])
     labelled(at.date_input, "Date of birth").set_value(date(1980, 7, 4))
-    at.checkbox(key="applicant_consent").check()
+    at.checkbox(key="applicant_consent").set_value(agree)
     at.button(key="FormSubmitter:applicant-Save and pull my report").click().run()
+
+
+def save_applicant_on_setup(at: AppTest, ssn: str = SSN) -> None:
+    """The Setup form, as a person fills it in, saved."""
+    at.switch_page("pages/setup.py").run()
+    fill_applicant_form(at, ssn=ssn)
     assert not at.exception
     assert any("Saved" in s.value for s in at.success), [e.value for e in at.error]
