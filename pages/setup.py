@@ -75,6 +75,17 @@ def render_source(settings: Settings) -> None:
         )
 
 
+OPERATOR_ITEM_HELP = (
+    "This bank was configured by whoever runs the app (PLAID_ACCESS_TOKEN): it stays "
+    "connected at Plaid and comes back in a new session."
+)
+DISCONNECTED = {
+    "removed_at_plaid": "Disconnected, and Plaid was told to forget the connection.",
+    "plaid_not_told": "Disconnected here, but Plaid could not be told; it will expire on its own.",
+    "kept_for_operator": "Removed from this session only. " + OPERATOR_ITEM_HELP,
+}
+
+
 def render_connections(settings: Settings) -> None:
     st.subheader("Connected banks")
     items = state.connections()
@@ -83,13 +94,14 @@ def render_connections(settings: Settings) -> None:
     for connection in items:
         left, right = st.columns([4, 1])
         left.text(connection.label)
-        if right.button("Disconnect", key=f"disconnect-{connection.item_key}"):
-            if connections.disconnect(settings, connection.item_key):
-                st.toast("Disconnected, and Plaid was told to forget the connection.")
-            else:
-                st.warning(
-                    "Disconnected here, but Plaid could not be told; it will expire on its own."
-                )
+        operators = connections.is_operator_item(settings, connection.item_key)
+        if right.button(
+            "Remove from this session" if operators else "Disconnect",
+            key=f"disconnect-{connection.item_key}",
+            help=OPERATOR_ITEM_HELP if operators else None,
+        ):
+            # A toast, not a warning: it stays on screen through the rerun below.
+            st.toast(DISCONNECTED[connections.disconnect(settings, connection.item_key)])
             st.rerun()
     st.caption(
         "Connections live only in this browser session: a reload or a restart of the app "

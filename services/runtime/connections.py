@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Literal
 
 import streamlit as st
 
@@ -12,6 +13,7 @@ from integrations.common.errors import UpstreamError
 from integrations.common.logs import register_secret
 from services.runtime import bank_data, credit_file, state
 from services.runtime import loaders as data
+from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.clients import plaid_client, vault
 from services.runtime.last_good import forget
 from services.runtime.settings import Settings
@@ -103,18 +105,30 @@ def relinked(item_key: str) -> None:
     state.let_go_of_data()
 
 
-def disconnect(settings: Settings, item_key: str) -> bool:
-    """Remove the item at Plaid and everything this session holds of it.
+Disconnected = Literal["removed_at_plaid", "plaid_not_told", "kept_for_operator"]
 
-    Returns False when Plaid could not be told (the local copy is wiped regardless)."""
+
+def is_operator_item(settings: Settings, item_key: str) -> bool:
+    """Configured by the operator (PLAID_ACCESS_TOKEN): the operator's, not a visitor's."""
+    return any(keyed_item(token.reveal()) == item_key for token in settings.plaid_access_tokens)
+
+
+def disconnect(settings: Settings, item_key: str) -> Disconnected:
+    """Let go of the item and of everything this session holds of it.
+
+    A connection the person made is also removed at Plaid. One the operator configured is
+    only let go of in this session: it stays at Plaid and comes back in a new session, since
+    whoever opens the app must not be able to end the operator's connection for good."""
     connection = next((c for c in state.connections() if c.item_key == item_key), None)
-    removed_at_plaid = False
-    if connection is not None:
+    outcome: Disconnected = "plaid_not_told"
+    if is_operator_item(settings, item_key):
+        outcome = "kept_for_operator"
+    elif connection is not None:
         try:
             with vault(settings).revealed(connection.sealed) as token:
                 plaid_client(settings).remove_item(token)
-            removed_at_plaid = True
+            outcome = "removed_at_plaid"
         except (UpstreamError, ReconnectRequired):
-            removed_at_plaid = False
+            outcome = "plaid_not_told"
     remove_connection(item_key)
-    return removed_at_plaid
+    return outcome

@@ -13,6 +13,7 @@ from tests.support import demo_expectations as expect
 from tests.support.apps import app_test, labelled
 from tests.support.clock import TODAY
 from tests.support.plaid_double import Fault, PlaidDouble
+from tests.support.setup_page import connect_pasted
 
 LOGIN_REQUIRED = Fault(
     "plaid_error", error_type="ITEM_ERROR", error_code="ITEM_LOGIN_REQUIRED", times=999
@@ -263,19 +264,36 @@ def test_pasted_token_is_checked_and_connected(plaid_env: PlaidDouble) -> None:
     assert token not in page_text
 
 
-def test_disconnect_removes_the_item_at_plaid_and_here(
-    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    harborline, _ = plaid_env.demo_tokens()
-    with_tokens(monkeypatch, harborline)
-    at = start("pages/setup.py")
+def test_disconnect_removes_the_item_at_plaid_and_here(plaid_env: PlaidDouble) -> None:
+    client = plaid_env.client()
+    token = client.exchange_public_token(client.create_sandbox_public_token("ins_109509"))
+    at = start()
+    connect_pasted(at, token)  # the person's own connection
+    at.run()  # the list of connections above the form was drawn before it connected
     next(b for b in at.button if b.label == "Disconnect").click().run()
     assert not at.exception
     (removal,) = plaid_env.calls("/item/remove")
-    assert removal.body["access_token"] == harborline
+    assert removal.body["access_token"] == token
+    assert any("Plaid was told to forget" in t.value for t in at.toast)
     assert at.session_state["plaid_items"] == []
     at.switch_page("pages/overview.py").run()
     assert any("No accounts connected yet" in i.value for i in at.info)
+
+
+def test_a_visitor_cannot_end_the_operators_connection_at_plaid(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harborline, _ = plaid_env.demo_tokens()
+    with_tokens(monkeypatch, harborline)  # configured by the operator
+    at = start("pages/setup.py")
+    assert not [b for b in at.button if b.label == "Disconnect"]
+    next(b for b in at.button if b.label == "Remove from this session").click().run()
+    assert not at.exception
+    assert plaid_env.calls("/item/remove") == []
+    assert any("Removed from this session only" in t.value for t in at.toast)
+    assert at.session_state["plaid_items"] == []
+    again = start("pages/setup.py")  # a new session: the operator's bank is still there
+    assert [c.label for c in again.session_state["plaid_items"]] == ["Harborline Bank"]
 
 
 def test_no_secret_reaches_the_page_or_the_log(
