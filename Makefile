@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# `make run` is for this machine: a LAN peer, or a web page rebinding a name to this host,
+# must not reach the data a local run loads. ADDRESS=0.0.0.0 opens it deliberately.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test lint format audit bench key clean
 
@@ -19,7 +22,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

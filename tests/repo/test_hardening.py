@@ -135,3 +135,12 @@ def test_streamlit_is_pinned_to_one_release() -> None:
     pins = [line for line in lines if line.startswith("streamlit")]
     assert len(pins) == 1
     assert pins[0].startswith("streamlit==")
+
+
+def test_make_run_listens_on_this_machine_only() -> None:
+    """A local run loads the operator's data: it answers on the loopback address only."""
+    planned = subprocess.run(
+        ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    (command,) = [line for line in planned.splitlines() if "streamlit run app.py" in line]
+    assert "--server.address 127.0.0.1" in command
