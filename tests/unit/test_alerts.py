@@ -8,36 +8,14 @@ from services.analytics.credit import hard_inquiry_expiry, late_payments
 from services.analytics.dates import add_months
 from services.views.alerts import build_alerts
 from tests.support.frames import ITEM, card, liability
+from tests.support.frames import tradeline as card_tradeline
 
 TODAY = date(2026, 3, 10)
 
 
 def tradeline(creditor: str, history: tuple[PaymentMonth, ...] = ()) -> Tradeline:
-    return Tradeline(
-        creditor=creditor,
-        account_number="••1234",
-        account_type_code="18",
-        account_type="Credit card",
-        kind_of_business="Bank",
-        open_date=None,
-        is_open=True,
-        kind="revolving",
-        credit_limit=1000.0,
-        high_balance=None,
-        original_amount=None,
-        balance=100.0,
-        balance_date=None,
-        monthly_payment=None,
-        last_payment_date=None,
-        status_code="11",
-        status="Open",
-        status_date=None,
-        payment_history=history,
-        delinquencies_30=0,
-        delinquencies_60=0,
-        delinquencies_90_plus=0,
-        derogatory_count=0,
-    )
+    """A card on the credit file with this payment history."""
+    return card_tradeline(creditor, "••1234", balance=100.0, months=history)
 
 
 def month(day: date, status: str, days_late: int | None = None) -> PaymentMonth:
