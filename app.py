@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from integrations.common.logs import configure_logging, get_logger
-from services.runtime import clients, connections, state
+from services.runtime import clients, connections, identity, state
+from services.runtime.identity import Visitor
 from services.runtime.settings import Settings, SettingsError, current_settings
 from services.runtime.timezone import shown_time
-from services.views.format import relative_time
+from services.views.format import plain, relative_time
 
 st.set_page_config(page_title="Credit Monitor", page_icon="💳", layout="wide")
 log = configure_logging()
@@ -32,12 +34,108 @@ def load_settings_or_stop() -> Settings:
     except SettingsError as problem:
         # The problems name settings and what they expect, never a value.
         log.error("configuration rejected: %s", " ".join(problem.problems))
-        st.error(
-            "The app's configuration has problems, so it cannot start:\n\n"
-            + "\n".join(f"- {p}" for p in problem.problems)
+        message = "The app's configuration has problems, so it cannot start:\n\n" + "\n".join(
+            f"- {p}" for p in problem.problems
         )
+        only_page(lambda: st.error(message), "Configuration")
         st.stop()
         raise  # unreachable: st.stop() ends the run
+
+
+def only_page(render: Callable[[], None], title: str) -> None:
+    """Show one page and nothing else: no navigation to the app's pages, no data."""
+    st.navigation([st.Page(render, title=title, url_path="welcome")], position="hidden").run()
+
+
+SIGN_IN_REASON = (
+    "This app shows a person's own bank accounts, cards and credit report, so it needs to "
+    "know who you are."
+)
+
+
+def render_sign_in(settings: Settings) -> None:
+    st.title("Credit Monitor")
+    st.write(SIGN_IN_REASON)
+    providers = settings.sign_in.providers if settings.sign_in else ()
+    for provider in providers or (None,):
+        label = f"Sign in with {provider.title()}" if provider else "Sign in"
+        if st.button(label, key=f"sign_in_{provider or 'default'}", type="primary"):
+            if provider:
+                st.login(provider)
+            else:
+                st.login()
+
+
+def render_refusal(visitor: Visitor) -> None:
+    st.title("Credit Monitor")
+    if visitor.refused == "email_unverified":
+        st.warning(
+            f"Your sign-in provider has not verified the address {plain(visitor.email or '')}, "
+            "so this app cannot tell whose data to show. Verify it with your provider, then "
+            "sign in again."
+        )
+    else:
+        st.warning(
+            f"You are signed in as {plain(visitor.email or '')}, but this app is not open to "
+            "that account. Ask the person who runs it to add you, or sign in with another "
+            "account."
+        )
+    if st.button("Sign out", key="sign_out"):
+        sign_out()
+
+
+def sign_out() -> None:
+    """Everything the session held goes before the sign-in cookie does."""
+    connections.let_go_of_session()
+    st.logout()
+
+
+def let_in_or_stop(settings: Settings) -> Visitor:
+    """Who may go past the front door; everyone else sees why not, and nothing else."""
+    visitor = identity.current_visitor(settings)
+    if visitor.allowed:
+        return visitor
+    if visitor.refused != "sign_in_needed":
+        log.warning("sign-in refused: %s who=%s", visitor.refused, visitor.key)
+        only_page(lambda: render_refusal(visitor), "Not allowed")
+    else:
+        only_page(lambda: render_sign_in(settings), "Sign in")
+    st.stop()
+    raise AssertionError("unreachable: st.stop() ends the run")
+
+
+@st.cache_resource(show_spinner=False)
+def warn_at_start(holds_operator_credentials: bool, sign_in: bool) -> None:
+    """Once per process: a deployment holding the operator's credentials without sign-in."""
+    if holds_operator_credentials and not sign_in:
+        log.warning(OPERATOR_WITHOUT_SIGN_IN)
+
+
+OPERATOR_WITHOUT_SIGN_IN = (
+    "PLAID_ACCESS_TOKEN or EXPERIAN_APPLICANT is set but sign-in is not configured: they are "
+    "loaded only for visitors on this machine. To use them from elsewhere, configure sign-in "
+    "([auth] in the secrets, ALLOWED_USERS and OWNER_EMAILS; see docs/DEPLOYMENT.md)."
+)
+
+
+def render_access_warning(settings: Settings, visitor: Visitor) -> None:
+    """On every page, for a visitor from elsewhere of a deployment that should have sign-in."""
+    if settings.operator_credentials and visitor.mode == "local" and not visitor.on_this_machine:
+        st.warning(
+            "This app holds its operator's bank and credit credentials but has no sign-in, so "
+            "they are not loaded for visitors from other machines. Operator: configure sign-in "
+            "(see docs/DEPLOYMENT.md), or open the app only on your own machine.",
+            icon=":material/lock:",
+        )
+
+
+def render_sidebar_person(visitor: Visitor) -> None:
+    if visitor.mode != "sign_in":
+        return
+    with st.sidebar:
+        st.caption(f"Signed in as {plain(visitor.email or '')}")
+        if st.button("Sign out", key="sign_out", icon=":material/logout:", width="stretch"):
+            sign_out()
 
 
 def render_sidebar_header(settings: Settings) -> None:
@@ -63,6 +161,12 @@ def render_sidebar_header(settings: Settings) -> None:
 def render_sidebar_freshness() -> None:
     fetched = state.fetched_at()
     with st.sidebar:
+        wait = st.session_state.get(state.REFRESH_REFUSED)
+        if wait is not None:
+            st.warning(
+                f"Refreshed a moment ago: the next refresh is possible in {wait} seconds.",
+                icon=":material/timer:",
+            )
         if fetched is None:
             st.caption("Data not fetched yet.")
         else:
@@ -85,10 +189,14 @@ def run_page(page: StreamlitPage) -> None:
 
 
 def main() -> None:
-    page = st.navigation(PAGES)
     settings = load_settings_or_stop()
-    connections.bootstrap(settings)
+    warn_at_start(settings.operator_credentials, settings.sign_in is not None)
+    visitor = let_in_or_stop(settings)
+    page = st.navigation(PAGES)
+    connections.bootstrap(settings, visitor)
+    render_sidebar_person(visitor)
     render_sidebar_header(settings)
+    render_access_warning(settings, visitor)
     if state.active_source(settings) == "demo":
         st.info(
             "You are looking at **demo data**: a fictional person, generated fresh each day. "

@@ -34,8 +34,8 @@ from services.analytics.credit import (
 from services.analytics.credit_score import band_explanation, factor_meaning
 from services.analytics.crosscheck import BALANCE_TOLERANCE_AMOUNT, BALANCE_TOLERANCE_SHARE
 from services.analytics.snapshot import FinancialSnapshot
-from services.runtime import state
-from services.runtime.settings import current_settings
+from services.runtime import credit_file, state
+from services.runtime.settings import Settings, current_settings
 from services.views.format import day, money, percent, plain
 from services.views.page_figures import (
     ReportFigures,
@@ -361,6 +361,21 @@ def render_crosscheck(
     csv_download(frame, "crosscheck.csv", key="xc_csv")
 
 
+def render_new_pull(settings: Settings) -> None:
+    """Each pull is billed and needs its own instruction: the report is reused until the
+    cache lets go of it, and a newer one is pulled only from here, with consent given again."""
+    if not credit_file.new_pull_needs_consent():
+        return
+    with st.expander("Pull a new report"), st.form("new_pull"):
+        agreed = st.checkbox(credit_file.consent_statement(), key="new_pull_consent")
+        submitted = st.form_submit_button("Pull a new report")
+    if submitted and not agreed:
+        st.error("Your consent is needed before a new report can be pulled.")
+    elif submitted:
+        credit_file.give_consent(settings)
+        st.rerun()
+
+
 def render() -> None:
     require_entry()
     st.title("Credit report")
@@ -368,6 +383,7 @@ def render() -> None:
     report = credit_report(settings)
     # After the pull: it is what records a failed pull for the status line to show.
     render_credit_status(settings)
+    render_new_pull(settings)
     if report is None:
         return  # the status line has said what is missing or what went wrong
     today = state.today(settings)

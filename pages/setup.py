@@ -86,6 +86,37 @@ DISCONNECTED = {
 }
 
 
+def finish_disconnect(settings: Settings, item_key: str) -> None:
+    st.session_state.pop(PENDING_DISCONNECT, None)
+    # A toast, not a warning: it stays on screen through the rerun below.
+    st.toast(DISCONNECTED[connections.disconnect(settings, item_key)])
+    st.rerun()
+
+
+PENDING_DISCONNECT = "pending_disconnect"  # the item whose Disconnect awaits confirmation
+
+
+def _keep_connected() -> None:
+    st.session_state.pop(PENDING_DISCONNECT, None)
+
+
+@st.dialog("Disconnect this bank?", on_dismiss=_keep_connected)
+def confirm_disconnect(settings: Settings, item_key: str, label: str) -> None:
+    """Disconnecting cannot be undone: say what happens at Plaid before it does. Opened on
+    every run while a Disconnect awaits an answer, so closing it is the only way out."""
+    st.text(label)
+    st.write(
+        "Plaid will be told to remove this connection: its access stops working for good, "
+        "and seeing this bank again means connecting it anew through your bank's sign-in. "
+        "Everything this app holds of it is forgotten."
+    )
+    confirm, cancel = st.columns(2)
+    if confirm.button("Disconnect for good", key="confirm_disconnect", type="primary"):
+        finish_disconnect(settings, item_key)
+    if cancel.button("Keep it connected", key="cancel_disconnect", on_click=_keep_connected):
+        st.rerun()
+
+
 def render_connections(settings: Settings) -> None:
     st.subheader("Connected banks")
     items = state.connections()
@@ -95,14 +126,15 @@ def render_connections(settings: Settings) -> None:
         left, right = st.columns([4, 1])
         left.text(connection.label)
         operators = connections.is_operator_item(settings, connection.item_key)
-        if right.button(
-            "Remove from this session" if operators else "Disconnect",
-            key=f"disconnect-{connection.item_key}",
-            help=OPERATOR_ITEM_HELP if operators else None,
-        ):
-            # A toast, not a warning: it stays on screen through the rerun below.
-            st.toast(DISCONNECTED[connections.disconnect(settings, connection.item_key)])
-            st.rerun()
+        if operators and right.button(
+            "Remove from this session", key=f"disconnect-{connection.item_key}",
+            help=OPERATOR_ITEM_HELP,
+        ):  # fmt: skip
+            finish_disconnect(settings, connection.item_key)
+        elif not operators and right.button("Disconnect", key=f"disconnect-{connection.item_key}"):
+            st.session_state[PENDING_DISCONNECT] = connection.item_key
+        if st.session_state.get(PENDING_DISCONNECT) == connection.item_key and not operators:
+            confirm_disconnect(settings, connection.item_key, connection.label)
     st.caption(
         "Connections live only in this browser session: a reload or a restart of the app "
         "forgets them."
@@ -282,19 +314,11 @@ def render_applicant_on_file(settings: Settings, summary: str) -> None:
         st.rerun()
 
 
-def consent_statement(settings: Settings) -> str:
-    scope = credit_file.consent_scope()
-    return (
-        "I instruct the app to obtain my Experian credit report for my own review "
-        f"({credit_file.CONSENT_PURPOSE}): {scope}."
-    )
-
-
 def render_consent_only(settings: Settings, summary: str) -> None:
     """Details come from EXPERIAN_APPLICANT; the person still gives consent here."""
     st.text(f"Details from the app's configuration: {summary}")
     with st.form("consent"):
-        agreed = st.checkbox(consent_statement(settings), key="consent_given")
+        agreed = st.checkbox(credit_file.consent_statement(), key="consent_given")
         submitted = st.form_submit_button("Give consent and pull my report")
     if submitted and not agreed:
         st.error("Your consent is needed before a report can be pulled.")
@@ -325,7 +349,7 @@ def render_applicant_form(settings: Settings) -> None:
         city = city_col.text_input("City")
         us_state = state_col.text_input("State", max_chars=2)
         zip_code = zip_col.text_input("ZIP code")
-        agreed = st.checkbox(consent_statement(settings), key="applicant_consent")
+        agreed = st.checkbox(credit_file.consent_statement(), key="applicant_consent")
         submitted = st.form_submit_button("Save and pull my report")
     if not submitted:
         return
@@ -343,6 +367,10 @@ def render_applicant_form(settings: Settings) -> None:
         )  # fmt: skip
     except ValueError as problem:
         st.error(_field_problem(problem))
+        return
+    refusal = credit_file.applicant_refusal(applicant)
+    if refusal is not None:
+        st.error(refusal)
         return
     credit_file.save_applicant(settings, applicant)
     st.success("Saved. Your report is on the Credit report page.")

@@ -5,35 +5,57 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import streamlit as st
 
 from integrations.common.errors import UpstreamError
 from integrations.common.logs import register_secret
-from services.runtime import bank_data, credit_file, state
+from services.runtime import bank_data, credit_file, limits, state
 from services.runtime import loaders as data
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.clients import plaid_client, vault
+from services.runtime.identity import Visitor
 from services.runtime.last_good import forget
 from services.runtime.settings import Settings
 from services.runtime.vault import ReconnectRequired
 
 
-def bootstrap(settings: Settings) -> None:
+def bootstrap(settings: Settings, visitor: Visitor) -> None:
     """First visit of a session: pick the data source and seal any configured tokens. Only
-    the operator's secrets are registered for log redaction (a person's are masked by shape)."""
+    the operator's secrets are registered for log redaction (a person's are masked by shape).
+
+    The operator's bank and applicant load only into a session of their owner. A session is
+    bound to the person it was started for: should another person ever arrive in it, it
+    starts over empty rather than show them anything of the first."""
     for value in settings.secret_values():
         register_secret(value)
+    if st.session_state.get(state.VISITOR, visitor).key != visitor.key:
+        let_go_of_session()
+    st.session_state[state.VISITOR] = visitor
     if st.session_state.get(state.BOOTSTRAPPED):
         return
     st.session_state[state.SOURCE] = settings.effective_source
     st.session_state[state.CLIENT_USER_ID] = f"session-{uuid.uuid4().hex}"
     st.session_state[state.PLAID_ITEMS] = []
-    for token in settings.plaid_access_tokens:
-        state.add_connection(settings, token.reveal())
-    credit_file.applicant_from_settings(settings)
+    if visitor.owner:
+        for token in settings.plaid_access_tokens:
+            state.add_connection(settings, token.reveal())
+        credit_file.applicant_from_settings(settings)
     st.session_state[state.BOOTSTRAPPED] = True
+
+
+def let_go_of_session() -> None:
+    """Sign-out: everything the session held goes, and so do the shared cache entries and
+    last good fetches of its banks and report (another session of the same person fetches
+    them again)."""
+    for connection in state.connections():
+        data.forget_plaid_item(connection.item_key)
+        forget(connection.item_key)
+    credit_file.forget_applicant()
+    st.session_state.clear()
 
 
 def remove_connection(item_key: str) -> None:
@@ -52,6 +74,7 @@ ACCESS_TOKEN_SHAPE = re.compile(r"access-(sandbox|development|production)-[A-Za-
 def _connected(settings: Settings, access_token: str) -> state.PlaidConnection:
     """Store a new connection and show it: fetch it now so its name is known."""
     connection = state.add_connection(settings, access_token)
+    limits.audit("connect", state.visitor().key, "connected", item=connection.item_key)
     state.choose_source("plaid")
     fetched = bank_data.fetch_one(settings, connection)
     bank_data.relabel([fetched])
@@ -68,8 +91,19 @@ def link_token(settings: Settings, item_key: str | None = None) -> str:
         return client.create_link_token(state.client_user_id(), access_token=token)
 
 
+@contextmanager
+def _audited_connect() -> Iterator[None]:
+    """A connection that fails is audited too, by its error code."""
+    try:
+        yield
+    except UpstreamError as error:
+        limits.audit("connect", state.visitor().key, f"failed:{error.code}")
+        raise
+
+
 def connect_public_token(settings: Settings, public_token: str) -> state.PlaidConnection:
-    access_token = plaid_client(settings).exchange_public_token(public_token)
+    with _audited_connect():
+        access_token = plaid_client(settings).exchange_public_token(public_token)
     return _connected(settings, access_token)
 
 
@@ -77,8 +111,10 @@ def connect_sandbox(
     settings: Settings, institution_id: str, username: str, password: str
 ) -> state.PlaidConnection:
     client = plaid_client(settings)
-    public_token = client.create_sandbox_public_token(institution_id, username, password)
-    return _connected(settings, client.exchange_public_token(public_token))
+    with _audited_connect():
+        public_token = client.create_sandbox_public_token(institution_id, username, password)
+        access_token = client.exchange_public_token(public_token)
+    return _connected(settings, access_token)
 
 
 def access_token_problem(settings: Settings, access_token: str) -> str | None:
@@ -94,7 +130,8 @@ def access_token_problem(settings: Settings, access_token: str) -> str | None:
 
 def connect_access_token(settings: Settings, access_token: str) -> state.PlaidConnection:
     token = access_token.strip()
-    plaid_client(settings).get_item(token)  # proves the token works before it is kept
+    with _audited_connect():
+        plaid_client(settings).get_item(token)  # proves the token works before it is kept
     return _connected(settings, token)
 
 
@@ -131,4 +168,5 @@ def disconnect(settings: Settings, item_key: str) -> Disconnected:
         except (UpstreamError, ReconnectRequired):
             outcome = "plaid_not_told"
     remove_connection(item_key)
+    limits.audit("disconnect", state.visitor().key, outcome, item=item_key)
     return outcome

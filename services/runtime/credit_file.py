@@ -14,10 +14,11 @@ from integrations.common.errors import UpstreamError
 from integrations.experian.client import Applicant
 from integrations.models import CreditReport
 from services.analytics.snapshot import ItemProblem, problem_from
+from services.runtime import limits, state
 from services.runtime import loaders as data
-from services.runtime import state
 from services.runtime.cache_keys import keyed_hash
 from services.runtime.clients import experian_client, vault
+from services.runtime.identity import names_match
 from services.runtime.settings import Settings, applicant_json
 from services.runtime.vault import ReconnectRequired
 
@@ -39,6 +40,7 @@ class Consent:
     given_at: datetime
     scope: str
     purpose: str
+    spent: bool = False  # each consent allows one pull; the report is then reused in its TTL
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class SealedApplicant:
     key: str
     sealed: bytes
     summary: str
+    operators: bool = False  # EXPERIAN_APPLICANT, loaded only for its owner
 
 
 def _masked_summary(applicant: Applicant) -> str:
@@ -56,7 +59,7 @@ def _masked_summary(applicant: Applicant) -> str:
     return f"{initials}, {applicant.city} {applicant.state}, SSN ending {ssn_tail}"
 
 
-def _seal_applicant(settings: Settings, applicant: Applicant) -> None:
+def _seal_applicant(settings: Settings, applicant: Applicant, operators: bool = False) -> None:
     canonical = applicant_json(applicant)  # logs mask the SSN and birth date by their shape
     previous = st.session_state.get(state.APPLICANT)
     if previous is not None:
@@ -66,6 +69,7 @@ def _seal_applicant(settings: Settings, applicant: Applicant) -> None:
         key=keyed_hash("applicant", canonical),
         sealed=vault(settings).seal(canonical),
         summary=_masked_summary(applicant),
+        operators=operators,
     )
 
 
@@ -75,14 +79,52 @@ def consent_scope() -> str:
     return CONSENT_SCOPE.format(ttl=data.CACHE_TTL_SECONDS)
 
 
+def consent_statement() -> str:
+    """What the person ticks: the purpose and the scope, with the TTL the cache uses."""
+    return (
+        "I instruct the app to obtain my Experian credit report for my own review "
+        f"({CONSENT_PURPOSE}): {consent_scope()}."
+    )
+
+
+def new_pull_needs_consent() -> bool:
+    """The consent on record was used by a pull: the next pull needs it given again."""
+    given = consent()
+    return given is not None and given.spent
+
+
 def give_consent(settings: Settings) -> None:
-    """Record the person's instruction: when, for what purpose, in what scope."""
+    """Record the person's instruction: when, for what purpose, in what scope. It allows
+    one pull: a report already pulled is dropped from the cache, so the pull happens."""
+    sealed = st.session_state.get(state.APPLICANT)
+    if sealed is not None and consent() is not None:
+        data.clear_credit_report(sealed.key)
+        state.let_go_of_data()
     st.session_state[state.CONSENT] = Consent(
         given_at=datetime.now(UTC),
         scope=consent_scope(),
         purpose=CONSENT_PURPOSE,
     )
     st.session_state.pop(state.REPORT_PROBLEM, None)
+
+
+def applicant_refusal(applicant: Applicant) -> str | None:
+    """Why these details may not be used by this visitor, if they may not: a report is only
+    ever pulled for the person who signed in (the operator's applicant for its owner)."""
+    visitor = state.visitor()
+    if not visitor.may_pull_credit:
+        return (
+            "Credit reports are pulled only for a person signed in to this app, or for the "
+            "owner of a run on their own machine."
+        )
+    if visitor.mode == "sign_in" and not names_match(
+        visitor.name, applicant.first_name, applicant.last_name
+    ):
+        return (
+            "A report can only be pulled for the person signed in: the first and last name "
+            "must be those on the account you signed in with."
+        )
+    return None
 
 
 def new_applicant(**fields: Any) -> Applicant:
@@ -103,7 +145,7 @@ def applicant_from_settings(settings: Settings) -> None:
     if settings.experian_applicant is None or state.APPLICANT in st.session_state:
         return
     fields = json.loads(settings.experian_applicant.reveal())
-    _seal_applicant(settings, Applicant.create(**fields))
+    _seal_applicant(settings, Applicant.create(**fields), operators=True)
 
 
 def forget_applicant() -> None:
@@ -146,12 +188,48 @@ def credit_report_problem() -> ItemProblem | None:
     return st.session_state.get(state.REPORT_PROBLEM)
 
 
+class _Permit:
+    """Asked by the cached loader only when a pull would really reach Experian (a cache miss):
+    a report in the cache is reused without asking."""
+
+    def __init__(self, settings: Settings, sealed: SealedApplicant, applicant: Applicant) -> None:
+        self.settings, self.sealed, self.applicant = settings, sealed, applicant
+        self.person = state.visitor().key
+        self.consent = consent()
+        self.owner = state.visitor().owner
+
+    def ask(self) -> str | None:
+        refusal = self._refusal()
+        if refusal is not None:
+            self.record("refused")
+        return refusal
+
+    def _refusal(self) -> str | None:
+        if self.consent is None or self.consent.spent:
+            return "A new report needs your consent again: give it on the Setup page."
+        if not (self.sealed.operators and self.owner):
+            problem = applicant_refusal(self.applicant)
+            if problem is not None:
+                return problem
+        return limits.take_pull(self.settings, self.person, state.today(self.settings))
+
+    def record(self, outcome: str) -> None:
+        limits.audit("credit_pull", self.person, outcome, applicant=self.sealed.key)
+
+
+def _spend_consent() -> None:
+    given = consent()
+    if given is not None and not given.spent:
+        st.session_state[state.CONSENT] = replace(given, spent=True)
+
+
 def _live_report(settings: Settings) -> tuple[CreditReport, datetime] | None:
     sealed: SealedApplicant = st.session_state[state.APPLICANT]
     try:
         with vault(settings).revealed(sealed.sealed) as canonical:
             applicant = Applicant.create(**json.loads(canonical))
-        fetched = data.fetch_credit_report(sealed.key, applicant, experian_client(settings))
+        permit = _Permit(settings, sealed, applicant)
+        fetched = data.fetch_credit_report(sealed.key, applicant, experian_client(settings), permit)
     except ReconnectRequired:
         forget_applicant()
         return None
@@ -159,6 +237,10 @@ def _live_report(settings: Settings) -> tuple[CreditReport, datetime] | None:
         fetched = data.ReportFetch(
             sealed.key, None, problem_from(sealed.key, error), datetime.now(UTC)
         )
+    if fetched.refused:
+        data.clear_credit_report(sealed.key)  # a refusal is not a result to keep
+    else:
+        _spend_consent()
     if fetched.problem is not None:
         st.session_state[state.REPORT_PROBLEM] = fetched.problem
         previous = st.session_state.get(state.LAST_REPORT)

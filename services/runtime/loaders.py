@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 import streamlit as st
 
-from integrations.common.errors import UpstreamError
+from integrations.common.errors import Action, UpstreamError
 from integrations.demo.parsed import demo_credit_report, demo_item_data
 from integrations.experian.client import Applicant, ExperianClient
 from integrations.models import CreditReport, ItemData
@@ -137,18 +138,37 @@ class ReportFetch:
     report: CreditReport | None
     problem: ItemProblem | None
     fetched_at: datetime
+    refused: bool = False  # the pull was not allowed, so Experian was not asked
+
+
+class PullPermit(Protocol):
+    """Whether a pull may reach Experian now (None, or why not), and its outcome."""
+
+    def ask(self) -> str | None: ...
+
+    def record(self, outcome: str) -> None: ...
+
+
+PULL_REFUSED = "PULL_NOT_ALLOWED"
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
 def fetch_credit_report(
-    applicant_key: str, _applicant: Applicant, _client: ExperianClient
+    applicant_key: str, _applicant: Applicant, _client: ExperianClient, _permit: PullPermit
 ) -> ReportFetch:
-    """One applicant's report, keyed by a keyed hash of who they are; never by their SSN."""
+    """One applicant's report, keyed by a keyed hash of who they are; never by their SSN.
+    Every pull is billed: the permit is asked first, only here, where the cache missed."""
+    refusal = _permit.ask()
+    if refusal is not None:
+        problem = ItemProblem(applicant_key, PULL_REFUSED, "LIMIT", refusal, Action.NONE)
+        return ReportFetch(applicant_key, None, problem, now(), refused=True)
     try:
         report = _client.credit_report(_applicant)
     except UpstreamError as error:
+        _permit.record(f"failed:{error.code}")
         problem = problem_from(applicant_key, error)
         return ReportFetch(applicant_key, None, problem, now())
+    _permit.record("pulled")
     return ReportFetch(applicant_key, report, None, now())
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
@@ -60,6 +60,9 @@ PLAID_COUNTRIES = frozenset(
     | {"DK", "NO", "SE", "EE", "LT", "LV", "PT", "BE", "AT", "FI"}
 )
 DEFAULT_CACHE_TTL_SECONDS = 300
+DEFAULT_PULLS_PER_PERSON = 2
+DEFAULT_PULLS_PER_DEPLOYMENT = 20
+DEFAULT_REFRESH_INTERVAL_SECONDS = 60
 MAX_CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -69,6 +72,14 @@ class SettingsError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("Invalid configuration:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Streamlit's OIDC sign-in, configured in the ``[auth]`` section of the secrets."""
+
+    providers: tuple[str, ...]  # () for the unnamed provider st.login() uses by default
+    cookie_secret: Secret  # the operator's: also keys the hashes that name a person in logs
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,19 @@ class Settings:
     read_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
     call_budget_seconds: float = DEFAULT_CALL_BUDGET_SECONDS
     as_of_date: date | None = None  # None: the server's calendar date
+    # Who may use a deployment with sign-in, and who owns the operator's credentials. People's
+    # addresses are personal data: Secrets, so never shown or logged.
+    allowed_users: tuple[Secret, ...] = ()
+    owner_emails: tuple[Secret, ...] = ()
+    credit_pulls_per_person_per_day: int = DEFAULT_PULLS_PER_PERSON
+    credit_pulls_per_day: int = DEFAULT_PULLS_PER_DEPLOYMENT
+    refresh_interval_seconds: int = DEFAULT_REFRESH_INTERVAL_SECONDS
+    sign_in: SignIn | None = None  # from the [auth] section of the secrets, not a setting
+
+    @property
+    def operator_credentials(self) -> bool:
+        """Credentials that are the operator's own: a bank and an applicant configured."""
+        return bool(self.plaid_access_tokens or self.experian_applicant)
 
     @property
     def plaid_configured(self) -> bool:
@@ -133,7 +157,10 @@ class Settings:
         """Every configured secret in clear, decided by type: what no log line may show."""
         values = (getattr(self, f.name) for f in fields(self))
         flat = (v for value in values for v in (value if isinstance(value, tuple) else (value,)))
-        return tuple(v.reveal() for v in flat if isinstance(v, Secret))
+        found = [v.reveal() for v in flat if isinstance(v, Secret)]
+        if self.sign_in is not None:
+            found.append(self.sign_in.cookie_secret.reveal())
+        return tuple(found)
 
 
 # Each setting: name -> (field, parser). Parsers raise ExpectationError saying what is expected;
@@ -290,6 +317,38 @@ def applicant_json(applicant: Any) -> str:
     return json.dumps(plain, sort_keys=True)
 
 
+def _whole(low: int, high: int) -> Parser:
+    def parse(raw: str) -> int:
+        raw = raw.strip()
+        if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
+            raise ExpectationError(f"a whole number from {low} to {high}")
+        return int(raw)
+
+    return parse
+
+
+_EMAIL = re.compile(r"[^@\s,]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_DOMAIN = re.compile(r"@?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _people(allow_domains: bool) -> Parser:
+    """Email addresses (and, where allowed, whole domains written example.com or
+    @example.com), compared without regard to case."""
+
+    def parse(raw: str) -> tuple[Secret, ...]:
+        entries = [part.strip().lower() for part in raw.split(",")]
+        for entry in entries:
+            if _EMAIL.fullmatch(entry):
+                continue
+            if allow_domains and _DOMAIN.fullmatch(entry):
+                continue
+            what = "email addresses or domains" if allow_domains else "email addresses"
+            raise ExpectationError(f"a comma-separated list of {what}")
+        return tuple(Secret(entry[1:] if entry.startswith("@") else entry) for entry in entries)
+
+    return parse
+
+
 def _subscriber_code(raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9]{1,20}", raw.strip()):
         raise ExpectationError("letters and digits only")
@@ -325,6 +384,11 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
     "UPSTREAM_READ_TIMEOUT_SECONDS": ("read_timeout_seconds", _seconds(0.1, 300)),
     "UPSTREAM_BUDGET_SECONDS": ("call_budget_seconds", _seconds(0.1, 600)),
     "AS_OF_DATE": ("as_of_date", _iso_date),
+    "ALLOWED_USERS": ("allowed_users", _people(allow_domains=True)),
+    "OWNER_EMAILS": ("owner_emails", _people(allow_domains=False)),
+    "CREDIT_PULLS_PER_PERSON_PER_DAY": ("credit_pulls_per_person_per_day", _whole(1, 100)),
+    "CREDIT_PULLS_PER_DAY": ("credit_pulls_per_day", _whole(1, 100_000)),
+    "REFRESH_INTERVAL_SECONDS": ("refresh_interval_seconds", _whole(0, 3600)),
 }
 
 
@@ -422,5 +486,36 @@ def streamlit_secrets() -> dict[str, Any]:
         return {}
 
 
+def sign_in_from(auth: Mapping[str, Any] | None) -> SignIn | None:
+    """The ``[auth]`` section, if there is one: which providers it names. Streamlit checks
+    the rest when someone signs in; a section without what every provider needs is refused
+    here, with the other settings' problems."""
+    if not auth:
+        return None
+    secret = auth.get("cookie_secret")
+    if not auth.get("redirect_uri") or not isinstance(secret, str) or len(secret) < 16:
+        raise SettingsError(
+            ["The [auth] section of the secrets needs redirect_uri and a cookie_secret of at "
+             "least 16 random characters (see docs/DEPLOYMENT.md)."]
+        )  # fmt: skip
+    named = tuple(sorted(k for k, v in auth.items() if isinstance(v, Mapping)))
+    providers = () if auth.get("client_id") or not named else named
+    return SignIn(providers=providers, cookie_secret=Secret(secret))
+
+
+def streamlit_auth_section() -> Mapping[str, Any] | None:
+    import streamlit as st
+
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return None
+        auth = st.secrets.get("auth")
+    except Exception:  # a malformed secrets file must not take the app down
+        return None
+    return auth.to_dict() if hasattr(auth, "to_dict") else auth
+
+
 def current_settings() -> Settings:
-    return load_settings(secrets=streamlit_secrets())
+    settings = load_settings(secrets=streamlit_secrets())
+    sign_in = sign_in_from(streamlit_auth_section())
+    return replace(settings, sign_in=sign_in) if sign_in else settings

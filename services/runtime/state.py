@@ -14,9 +14,11 @@ from typing import Literal
 
 import streamlit as st
 
+from services.runtime import limits
 from services.runtime import loaders as data
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.clients import vault
+from services.runtime.identity import Visitor
 from services.runtime.settings import Settings
 from services.runtime.timezone import person_now
 
@@ -33,6 +35,18 @@ BOOTSTRAPPED = "bootstrapped"
 
 
 CLIENT_USER_ID = "client_user_id"
+
+
+VISITOR = "visitor"  # who this run is for (services.runtime.identity), set by app.py each run
+
+
+REFRESH_REFUSED = "refresh_refused"  # seconds to wait, after a refresh asked for too soon
+
+
+def visitor() -> Visitor:
+    """Who this session belongs to. A session that app.py has not let in yet belongs to an
+    anonymous local visitor with no rights beyond looking."""
+    return st.session_state.get(VISITOR) or Visitor("local", "nobody")
 
 
 Source = Literal["demo", "plaid"]
@@ -165,13 +179,18 @@ LAST_REPORT = "experian_last_report"
 
 
 def refresh(settings: Settings) -> None:
-    """Drop this session's cached entries so the next run fetches again."""
+    """Drop this session's cached bank data so the next run fetches again: at most once per
+    REFRESH_INTERVAL_SECONDS per person, since each refresh costs upstream calls. A credit
+    report is not pulled again by a refresh: a new pull is its own action, with new consent."""
+    st.session_state.pop(REFRESH_REFUSED, None)
     if active_source(settings) == "demo":
         data.clear_demo(today(settings))
-    for connection in connections():
-        data.clear_plaid_item(connection.item_key)
-    sealed = st.session_state.get(APPLICANT)
-    if sealed is not None:
-        data.clear_credit_report(sealed.key)
+    else:
+        wait = limits.take_refresh(settings, visitor().key, data.now())
+        if wait is not None:
+            st.session_state[REFRESH_REFUSED] = wait
+            return
+        for connection in connections():
+            data.clear_plaid_item(connection.item_key)
     st.session_state.pop(FETCHED_AT, None)
     let_go_of_data()

@@ -9,6 +9,7 @@ import logging
 
 import pytest
 import responses
+from streamlit.testing.v1 import AppTest
 
 from integrations.demo.experian import experian_demo_report
 from tests.support.apps import app_test
@@ -92,18 +93,45 @@ def test_each_experian_failure_is_a_clear_message(
     assert message in warnings, warnings
 
 
-def test_refresh_pulls_again_and_a_failure_keeps_the_report(
+def pull_new_report(at: AppTest, agree: bool = True) -> None:
+    at.checkbox(key="new_pull_consent").set_value(agree)
+    at.button(key="FormSubmitter:new_pull-Pull a new report").click().run()
+
+
+def test_refresh_does_not_pull_again_a_new_pull_needs_fresh_consent(
     experian: responses.RequestsMock,
 ) -> None:
     answer_with_report(experian)
     at = seeded()
     assert report_calls(experian) == 1
-    experian.replace(responses.POST, REPORT_URL, status=503, body="down")
     at.sidebar.button(key="refresh_data").click().run()
-    assert report_calls(experian) == 4  # one, then three attempts after Refresh
     at.switch_page("pages/credit_report.py").run()
+    assert report_calls(experian) == 1  # Refresh is for the banks: a pull is billed
+    experian.replace(responses.POST, REPORT_URL, status=503, body="down")
+    pull_new_report(at, agree=False)
+    assert any("consent is needed" in e.value for e in at.error)
+    assert report_calls(experian) == 1
+    pull_new_report(at)
+    assert report_calls(experian) == 4  # one, then three attempts of the new pull
     assert next(m.value for m in at.metric if m.label == "Credit score") != "—"
     assert any("Showing the report fetched at" in w.value for w in at.warning)
+
+
+def test_a_report_is_reused_in_a_new_session_and_pulls_stop_at_the_daily_limit(
+    experian: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREDIT_PULLS_PER_PERSON_PER_DAY", "2")
+    answer_with_report(experian)
+    first = seeded("pages/credit_report.py")
+    seeded("pages/credit_report.py")  # another session, same person and details
+    assert report_calls(experian) == 1  # reused within its TTL
+    pull_new_report(first)
+    assert report_calls(experian) == 2
+    pull_new_report(first)
+    assert report_calls(experian) == 2  # the third of the day is refused before Experian
+    warnings = " ".join(w.value for w in first.warning)
+    assert "the most this app allows a person in a day" in warnings
+    assert next(m.value for m in first.metric if m.label == "Credit score") != "—"
 
 
 def test_no_personal_data_or_secret_reaches_page_state_or_log(

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support.apps import app_test, labelled
 from tests.support.plaid_double import PlaidDouble
+from tests.support.setup_page import disconnect_first_bank
 
 INSTITUTIONS = ["ins_109508", "ins_109509", "ins_109510", "ins_109511", "ins_109512"]
 
@@ -78,7 +79,7 @@ def test_sessions_each_see_only_their_own_item(
     # One session refreshes, another disconnects; everyone else still sees only their own.
     sessions[0].switch_page("pages/overview.py").run()
     sessions[1].switch_page("pages/setup.py").run()
-    next(b for b in sessions[1].button if b.label == "Disconnect").click().run()
+    disconnect_first_bank(sessions[1])
     assert sessions[1].session_state["plaid_items"] == []
     for at, token in [*zip(sessions[2:], tokens[2:], strict=True), (sessions[0], tokens[0])]:
         assert_only_own(shown_transactions(at), token, owned)

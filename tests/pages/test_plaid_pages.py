@@ -13,7 +13,7 @@ from tests.support import demo_expectations as expect
 from tests.support.apps import app_test, labelled
 from tests.support.clock import TODAY
 from tests.support.plaid_double import Fault, PlaidDouble
-from tests.support.setup_page import connect_pasted
+from tests.support.setup_page import connect_pasted, disconnect_first_bank
 
 LOGIN_REQUIRED = Fault(
     "plaid_error", error_type="ITEM_ERROR", error_code="ITEM_LOGIN_REQUIRED", times=999
@@ -270,7 +270,7 @@ def test_disconnect_removes_the_item_at_plaid_and_here(plaid_env: PlaidDouble) -
     at = start()
     connect_pasted(at, token)  # the person's own connection
     at.run()  # the list of connections above the form was drawn before it connected
-    next(b for b in at.button if b.label == "Disconnect").click().run()
+    disconnect_first_bank(at)
     assert not at.exception
     (removal,) = plaid_env.calls("/item/remove")
     assert removal.body["access_token"] == token

@@ -20,7 +20,7 @@ from tests.support.apps import app_test
 from tests.support.clock import TODAY
 from tests.support.experian_support import DOB, SSN, answer_with_report, report_calls
 from tests.support.plaid_double import Fault, PlaidDouble
-from tests.support.setup_page import connect_pasted, save_applicant_on_setup
+from tests.support.setup_page import connect_pasted, disconnect_first_bank, save_applicant_on_setup
 from tests.support.streamlit_internals import cache_entries, session_values
 
 # --- where things are kept -------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_disconnect_leaves_nothing_of_the_item_in_any_cache_or_the_session(
     assert any("session derived_figures" in place for place in before)
 
     at.switch_page("pages/setup.py").run()
-    next(b for b in at.button if b.label == "Disconnect").click().run()
+    disconnect_first_bank(at)
     assert not at.exception
     assert at.session_state["plaid_items"] == []
     assert leftovers(at, needles) == set()

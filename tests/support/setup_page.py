@@ -41,3 +41,9 @@ def save_applicant_on_setup(at: AppTest, ssn: str = SSN) -> None:
     fill_applicant_form(at, ssn=ssn)
     assert not at.exception
     assert any("Saved" in s.value for s in at.success), [e.value for e in at.error]
+
+
+def disconnect_first_bank(at: AppTest) -> None:
+    """Disconnect on Setup, confirmed in the dialog that says what happens at Plaid."""
+    next(b for b in at.button if b.label == "Disconnect").click().run()
+    at.button(key="confirm_disconnect").click().run()

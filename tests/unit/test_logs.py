@@ -11,7 +11,7 @@ from services.runtime import bank_data
 from tests.support.apps import app_test
 from tests.support.experian_support import DOB
 from tests.support.plaid_double import PlaidDouble
-from tests.support.setup_page import connect_pasted, save_applicant_on_setup
+from tests.support.setup_page import connect_pasted, disconnect_first_bank, save_applicant_on_setup
 
 
 def test_token_and_ssn_shapes_are_masked() -> None:
@@ -112,7 +112,7 @@ def test_nothing_of_a_person_is_kept_for_redaction_however_many_sessions(
         assert set(logs._registered) == operators, "the registry grew with a person's values"
 
     at.switch_page("pages/setup.py").run()
-    next(b for b in at.button if b.label == "Disconnect").click().run()
+    disconnect_first_bank(at)
     at.button(key="forget_applicant").click().run()
     assert not at.exception
     assert not {token, ssn, DOB} & logs._registered
