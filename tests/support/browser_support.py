@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -148,10 +148,18 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout:
 
 @contextmanager
 def streamlit_server(
-    log: Path, extra_env: Mapping[str, str] | None = None, script: str = "app.py"
+    log: Path,
+    extra_env: Mapping[str, str] | None = None,
+    script: str = "app.py",
+    extra_args: Sequence[str] = (),
+    port: int | None = None,
 ) -> Iterator[str]:
-    """A fresh `streamlit run <script>` on 127.0.0.1, ended when the block exits."""
-    port = free_port()
+    """A fresh `streamlit run <script>` on 127.0.0.1, ended when the block exits.
+
+    `extra_args` go after the defaults (a later flag wins), such as ``--secrets.files``.
+    `port` is for a caller that must name the app's URL before it starts (the sign-in
+    redirect URI registered at an identity provider); by default any free port."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update({"DATA_SOURCE": "demo", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
     env["AS_OF_DATE"] = TODAY.isoformat()  # the same day as the test's own expectations
@@ -163,6 +171,7 @@ def streamlit_server(
         "--server.port", str(port),
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        *extra_args,
     ]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
