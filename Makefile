@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 # `make run` is for this machine: a LAN peer, or a web page rebinding a name to this host,
-# must not reach the data a local run loads. ADDRESS=0.0.0.0 opens it deliberately.
+# must not reach the data a local run loads. ADDRESS=0.0.0.0 ALLOWED_HOSTS='*' opens it
+# deliberately (the app still keeps the operator's credentials from other machines).
 ADDRESS ?= 127.0.0.1
+ALLOWED_HOSTS ?= localhost 127.0.0.1
 
 .PHONY: run test lint format audit bench key clean
 
@@ -22,7 +24,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
+		$(foreach host,$(ALLOWED_HOSTS),--server.allowedHosts '$(host)')
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -158,15 +158,20 @@ def render_sidebar_header(settings: Settings) -> None:
         )
 
 
+def render_refresh_refused() -> None:
+    """A refresh asked for too soon: said once, where the person looks (a toast) and where
+    the button is."""
+    wait = st.session_state.pop(state.REFRESH_REFUSED, None)
+    if wait is None:
+        return
+    refused = f"Refreshed a moment ago: the next refresh is possible in {wait} seconds."
+    st.toast(refused, icon=":material/timer:")
+    st.sidebar.warning(refused, icon=":material/timer:")
+
+
 def render_sidebar_freshness() -> None:
     fetched = state.fetched_at()
     with st.sidebar:
-        wait = st.session_state.get(state.REFRESH_REFUSED)
-        if wait is not None:
-            st.warning(
-                f"Refreshed a moment ago: the next refresh is possible in {wait} seconds.",
-                icon=":material/timer:",
-            )
         if fetched is None:
             st.caption("Data not fetched yet.")
         else:
@@ -204,6 +209,7 @@ def main() -> None:
             icon=":material/science:",
         )
     run_page(page)
+    render_refresh_refused()
     render_sidebar_freshness()
 
 

@@ -53,6 +53,32 @@ def setting_status(settings: Settings, name: str) -> str:
     return "not set" if value is None else str(value)
 
 
+def render_access(settings: Settings) -> None:
+    """Whether sign-in is on, who this is, and what follows for the operator's credentials."""
+    st.subheader("Sign-in")
+    visitor = state.visitor()
+    if settings.sign_in is not None:
+        owner = (
+            " You own the bank and applicant its operator configured."
+            if visitor.owner and settings.operator_credentials
+            else ""
+        )
+        st.success(
+            f"Sign-in is on: only the people its operator listed can open this app. You are "
+            f"signed in as {plain(visitor.email or '')}.{owner}",
+            icon=":material/verified_user:",
+        )
+        return
+    where = "on this machine" if visitor.on_this_machine else "from another machine"
+    st.info(
+        f"Sign-in is off, so the app runs in local mode and you are visiting {where}. The "
+        "operator's bank and applicant load, and credit reports can be pulled, only for "
+        "someone on the machine that runs the app. To open it to others, configure sign-in "
+        "(docs/DEPLOYMENT.md).",
+        icon=":material/lock_open:",
+    )
+
+
 def render_source(settings: Settings) -> None:
     st.subheader("Data source")
     current = state.active_source(settings)
@@ -417,6 +443,7 @@ def render() -> None:
     if returning_from_bank(settings) and state.active_source(settings) == "demo":
         # The new session started on demo data; the return belongs to the Plaid part.
         state.choose_source("plaid")
+    render_access(settings)
     render_source(settings)
     if state.active_source(settings) != "demo":
         if settings.plaid_configured:

@@ -2,7 +2,7 @@
 
 The first line of defence is that no code formats a secret into a message. The filter masks,
 should one slip through, anything shaped like a person's secrets (a Plaid token, a bearer
-token, an SSN, a date of birth) and the operator's own secrets registered with
+token, an SSN, a date of birth, an email address) and the operator's own secrets registered with
 ``register_secret``. A person's values are recognised by their shape and never kept here, so
 nothing of theirs outlives Disconnect, "Remove my details" or their session, and the
 registry stays as small as the configuration.
@@ -26,6 +26,8 @@ _PATTERNS = (
     # writes them (MM/DD/YYYY, MM-DD-YYYY). The app logs no dates, so none is lost.
     re.compile(rf"\b{_MONTH}[/-]?{_DAY}[/-]?{_YEAR}\b"),
     re.compile(rf"\b{_YEAR}-{_MONTH}-{_DAY}\b"),
+    # Email addresses: a signed-in person is named in logs by a keyed hash, never this way.
+    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"),
 )
 _registered: set[str] = set()
 _lock = threading.Lock()

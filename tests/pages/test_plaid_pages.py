@@ -96,6 +96,24 @@ def test_a_warm_load_asks_plaid_nothing_and_refresh_asks_again(
     assert len(plaid_env.calls("/item/get")) == 4  # Refresh fetched both items again
 
 
+def test_refresh_is_limited_per_person_across_sessions(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each refresh costs a dozen upstream calls: one per REFRESH_INTERVAL_SECONDS a person,
+    however many sessions they open."""
+    monkeypatch.setenv("REFRESH_INTERVAL_SECONDS", "60")
+    with_tokens(monkeypatch, *plaid_env.demo_tokens())
+    first = start()
+    first.sidebar.button(key="refresh_data").click().run()
+    after_refresh = upstream_calls(plaid_env)
+    second = start()  # the same person (this machine) in a new session
+    second.sidebar.button(key="refresh_data").click().run()
+    assert upstream_calls(plaid_env) == after_refresh
+    # What it says is seen in the browser (tests/browser/test_browser_signin.py): AppTest
+    # reruns only the page after a session's first run, not app.py's sidebar.
+    assert metric(second, "Overall utilization") == metric(first, "Overall utilization")
+
+
 def test_a_bank_that_needs_a_new_login_is_named_on_its_card_and_the_rest_still_shows(
     plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,6 +296,20 @@ def test_disconnect_removes_the_item_at_plaid_and_here(plaid_env: PlaidDouble) -
     assert at.session_state["plaid_items"] == []
     at.switch_page("pages/overview.py").run()
     assert any("No accounts connected yet" in i.value for i in at.info)
+
+
+def test_disconnect_asks_first_and_keeping_it_tells_plaid_nothing(plaid_env: PlaidDouble) -> None:
+    client = plaid_env.client()
+    token = client.exchange_public_token(client.create_sandbox_public_token("ins_109509"))
+    at = start()
+    connect_pasted(at, token)
+    at.run()
+    next(b for b in at.button if b.label == "Disconnect").click().run()
+    assert any("Plaid will be told to remove this connection" in m.value for m in at.markdown)
+    at.button(key="cancel_disconnect").click().run()
+    assert plaid_env.calls("/item/remove") == []
+    assert [c.label for c in at.session_state["plaid_items"]] == ["First Gingham Credit Union"]
+    assert not any("Plaid will be told" in m.value for m in at.markdown)  # the dialog closed
 
 
 def test_a_visitor_cannot_end_the_operators_connection_at_plaid(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import http.client
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -134,13 +136,49 @@ def test_streamlit_is_pinned_to_one_release() -> None:
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     pins = [line for line in lines if line.startswith("streamlit")]
     assert len(pins) == 1
-    assert pins[0].startswith("streamlit==")
+    # With the extra that sign-in needs (Authlib): st.login fails without it.
+    assert pins[0].startswith("streamlit[auth]==")
 
 
-def test_make_run_listens_on_this_machine_only() -> None:
-    """A local run loads the operator's data: it answers on the loopback address only."""
+def _make_run_command() -> list[str]:
     planned = subprocess.run(
         ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
+    ).stdout.replace("\\\n", " ")
     (command,) = [line for line in planned.splitlines() if "streamlit run app.py" in line]
-    assert "--server.address 127.0.0.1" in command
+    return shlex.split(command)
+
+
+def _websocket_answer(port: int, host: str) -> int:
+    """The status Streamlit answers a websocket upgrade with, for a page that calls itself
+    `host` (as one that rebinds its own name to 127.0.0.1 does)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Host": host, "Connection": "Upgrade", "Upgrade": "websocket",
+               "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+               "Sec-WebSocket-Protocol": "streamlit"}  # fmt: skip
+    connection.request("GET", "/_stcore/stream", headers=headers)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_make_run_listens_on_this_machine_only_and_refuses_rebound_names(tmp_path: Path) -> None:
+    """A local run loads the operator's data: it answers on the loopback address only, and
+    its websocket only to pages that call it by a local name."""
+    command = _make_run_command()
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    port = free_port()
+    args = command[command.index("app.py") + 1 :]
+    args[args.index("--server.port") + 1] = str(port)
+    log = tmp_path / "make-run.log"
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    run = [sys.executable, "-m", "streamlit", "run", "app.py", *args, "--server.headless=true"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(run, cwd=ROOT, env=env, stdout=sink, stderr=sink)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", process, log, timeout=60)
+            assert _websocket_answer(port, f"rebound.example:{port}") == 403
+            assert _websocket_answer(port, f"localhost:{port}") == 101
+            assert _websocket_answer(port, f"127.0.0.1:{port}") == 101
+        finally:
+            process.terminate()
+            process.wait(timeout=15)

@@ -128,6 +128,11 @@ def test_setup_shows_a_setting_by_its_type(monkeypatch: pytest.MonkeyPatch) -> N
         "UPSTREAM_READ_TIMEOUT_SECONDS": "20",
         "UPSTREAM_BUDGET_SECONDS": "40",
         "AS_OF_DATE": "2026-11-30",
+        "ALLOWED_USERS": "canary.person@example.com,@canary.example",
+        "OWNER_EMAILS": "canary.owner@example.com",
+        "CREDIT_PULLS_PER_PERSON_PER_DAY": "3",
+        "CREDIT_PULLS_PER_DAY": "30",
+        "REFRESH_INTERVAL_SECONDS": "45",
     }
     assert sorted(values) == sorted(SETTINGS)  # a new setting is added here too
     for name, value in values.items():

@@ -73,11 +73,11 @@ def test_a_person_s_token_ssn_and_birth_date_are_masked_by_their_shape() -> None
     line = redact(
         "token access-production-5f1c-4e2b-9a7d public-sandbox-77aa-01 "
         "ssn 666-12-3456, 666 12 3456 or 666123456; born 07041980, 07/04/1980, 07-04-1980 "
-        "or 1980-07-04"
+        "or 1980-07-04; signed in as Ann.Lee+cm@mail.example.co.uk"
     )
     assert line == (
         "token [redacted] [redacted] ssn [redacted], [redacted] or [redacted]; "
-        "born [redacted], [redacted], [redacted] or [redacted]"
+        "born [redacted], [redacted], [redacted] or [redacted]; signed in as [redacted]"
     )
     assert redact("fetched 3 items in 1250 ms, request_id req-double-12") == (
         "fetched 3 items in 1250 ms, request_id req-double-12"
