@@ -85,9 +85,15 @@ def render_refusal(visitor: Visitor) -> None:
 
 
 def sign_out() -> None:
-    """Everything the session held goes before the sign-in cookie does."""
+    """Everything the session held goes before the sign-in cookie does.
+
+    Nothing may run after st.logout(): its redirect (which clears the identity cookie) only
+    waits in the outgoing queue, and a rerun, such as the one a page asks for on finding the
+    session emptied, clears that queue first. The page then looked signed out while a reload
+    signed the person in again."""
     connections.let_go_of_session()
     st.logout()
+    st.stop()
 
 
 def let_in_or_stop(settings: Settings) -> Visitor:

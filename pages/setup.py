@@ -114,12 +114,13 @@ DISCONNECTED = {
 
 def finish_disconnect(settings: Settings, item_key: str) -> None:
     st.session_state.pop(PENDING_DISCONNECT, None)
-    # A toast, not a warning: it stays on screen through the rerun below.
-    st.toast(DISCONNECTED[connections.disconnect(settings, item_key)])
+    # Told in the run after the rerun below: a toast sent before st.rerun() is wiped by it.
+    st.session_state[DISCONNECT_OUTCOME] = DISCONNECTED[connections.disconnect(settings, item_key)]
     st.rerun()
 
 
 PENDING_DISCONNECT = "pending_disconnect"  # the item whose Disconnect awaits confirmation
+DISCONNECT_OUTCOME = "disconnect_outcome"  # what the last Disconnect did, until it is told
 
 
 def _keep_connected() -> None:
@@ -145,6 +146,9 @@ def confirm_disconnect(settings: Settings, item_key: str, label: str) -> None:
 
 def render_connections(settings: Settings) -> None:
     st.subheader("Connected banks")
+    outcome = st.session_state.pop(DISCONNECT_OUTCOME, None)
+    if outcome is not None:
+        st.toast(outcome)
     items = state.connections()
     if not items:
         st.caption("No bank connected in this session yet.")

@@ -18,6 +18,7 @@ from tests.support.browser_support import (
     streamlit_server,
 )
 from tests.support.plaid_double import PlaidDouble
+from tests.support.setup_browser import choose_test_bank, send_test_bank
 
 pytestmark = pytest.mark.browser
 
@@ -42,17 +43,6 @@ def open_session(browser: Browser, url: str) -> Page:
     open_app(page, f"{url}/setup")
     expect(page.get_by_role("heading", level=1, name="Setup")).to_be_visible()
     return page
-
-
-def choose_test_bank(page: Page, institution: str) -> None:
-    """Fill in the sandbox form (a form: nothing runs until it is sent)."""
-    page.get_by_role("tab", name="Sandbox test bank").click()
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=institution).click()
-
-
-def send_test_bank(page: Page) -> None:
-    page.get_by_role("button", name="Connect test bank").click()
 
 
 def downloaded_csv(page: Page) -> list[dict[str, str]]:

@@ -11,11 +11,8 @@ what each page holds; the tests below judge it.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -32,6 +29,7 @@ from tests.support.browser_support import (
     wait_until_idle,
 )
 from tests.support.clock import TODAY
+from tests.support.experian_double import ExperianDouble
 from tests.support.plaid_double import PlaidDouble
 
 pytestmark = pytest.mark.browser
@@ -81,49 +79,10 @@ class Tour:
     dialogs: list[str] = field(default_factory=list)
 
 
-class _ExperianHandler(BaseHTTPRequestHandler):
-    """Experian's token and credit-report endpoints, answering with a hostile report."""
-
-    server: _ExperianStandIn
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.startswith("/oauth2/"):
-            body = json.dumps({"access_token": "stand-in-bearer", "expires_in": "1800"}).encode()
-        elif self.path.startswith("/consumerservices/credit-profile/"):
-            body = self.server.report
-        else:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the request log is no business of the test output."""
-
-
-class _ExperianStandIn(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, report: dict[str, Any]) -> None:
-        super().__init__(("127.0.0.1", 0), _ExperianHandler)
-        self.report = json.dumps(report).encode()
-
-
 @pytest.fixture(scope="module")
-def experian_url() -> Iterator[str]:
-    stand_in = _ExperianStandIn(hostile.hostile_experian_report(TODAY))
-    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
-    thread.start()
-    host, port = stand_in.server_address[:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        stand_in.shutdown()
-        stand_in.server_close()
+def experian_double() -> Iterator[ExperianDouble]:
+    with ExperianDouble(hostile.hostile_experian_report(TODAY)) as double:
+        yield double
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +100,9 @@ def hostile_double() -> Iterator[PlaidDouble]:
 
 @pytest.fixture(scope="module")
 def hostile_url(
-    tmp_path_factory: pytest.TempPathFactory, hostile_double: PlaidDouble, experian_url: str
+    tmp_path_factory: pytest.TempPathFactory,
+    hostile_double: PlaidDouble,
+    experian_double: ExperianDouble,
 ) -> Iterator[str]:
     require_chromium()
     log = tmp_path_factory.mktemp("untrusted_server") / "streamlit.log"
@@ -151,11 +112,7 @@ def hostile_url(
         "PLAID_SECRET": PlaidDouble.SECRET,
         "PLAID_BASE_URL": hostile_double.url,
         "PLAID_ACCESS_TOKEN": ",".join((*hostile.HOSTILE_TOKENS, hostile.BROKEN_TOKEN)),
-        "EXPERIAN_CLIENT_ID": "stand-in-client",
-        "EXPERIAN_CLIENT_SECRET": "stand-in-secret",
-        "EXPERIAN_USERNAME": "stand-in-user",
-        "EXPERIAN_PASSWORD": "stand-in-password",
-        "EXPERIAN_BASE_URL": experian_url,
+        **experian_double.env(),
         "EXPERIAN_APPLICANT": json.dumps(APPLICANT),
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "UPSTREAM_BUDGET_SECONDS": "5",
@@ -234,6 +191,12 @@ def test_no_link_image_script_or_directive_comes_from_upstream_text(tour: Tour) 
 
 def test_no_javascript_dialog_opens(tour: Tour) -> None:
     assert tour.dialogs == []
+
+
+def test_the_hostile_report_was_pulled_once_for_the_whole_tour(
+    tour: Tour, experian_double: ExperianDouble
+) -> None:
+    assert (experian_double.token_calls, experian_double.report_calls) == (1, 1)
 
 
 def test_hostile_names_read_as_literal_text_in_alerts_and_captions(tour: Tour) -> None:
