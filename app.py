@@ -42,9 +42,16 @@ def load_settings_or_stop() -> Settings:
         raise  # unreachable: st.stop() ends the run
 
 
+# The addresses of the pages after the first (Streamlit names a page by its file's stem).
+PAGE_PATHS = ("cards", "transactions", "credit_report", "setup")
+
+
 def only_page(render: Callable[[], None], title: str) -> None:
-    """Show one page and nothing else: no navigation to the app's pages, no data."""
-    st.navigation([st.Page(render, title=title, url_path="welcome")], position="hidden").run()
+    """Show one page and nothing else: no navigation to the app's pages, no data. Every
+    address of the app leads to it, so a deep link shows it rather than "page not found"."""
+    pages = [st.Page(render, title=title, default=True)]
+    pages += [st.Page(render, title=title, url_path=path) for path in PAGE_PATHS]
+    st.navigation(pages, position="hidden").run()
 
 
 SIGN_IN_REASON = (

@@ -98,10 +98,15 @@ def signed_in_visitor(settings: Settings, user: Mapping[str, Any]) -> Visitor:
     if not user.get("is_logged_in") or not email:
         return Visitor("sign_in", _person_key(settings, "anonymous", "-"), refused="sign_in_needed")
     key = _person_key(settings, "person", email)
-    if user.get("email_verified") is False:
-        return Visitor("sign_in", key, email, name, refused="email_unverified")
-    if not is_listed(email, _revealed(settings.allowed_users)):
+    allowed = _revealed(settings.allowed_users)
+    if not is_listed(email, allowed):
         return Visitor("sign_in", key, email, name, refused="not_allowed")
+    # Anyone can type an address into some providers' accounts: a domain on the list admits
+    # only addresses the provider says it verified. An address listed by itself is admitted
+    # unless the provider says it is unverified (Entra ID, for one, sends no such claim).
+    verified = user.get("email_verified")
+    if verified is False or (verified is not True and email not in allowed):
+        return Visitor("sign_in", key, email, name, refused="email_unverified")
     owner = is_listed(email, _revealed(settings.owner_emails))
     return Visitor("sign_in", key, email, name, owner=owner)
 

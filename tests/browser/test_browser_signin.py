@@ -442,7 +442,10 @@ def test_refresh_again_within_the_interval_is_refused_without_asking_plaid(
     """Every refresh costs upstream calls: one a person per interval, and never a pull."""
     page = owner.page
     on_page(page, "Credit report")
-    refused = page.get_by_text("Refreshed a moment ago: the next refresh is possible in")
+    # Said in the sidebar, next to the button, and in a toast that fades.
+    refused = page.get_by_test_id("stSidebarUserContent").get_by_text(
+        "Refreshed a moment ago: the next refresh is possible in"
+    )
     before = signin_rig.calls()
     submit(page, "Refresh data")
     expect(page.get_by_text(REPORT_SHOWN)).to_be_visible()

@@ -219,3 +219,12 @@ def test_the_link_script_gets_every_constant_it_names() -> None:
     code = "\n".join(line for line in lines if not line.lstrip().startswith("//"))
     assert re.findall(r"__[A-Z][A-Z0-9_]*__", code) == []
     assert '"https://cdn.plaid.com/' in code  # and the constants went in as JSON literals
+
+
+def test_the_sign_in_page_answers_at_every_page_address() -> None:
+    """A deep link of someone not let in shows the sign-in page, not "page not found"."""
+    source = (ROOT / "app.py").read_text()
+    stems = re.findall(r'st\.Page\("pages/(\w+)\.py"', source)
+    gate = re.search(r"PAGE_PATHS = \(([^)]*)\)", source)
+    assert gate is not None
+    assert re.findall(r'"(\w+)"', gate.group(1)) == stems[1:]  # the first is the default page

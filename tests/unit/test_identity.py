@@ -69,6 +69,16 @@ def test_only_listed_verified_addresses_get_in_and_only_owners_own() -> None:
     assert boss.owner
 
 
+def test_a_domain_admits_only_addresses_the_provider_verified() -> None:
+    settings = signed_in(ALLOWED_USERS="corp.test,solo@else.test")
+    silent = {"is_logged_in": True, "email": "ann@corp.test"}  # no email_verified claim
+    assert signed_in_visitor(settings, silent).refused == "email_unverified"
+    listed = {"is_logged_in": True, "email": "solo@else.test"}
+    assert signed_in_visitor(settings, listed).allowed
+    unverified = {**listed, "email_verified": False}
+    assert signed_in_visitor(settings, unverified).refused == "email_unverified"
+
+
 def test_no_allow_list_lets_nobody_in() -> None:
     assert signed_in_visitor(signed_in(), user("ann@corp.test")).refused == "not_allowed"
 
