@@ -1,5 +1,7 @@
 """Cache keys, in one place. A key identifies whose data an entry is without revealing it:
-an HMAC of the access token (or applicant) under a secret that lives only in this process."""
+an HMAC of the access token (or applicant) under a secret that lives only in this process.
+The names every replica shares in Redis (hybrid mode) need a shared secret instead: they are
+made in ``shared_keys``."""
 
 from __future__ import annotations
 

@@ -63,6 +63,7 @@ DEFAULT_CACHE_TTL_SECONDS = 300
 DEFAULT_PULLS_PER_PERSON = 2
 DEFAULT_PULLS_PER_DEPLOYMENT = 20
 DEFAULT_REFRESH_INTERVAL_SECONDS = 60
+DEFAULT_SYNC_RETENTION_DAYS = 30
 MAX_CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -116,6 +117,9 @@ class Settings:
     credit_pulls_per_person_per_day: int = DEFAULT_PULLS_PER_PERSON
     credit_pulls_per_day: int = DEFAULT_PULLS_PER_DEPLOYMENT
     refresh_interval_seconds: int = DEFAULT_REFRESH_INTERVAL_SECONDS
+    # Hybrid mode: a Redis shared by every replica. The URL may carry a password.
+    redis_url: Secret | None = None
+    sync_retention_days: int = DEFAULT_SYNC_RETENTION_DAYS
     sign_in: SignIn | None = None  # from the [auth] section of the secrets, not a setting
 
     @property
@@ -228,6 +232,28 @@ def _base_url(raw: str) -> str:
     if parsed.query or parsed.fragment or url.endswith(("?", "#")):
         raise ExpectationError("a base URL without a query or fragment")
     return url
+
+
+_REDIS_DATABASE = re.compile(r"/?([0-9]{1,5})?")
+
+
+def _redis_url(raw: str) -> Secret:
+    """A Redis server: ``redis://`` or ``rediss://`` (TLS), a host, an optional port and
+    ``/db`` number. A password may be in it, so it is a Secret. Query options are refused:
+    they could override the short timeouts the shared store relies on."""
+    expected = "a redis:// or rediss:// URL with a host, an optional port and /db number"
+    try:
+        parsed = urlparse(raw.strip())
+        parsed.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:  # its message may quote the value, which may hold a password
+        raise ExpectationError(expected) from None
+    if parsed.scheme not in ("redis", "rediss") or not parsed.hostname:
+        raise ExpectationError(expected)
+    if parsed.params or parsed.query or parsed.fragment or raw.strip().endswith(("?", "#")):
+        raise ExpectationError(expected + ", without options after ? or #")
+    if not _REDIS_DATABASE.fullmatch(parsed.path):
+        raise ExpectationError(expected)
+    return Secret(raw.strip())
 
 
 def _is_loopback(url: str) -> bool:
@@ -389,6 +415,8 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
     "CREDIT_PULLS_PER_PERSON_PER_DAY": ("credit_pulls_per_person_per_day", _whole(1, 100)),
     "CREDIT_PULLS_PER_DAY": ("credit_pulls_per_day", _whole(1, 100_000)),
     "REFRESH_INTERVAL_SECONDS": ("refresh_interval_seconds", _whole(0, 3600)),
+    "REDIS_URL": ("redis_url", _redis_url),
+    "SYNC_RETENTION_DAYS": ("sync_retention_days", _whole(1, 400)),
 }
 
 
@@ -444,6 +472,11 @@ def _check_consistency(values: Mapping[str, Any], problems: list[str]) -> None:
     redirect = values.get("plaid_redirect_uri")
     if values.get("plaid_env") == "production" and redirect and not redirect.startswith("https"):
         problems.append("PLAID_REDIRECT_URI must be an https:// URL in production.")
+    if values.get("redis_url") and not values.get("token_encryption_keys"):
+        problems.append(
+            "REDIS_URL needs TOKEN_ENCRYPTION_KEY: every replica names and encrypts what it "
+            "shares with that key, and without it each process makes a random one of its own."
+        )
     _check_base_urls(values, problems)
 
 

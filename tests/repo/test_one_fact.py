@@ -133,6 +133,8 @@ def test_setup_shows_a_setting_by_its_type(monkeypatch: pytest.MonkeyPatch) -> N
         "CREDIT_PULLS_PER_PERSON_PER_DAY": "3",
         "CREDIT_PULLS_PER_DAY": "30",
         "REFRESH_INTERVAL_SECONDS": "45",
+        "REDIS_URL": "redis://:canary-redis-password@127.0.0.1:6379/13",
+        "SYNC_RETENTION_DAYS": "14",
     }
     assert sorted(values) == sorted(SETTINGS)  # a new setting is added here too
     for name, value in values.items():

@@ -286,3 +286,62 @@ def test_identifiers_of_the_operators_accounts_are_secrets() -> None:
         assert value not in repr(settings)
     assert settings.plaid_client_id == Secret("cid-canary")
     assert settings.experian_subscriber_code == Secret("SUB123")
+
+
+# --- Hybrid mode -------------------------------------------------------------------------------
+
+FERNET_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1",
+        "redis://localhost:6379/0",
+        f"redis://:{SECRET_VALUE}@redis.internal:6380/13",
+        f"rediss://default:{SECRET_VALUE}@cache.example.com:6380",
+        "rediss://cache.example.com/",
+    ],
+)
+def test_a_redis_url_is_kept_as_a_secret(url: str) -> None:
+    settings = parse_settings({"REDIS_URL": url, "TOKEN_ENCRYPTION_KEY": FERNET_KEY})
+    assert settings.redis_url == Secret(url)
+    assert SECRET_VALUE not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://:{SECRET_VALUE}@cache.example.com",  # not Redis
+        f"unix://{SECRET_VALUE}/redis.sock",
+        f"redis://:{SECRET_VALUE}@",  # no host
+        f"redis://:{SECRET_VALUE}@cache.example.com:99999",
+        f"redis://:{SECRET_VALUE}@cache.example.com/zero",
+        f"redis://:{SECRET_VALUE}@cache.example.com/0/1",
+        f"rediss://:{SECRET_VALUE}@cache.example.com?ssl_cert_reqs=none",  # options: refused
+        f"redis://:{SECRET_VALUE}@cache.example.com/0?socket_timeout=60",
+        f"redis://:{SECRET_VALUE}@cache.example.com#0",
+        f"redis://:{SECRET_VALUE}@[::1",  # the standard library's own message would quote it
+    ],
+)
+def test_a_bad_redis_url_is_rejected_without_quoting_it(url: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"REDIS_URL": url, "TOKEN_ENCRYPTION_KEY": FERNET_KEY})
+    (problem,) = caught.value.problems
+    assert problem.startswith("REDIS_URL must be a redis:// or rediss:// URL")
+    assert SECRET_VALUE not in str(caught.value)
+
+
+def test_redis_needs_the_encryption_key_every_replica_shares() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    (problem,) = caught.value.problems
+    assert problem.startswith("REDIS_URL needs TOKEN_ENCRYPTION_KEY")
+
+
+def test_sync_retention_is_a_bounded_number_of_days() -> None:
+    assert parse_settings({}).sync_retention_days == 30
+    assert parse_settings({"SYNC_RETENTION_DAYS": "400"}).sync_retention_days == 400
+    for bad in ("0", "401", "30.5", "a month"):
+        with pytest.raises(SettingsError, match="SYNC_RETENTION_DAYS must be a whole number"):
+            parse_settings({"SYNC_RETENTION_DAYS": bad})

@@ -1,0 +1,397 @@
+"""The shared cache of hybrid mode: sealed bytes in a Redis every replica uses.
+
+Foundation only: nothing calls it yet. The loaders will ask it before fetching upstream and
+put what they fetched, so one replica's fetch serves them all.
+
+- **Names and values** come from ``shared_keys``: a keyed hash of whose entry it is, a value
+  encrypted, authenticated and bound to its name. Values are data (``codec``), never pickles.
+- **One fetch for everyone**: ``lock`` (``SET NX PX`` with a random token, released only by its
+  holder) and ``wait_for`` (for the others: poll until the holder's value appears, bounded).
+- **Forgetting**: ``forget`` deletes every entry of an identity for every replica, and keeps a
+  fetch already under way from writing it back.
+- **Faults**: Redis unreachable, slow, restarting, full or read-only never reaches a caller.
+  Every operation then answers as a miss or does nothing, within the short socket timeouts
+  below; one warning is logged when the trouble starts and one line when Redis answers again.
+  Meanwhile the store does not ask Redis at all, except once per back-off period (from
+  ``FIRST_RETRY_SECONDS``, doubling to ``MAX_RETRY_SECONDS``) to see whether it is back.
+  ``status()`` says what a page can show.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from enum import StrEnum
+from typing import Any, Literal, TypeVar, overload
+
+import redis
+import streamlit as st
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
+from redis.retry import Retry
+
+from integrations.common.logs import get_logger
+from integrations.common.secret import Secret
+from services.runtime.cache_keys import keyed_hash
+from services.runtime.codec import CodecError
+from services.runtime.settings import Settings
+from services.runtime.shared_keys import SharedKeys, ValueRejected
+
+# Redis answers in well under a millisecond. These bound how long a page can wait on one that
+# does not, and do not follow the upstream timeouts: a cache slower than this is no use. The
+# read timeout is per socket read, so a large value that keeps arriving is not cut off.
+CONNECT_TIMEOUT_SECONDS = 0.5
+READ_TIMEOUT_SECONDS = 0.5
+# After a failure, Redis is asked again after this long, doubling while it is still in trouble.
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 30.0
+# After ``forget``, no put for that identity lands for this long: a fetch already under way
+# (at most one upstream call budget, retries included) must not write back what was forgotten.
+FORGET_GUARD_SECONDS = 300.0
+# ``wait_for`` polls from this often, doubling to the most.
+FIRST_POLL_SECONDS = 0.02
+MAX_POLL_SECONDS = 0.25
+# Forgets that could not reach Redis, kept (as key names only) to be done when it answers.
+PENDING_FORGETS_KEPT = 10_000
+
+_log = get_logger("shared_cache")
+T = TypeVar("T")
+
+# Set the value unless the identity was forgotten moments ago, in one step.
+_PUT_UNLESS_FORGOTTEN = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+# Release a lock only if it is still ours: it may have expired and been taken by another.
+_RELEASE_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class Kind(StrEnum):
+    """What an entry holds; the one readable part of its name."""
+
+    ITEM = "item"  # one Plaid item's data (codec.encode_item), for CACHE_TTL_SECONDS
+    REPORT = "report"  # one applicant's credit report (codec.encode_report), CACHE_TTL_SECONDS
+    SYNC = "sync"  # an item's sync cursor and transactions (codec.encode_sync_state), retained
+
+
+Health = Literal["ok", "unavailable", "refusing writes"]
+# What the app does meanwhile, as a page or a log line says it.
+_CONSEQUENCE: dict[Health, str] = {
+    "unavailable": "serving from this process",
+    "refusing writes": "new data stays in this process",
+}
+
+
+@dataclass(frozen=True)
+class SharedCacheStatus:
+    """Whether the shared cache is in use, and since when not, for a page to say."""
+
+    health: Health = "ok"
+    since: datetime | None = None  # when the trouble began (UTC)
+
+    @property
+    def ok(self) -> bool:
+        return self.health == "ok"
+
+    def describe(self, zone: tzinfo = UTC) -> str | None:
+        """One sentence for the sidebar, or None when all is well."""
+        if self.health == "ok" or self.since is None:
+            return None
+        at = f"{self.since.astimezone(zone):%H:%M}"
+        if self.health == "unavailable":
+            return f"shared cache unavailable since {at}; {_CONSEQUENCE[self.health]}"
+        return f"shared cache full or read-only since {at}; {_CONSEQUENCE[self.health]}"
+
+
+@dataclass
+class _Trouble:
+    health: Health
+    since: datetime
+    retry_at: float  # on the store's clock
+    wait: float  # the current back-off
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _refuses_writes(error: BaseException) -> bool:
+    """Redis is up but will not store more: full under ``noeviction``, or a read-only replica
+    (redis-py raises these for a script's writes too)."""
+    return isinstance(error, OutOfMemoryError | ReadOnlyError)
+
+
+class SharedStore:
+    """Get, put, lock and forget sealed values in Redis; never raises to its callers."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: SharedKeys,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._clock = clock
+        self._sleep = sleep
+        self._now = now
+        self._guard = threading.Lock()
+        self._trouble: _Trouble | None = None
+        self._pending_forgets: dict[str, tuple[str, ...]] = {}  # tombstone -> names
+        self._put_script = client.register_script(_PUT_UNLESS_FORGOTTEN)
+        self._release_script = client.register_script(_RELEASE_IF_OURS)
+
+    @classmethod
+    def connect(cls, url: str, encryption_key: str, **options: Any) -> SharedStore:
+        """A store on the Redis at ``url``. Nothing is sent until the first operation, so an
+        unreachable Redis does not stop the app from starting."""
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=READ_TIMEOUT_SECONDS,
+            # Once more on a fresh connection after a dropped one (a restart, an idle
+            # connection closed); never after a timeout, which would double the wait.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
+        return cls(client, SharedKeys(encryption_key), **options)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- Values ------------------------------------------------------------------------------
+
+    @overload
+    def get(self, kind: Kind, identity: str) -> bytes | None: ...
+
+    @overload
+    def get(self, kind: Kind, identity: str, decode: Callable[[bytes], T]) -> T | None: ...
+
+    def get(self, kind: Kind, identity: str, decode: Callable[[bytes], Any] | None = None) -> Any:
+        """The value every replica shares for (kind, identity), decoded if asked; None on a
+        miss, when Redis is in trouble, or for a value that does not open or decode."""
+        name = self._keys.name(kind, identity)
+        sealed = self._attempt(lambda client: client.get(name), None)
+        return None if sealed is None else self._opened(kind, name, sealed, decode)
+
+    def put(self, kind: Kind, identity: str, value: bytes, ttl_seconds: float) -> bool:
+        """Share ``value`` for ``ttl_seconds``. False when it was not stored: Redis in trouble,
+        or the identity forgotten within ``FORGET_GUARD_SECONDS``."""
+        name = self._keys.name(kind, identity)
+        keys = [name, self._tombstone(identity)]
+        ttl = _milliseconds(ttl_seconds)
+
+        def store(client: redis.Redis) -> object:
+            # Sealed here, so a value is not encrypted only to be skipped.
+            return self._put_script(
+                keys=keys, args=[self._keys.seal(name, value), ttl], client=client
+            )
+
+        return self._attempt(store, 0, adds_data=True) == 1
+
+    def delete(self, kind: Kind, identity: str) -> bool:
+        """Drop one entry for every replica (a Refresh). False when Redis could not be asked."""
+        name = self._keys.name(kind, identity)
+        return self._attempt(lambda client: client.delete(name) >= 0, False)
+
+    def forget(self, identity: str) -> bool:
+        """Delete every entry and lock of this identity for every replica (Disconnect, "Remove
+        my details"), and keep a fetch still under way from writing it back. When Redis cannot
+        be asked, the names are kept and deleted as soon as it answers again: False till then."""
+        tombstone = self._tombstone(identity)
+        names = tuple(self._keys.name(kind, identity) for kind in Kind)
+        names += tuple(self._lock_name(kind, identity) for kind in Kind)
+        if self._forget_names(tombstone, names):
+            return True
+        with self._guard:
+            self._pending_forgets[tombstone] = names
+            while len(self._pending_forgets) > PENDING_FORGETS_KEPT:
+                del self._pending_forgets[next(iter(self._pending_forgets))]
+        return False
+
+    # --- One fetch for everyone --------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, kind: Kind, identity: str, ttl_seconds: float) -> Iterator[bool]:
+        """Whether this caller holds the (kind, identity) lock for the ``with`` block, for at
+        most ``ttl_seconds``. False when another holds it or Redis is in trouble: the caller
+        then uses ``wait_for``, which in trouble answers None at once, and fetches itself."""
+        name = self._lock_name(kind, identity)
+        token = secrets.token_hex(16)
+        ttl = _milliseconds(ttl_seconds)
+        acquired = self._attempt(
+            lambda client: bool(client.set(name, token, nx=True, px=ttl)), False, adds_data=True
+        )
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                release = self._release_script
+                self._attempt(lambda client: release(keys=[name], args=[token], client=client), 0)
+
+    @overload
+    def wait_for(self, kind: Kind, identity: str, timeout_seconds: float) -> bytes | None: ...
+
+    @overload
+    def wait_for(
+        self, kind: Kind, identity: str, timeout_seconds: float, decode: Callable[[bytes], T]
+    ) -> T | None: ...
+
+    def wait_for(
+        self,
+        kind: Kind,
+        identity: str,
+        timeout_seconds: float,
+        decode: Callable[[bytes], Any] | None = None,
+    ) -> Any:
+        """The value the lock's holder puts, polled with a short back-off for at most
+        ``timeout_seconds``. None sooner when the lock is gone without a value (the holder's
+        fetch failed) or Redis is in trouble, so the caller can fetch itself."""
+        name, lock = self._keys.name(kind, identity), self._lock_name(kind, identity)
+        deadline = self._clock() + timeout_seconds
+        pause = FIRST_POLL_SECONDS
+        while True:
+            sealed, holder = self._attempt(lambda client: client.mget(name, lock), [None, None])
+            if sealed is not None:
+                return self._opened(kind, name, sealed, decode)
+            remaining = deadline - self._clock()
+            if holder is None or remaining <= 0:
+                return None
+            self._sleep(min(pause, remaining))
+            pause = min(pause * 2, MAX_POLL_SECONDS)
+
+    # --- Health ------------------------------------------------------------------------------
+
+    def status(self) -> SharedCacheStatus:
+        """Whether Redis is in use now, for the sidebar and Setup to say."""
+        with self._guard:
+            trouble = self._trouble
+        if trouble is None:
+            return SharedCacheStatus()
+        return SharedCacheStatus(trouble.health, trouble.since)
+
+    def _attempt(
+        self, operation: Callable[[redis.Redis], T], fallback: T, *, adds_data: bool = False
+    ) -> T:
+        """Run one Redis operation, or answer ``fallback`` while Redis is in trouble."""
+        if self._skips(adds_data):
+            return fallback
+        try:
+            result = operation(self._client)
+        except Exception as error:  # a cache is an optimisation: whatever fails, pages go on
+            self._troubled(error)
+            return fallback
+        self._answered(adds_data)
+        return result
+
+    def _skips(self, adds_data: bool) -> bool:
+        """Whether to leave Redis alone now. Once per back-off period one caller is let
+        through to see whether it is back; the others keep skipping meanwhile."""
+        with self._guard:
+            trouble = self._trouble
+            if trouble is None or (trouble.health == "refusing writes" and not adds_data):
+                return False
+            now = self._clock()
+            if now < trouble.retry_at:
+                return True
+            trouble.retry_at = now + trouble.wait
+            return False
+
+    def _troubled(self, error: BaseException) -> None:
+        health: Health = "refusing writes" if _refuses_writes(error) else "unavailable"
+        with self._guard:
+            trouble = self._trouble
+            if trouble is not None and trouble.health == health:
+                trouble.wait = min(trouble.wait * 2, MAX_RETRY_SECONDS)
+                trouble.retry_at = self._clock() + trouble.wait
+                return
+            retry_at = self._clock() + FIRST_RETRY_SECONDS
+            self._trouble = _Trouble(health, self._now(), retry_at, FIRST_RETRY_SECONDS)
+        # The exception's type only: its text can name the server, and this runs once.
+        _log.warning("shared cache %s (%s); %s", health, type(error).__name__, _CONSEQUENCE[health])
+
+    def _answered(self, adds_data: bool) -> None:
+        with self._guard:
+            trouble = self._trouble
+            if trouble is None or (trouble.health == "refusing writes" and not adds_data):
+                return
+            self._trouble = None
+            pending = list(self._pending_forgets.items())
+        _log.info("shared cache back (%s since %s)", trouble.health, f"{trouble.since:%H:%M}")
+        for tombstone, names in pending:
+            if not self._forget_names(tombstone, names):
+                break
+            with self._guard:
+                self._pending_forgets.pop(tombstone, None)
+
+    # --- Helpers -----------------------------------------------------------------------------
+
+    def _lock_name(self, kind: Kind, identity: str) -> str:
+        return self._keys.name(f"lock-{kind}", identity)
+
+    def _tombstone(self, identity: str) -> str:
+        return self._keys.name("forgotten", identity)
+
+    def _forget_names(self, tombstone: str, names: tuple[str, ...]) -> bool:
+        def delete(client: redis.Redis) -> bool:
+            # The tombstone first, so no put lands between the two. Redis refusing it (full)
+            # refuses any put too, so only the deletion must succeed.
+            pipe = client.pipeline(transaction=False)
+            pipe.set(tombstone, b"1", px=_milliseconds(FORGET_GUARD_SECONDS))
+            pipe.delete(*names)
+            _tombstoned, deleted = pipe.execute(raise_on_error=False)
+            if isinstance(deleted, Exception):
+                raise deleted
+            return True
+
+        return self._attempt(delete, False)
+
+    def _opened(
+        self, kind: Kind, name: str, sealed: bytes, decode: Callable[[bytes], Any] | None
+    ) -> Any:
+        try:
+            payload = self._keys.open(name, sealed)
+            return payload if decode is None else decode(payload)
+        except Exception as problem:  # whatever a decoder raises, the value is a miss
+            # Tampered with, sealed under another key or written by another format. Our own
+            # words, or another exception's type only, never the value; deleted, so said once.
+            ours = isinstance(problem, ValueRejected | CodecError)
+            reason = str(problem) if ours else type(problem).__name__
+            _log.warning("shared cache entry of kind %s dropped: %s", kind.value, reason)
+            self._attempt(lambda client: client.delete(name), 0)
+            return None
+
+
+# --- The process's store ---------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _shared_store(configuration: str, _url: Secret, _key: Secret) -> SharedStore:
+    return SharedStore.connect(_url.reveal(), _key.reveal())
+
+
+def shared_store(settings: Settings) -> SharedStore | None:
+    """This process's store for ``REDIS_URL``, or None without it: the stateless app. Keyed by
+    a keyed hash of the URL and key it was built from, never by them."""
+    if settings.redis_url is None or not settings.token_encryption_keys:
+        return None
+    url, key = settings.redis_url, settings.token_encryption_keys[0]
+    configuration = keyed_hash("shared-store", json.dumps([url.reveal(), key.reveal()]))
+    return _shared_store(configuration, url, key)
