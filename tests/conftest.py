@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -71,6 +74,30 @@ def fresh_process_state() -> Iterator[None]:
     st.cache_resource.clear()
     yield
     last_good.forget_all_items()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A test process run by pytest-xdist hands its canary count and fault matrix to the
+    process that prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is None:
+        return
+    from tests.pages.test_canaries import TRIED
+    from tests.pages.test_fault_matrix import MATRIX
+
+    output["canaries_tried"] = json.dumps({k: v for k, v in TRIED.items() if k != "canaries"})
+    output["fault_matrix"] = json.dumps([asdict(row) for row in MATRIX])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    from tests.pages.test_canaries import TRIED
+    from tests.pages.test_fault_matrix import MATRIX, MatrixRow
+
+    output = getattr(node, "workeroutput", {})
+    for name, count in json.loads(output.get("canaries_tried", "{}")).items():
+        TRIED[name] += count
+    MATRIX.extend(MatrixRow(**row) for row in json.loads(output.get("fault_matrix", "[]")))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

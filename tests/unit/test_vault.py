@@ -82,6 +82,16 @@ def test_without_a_key_the_vault_is_ephemeral_but_works() -> None:
         base64.urlsafe_b64encode(b"x" * 31).decode() + "A=",  # 31 bytes dressed as 44 chars
         new_key().replace("=", "") + "==",
     ],
+    # Named by kind: the keys are random, and every test process must collect the same ids.
+    ids=[
+        "empty",
+        "short",
+        "no padding",
+        "stray character",
+        "bad first character",
+        "31 bytes",
+        "double padding",
+    ],
 )
 def test_malformed_keys_are_rejected_strictly(bad: str) -> None:
     with pytest.raises(InvalidKeyError) as caught:
