@@ -17,31 +17,23 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from integrations.demo.experian import experian_demo_report
 from integrations.experian.client import CREDIT_REPORT_PATH, OAUTH_PATH
 from tests.support.clock import TODAY
+from tests.support.local_http import LocalServer, ServedDouble
 
 __all__ = ["ExperianDouble"]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, double: ExperianDouble) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.double = double
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LocalServer
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, body = self.server.double._answer(
+        status, body = self.server.owner._answer(
             self.path.split("?", 1)[0], raw, self.headers.get("Authorization")
         )
         self.send_response(status)
@@ -54,7 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: request lines are no business of the test output."""
 
 
-class ExperianDouble:
+class ExperianDouble(ServedDouble):
     """Experian's token and credit-report endpoints on a free 127.0.0.1 port.
 
     Use it as a context manager (``with ExperianDouble() as experian:``) or start()/stop().
@@ -68,48 +60,21 @@ class ExperianDouble:
         bearer: the access token the double issues (random per double).
     """
 
+    HANDLER = _Handler
+
     CLIENT_ID = "experian-double-client"
     CLIENT_SECRET = "experian-double-client-secret"
     USERNAME = "experian-double-user"
     PASSWORD = "experian-double-password"
 
     def __init__(self, report: Mapping[str, Any] | None = None, today: date = TODAY) -> None:
-        self.url = ""
+        super().__init__()
         self.report: Mapping[str, Any] = report or experian_demo_report(today)
         self.bearer = "experian-double-bearer-" + secrets.token_hex(8)
         self._lock = threading.Lock()
         self._hits: Counter[str] = Counter()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> ExperianDouble:
-        if self._server is None:
-            self._server = _Server(self)
-            host, port = self._server.server_address[:2]
-            self.url = f"http://{host}:{port}"
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=2)
-
-    def __enter__(self) -> ExperianDouble:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ---- what a test sets and reads --------------------------------------------------------
 

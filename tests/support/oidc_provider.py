@@ -28,20 +28,20 @@ import hashlib
 import html
 import json
 import secrets
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from traceback import extract_tb
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.support.local_http import LocalServer, ServedDouble
 
 __all__ = ["OidcProvider", "SignOut", "name_from_email", "subject_for"]
 
@@ -186,36 +186,16 @@ def _page(status: int, heading: str, body_html: str = "") -> _Reply:
 # --------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    """Threaded server that never waits for, nor prints errors of, its handler threads."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, provider: OidcProvider) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.provider = provider
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Keep where a handler failed, not what it printed: messages could carry secrets."""
-        error = sys.exc_info()[1]
-        if error is not None:
-            where = [
-                f"{frame.filename}:{frame.lineno}" for frame in extract_tb(error.__traceback__)
-            ]
-            self.provider.internal_errors.append(f"{type(error).__name__} at {where[-3:]}")
-
-
 class _Handler(BaseHTTPRequestHandler):
     """Hands every GET and POST to the provider; silences the request log."""
 
-    server: _Server
+    server: LocalServer
 
     def do_GET(self) -> None:
-        self.server.provider._serve(self, "GET")
+        self.server.owner._serve(self, "GET")
 
     def do_POST(self) -> None:
-        self.server.provider._serve(self, "POST")
+        self.server.owner._serve(self, "POST")
 
     def log_message(self, format: str, *args: Any) -> None:
         """Never log: codes, tokens and secrets travel in request lines and headers."""
@@ -226,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------------------------
 
 
-class OidcProvider:
+class OidcProvider(ServedDouble):
     """An OpenID Connect provider with one client, serving on a free 127.0.0.1 port.
 
     Use it as a context manager (``with OidcProvider() as idp:``) or call start()/stop().
@@ -247,6 +227,8 @@ class OidcProvider:
         internal_errors: failures of the provider's own code, without their messages.
     """
 
+    HANDLER = _Handler
+
     def __init__(
         self,
         redirect_uri: str | None = None,
@@ -262,7 +244,7 @@ class OidcProvider:
         The RSA signing key is made once per test run and shared, each provider naming it
         with a kid of its own; ``own_key`` makes a fresh one, for a test in which one
         provider's tokens must not verify at another."""
-        self.url = ""
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.redirect_uri = redirect_uri
@@ -271,7 +253,6 @@ class OidcProvider:
         self.extra_claims: dict[str, JsonDict] = {}
         self.code_lifetime = code_lifetime
         self.token_lifetime = token_lifetime
-        self.internal_errors: list[str] = []
         self.kid = "test-" + secrets.token_hex(6)
         self._key = _new_key() if own_key else _run_key()
         self._lock = threading.Lock()
@@ -283,8 +264,6 @@ class OidcProvider:
         self._codes: dict[str, _Grant] = {}
         self._used_codes: dict[str, list[str]] = {}  # code -> access tokens it bought
         self._access_tokens: dict[str, tuple[JsonDict, float]] = {}  # token -> claims, expiry
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -296,35 +275,6 @@ class OidcProvider:
     def metadata_url(self) -> str:
         """The discovery document's URL: ``server_metadata_url`` in Streamlit's secrets."""
         return f"{self.url}/.well-known/openid-configuration"
-
-    def start(self) -> OidcProvider:
-        """Bind a free port and serve from a daemon thread."""
-        if self._server is not None:
-            return self
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=2)
-
-    def __enter__(self) -> OidcProvider:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ---- what a test reads -----------------------------------------------------------------
 

@@ -21,14 +21,12 @@ import itertools
 import json
 import socket
 import struct
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from traceback import extract_tb
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 import pytest
@@ -36,6 +34,7 @@ import pytest
 from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 from integrations.plaid.client import PlaidClient
 from tests.support.clock import TODAY
+from tests.support.local_http import LocalServer, ServedDouble
 
 __all__ = ["Fault", "PlaidDouble", "RecordedRequest", "plaid_double"]
 
@@ -273,33 +272,13 @@ def _is_json_object(raw: bytes) -> JsonDict | None:
 # --------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    """Threaded server that never waits for, nor prints errors of, its handler threads."""
-
-    daemon_threads = True
-    block_on_close = False  # stop() must not wait for a handler sleeping in a slow fault
-
-    def __init__(self, double: PlaidDouble) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.double = double
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Keep where a handler failed, not what it printed: messages could carry secrets."""
-        error = sys.exc_info()[1]
-        if error is not None:
-            where = [
-                f"{frame.filename}:{frame.lineno}" for frame in extract_tb(error.__traceback__)
-            ]
-            self.double._internal_errors.append(f"{type(error).__name__} at {where[-3:]}")
-
-
 class _Handler(BaseHTTPRequestHandler):
     """Hands every POST to the double; silences the request log."""
 
-    server: _Server
+    server: LocalServer
 
     def do_POST(self) -> None:
-        self.server.double._serve(self)
+        self.server.owner._serve(self)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Never log: request lines and errors are no business of the test output."""
@@ -339,7 +318,7 @@ def _reset(handler: _Handler) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-class PlaidDouble:
+class PlaidDouble(ServedDouble):
     """A scriptable, recording Plaid API on 127.0.0.1 for the real plaid-python client.
 
     Each request is checked in this order: known path and JSON body, API keys (headers
@@ -356,6 +335,8 @@ class PlaidDouble:
         removed_tokens: access tokens retired by /item/remove.
     """
 
+    HANDLER = _Handler
+
     CLIENT_ID = "double-client-id"
     SECRET = "double-secret-value"
 
@@ -364,7 +345,7 @@ class PlaidDouble:
 
         ``latency`` (seconds) is slept before every answer, like a distant API (benchmarks);
         0 answers at once, as before."""
-        self.url: str = ""
+        super().__init__()
         self.latency = latency
         self.not_ready_polls: int = 0
         self.requests: list[RecordedRequest] = []
@@ -373,8 +354,6 @@ class PlaidDouble:
         self.link_tokens: dict[str, str | None] = {}
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._ids = itertools.count(1)
         self._items: dict[str, DemoPlaidItem] = {}
         self._public_tokens: dict[str, DemoPlaidItem] = {}
@@ -382,7 +361,6 @@ class PlaidDouble:
         self._login_required: set[str] = set()
         self._sync_pages_in_pass: dict[str, int] = {}
         self._not_ready_served = 0
-        self._internal_errors: list[str] = []  # bugs of the double itself, without messages
         self._demo = _demo_items(today or TODAY)
         for item in self._demo:
             self.add_item(item.access_token, item)
@@ -401,36 +379,13 @@ class PlaidDouble:
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> PlaidDouble:
-        """Bind a free port and serve from a daemon thread."""
-        if self._server is not None:
-            return self
         self._stopping.clear()
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self) -> None:
         """Stop serving; wakes handlers sleeping in a slow fault so this returns quickly."""
         self._stopping.set()
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=2)
-
-    def __enter__(self) -> PlaidDouble:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        super().stop()
 
     # ---- scenario --------------------------------------------------------------------------
 
@@ -785,5 +740,5 @@ def plaid_double() -> Iterator[PlaidDouble]:
         yield double
     finally:
         double.stop()
-    if double._internal_errors:
-        pytest.fail(f"the Plaid double itself failed: {double._internal_errors}")
+    if double.internal_errors:
+        pytest.fail(f"the Plaid double itself failed: {double.internal_errors}")

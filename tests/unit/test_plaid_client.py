@@ -27,14 +27,18 @@ class Sleeps:
         self.waits.append(seconds)
 
 
-def make_client(double: PlaidDouble, sleeps: Sleeps | None = None, **kwargs: object) -> PlaidClient:
+def make_client(
+    double: PlaidDouble, sleeps: Sleeps | None = None, read_timeout: float = 5.0, **kwargs: object
+) -> PlaidClient:
+    """A client that waits long enough for the double on a busy machine: a test that needs a
+    timeout says so with `read_timeout`."""
     sleeps = sleeps or Sleeps()
     return PlaidClient(
         host=double.url,
         client_id=kwargs.pop("client_id", PlaidDouble.CLIENT_ID),  # type: ignore[arg-type]
         secret=kwargs.pop("secret", PlaidDouble.SECRET),  # type: ignore[arg-type]
-        timeouts=Timeouts(connect=1.0, read=0.5),
-        policy=RetryPolicy(sleep=sleeps, base_delay=0.01, budget_seconds=10.0),
+        timeouts=Timeouts(connect=1.0, read=read_timeout),
+        policy=RetryPolicy(sleep=sleeps, base_delay=0.01, budget_seconds=30.0),
         sleep=sleeps,
         poll_delay=0.01,
     )
@@ -151,7 +155,8 @@ def test_each_failure_becomes_one_typed_error_with_bounded_attempts(
 ) -> None:
     plaid_double.inject("/accounts/get", fault)
     with pytest.raises(PlaidError) as caught:
-        make_client(plaid_double).get_accounts(first_token)
+        # The slow answer (2 s) must outlast the read timeout.
+        make_client(plaid_double, read_timeout=0.5).get_accounts(first_token)
     assert (caught.value.code, caught.value.action) == (code, action)
     assert len(plaid_double.calls("/accounts/get")) == attempts
     assert caught.value.user_message
