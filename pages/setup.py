@@ -240,7 +240,7 @@ def render_relink(settings: Settings) -> None:
                 return
         result = plaid_link(st.session_state[RELINK_TOKEN], key="relink", button_label="Sign in")
         if isinstance(result, LinkSuccess):
-            connections.relinked(item_key)
+            connections.relinked(settings, item_key)
             for key in (RELINK_TOKEN, RELINK_ITEM):
                 st.session_state.pop(key, None)
             st.success(f"{plain(label)} is connected again.")
@@ -340,7 +340,7 @@ def render_applicant_on_file(settings: Settings, summary: str) -> None:
             f"for {given.scope}."
         )
     if st.button("Remove my details", key="forget_applicant"):
-        credit_file.forget_applicant()
+        credit_file.forget_applicant(settings)
         st.rerun()
 
 

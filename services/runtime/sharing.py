@@ -1,0 +1,36 @@
+"""Letting go of what hybrid mode shares: a bank's or an applicant's entries in the shared
+store, named by the token or details the session keeps sealed. Each is revealed only for the
+call; without REDIS_URL nothing happens."""
+
+from __future__ import annotations
+
+from services.runtime.clients import vault
+from services.runtime.settings import Settings
+from services.runtime.shared_store import Kind, shared_store
+from services.runtime.vault import ReconnectRequired
+
+
+def forget(settings: Settings, sealed: bytes) -> None:
+    """Every entry of this token or applicant goes, for every replica (Disconnect, sign-out,
+    "Remove my details"). Sealed under a key the app no longer has, it cannot be named: its
+    entries expire."""
+    store = shared_store(settings)
+    if store is None:
+        return
+    try:
+        with vault(settings).revealed(sealed) as identity:
+            store.forget(identity)
+    except ReconnectRequired:
+        return
+
+
+def drop_item(settings: Settings, sealed: bytes) -> None:
+    """A bank's shared data goes (Refresh, a new login); its sync state stays."""
+    store = shared_store(settings)
+    if store is None:
+        return
+    try:
+        with vault(settings).revealed(sealed) as token:
+            store.delete(Kind.ITEM, token)
+    except ReconnectRequired:
+        return
