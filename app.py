@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from integrations.common.logs import configure_logging, get_logger
-from services.runtime import clients, connections, identity, state
+from services.runtime import clients, connections, identity, sharing, state
 from services.runtime.identity import Visitor
 from services.runtime.settings import Settings, SettingsError, current_settings
 from services.runtime.timezone import shown_time
@@ -169,6 +169,11 @@ def render_sidebar_header(settings: Settings) -> None:
             help="Fetch your data again now instead of waiting for the cache to expire.",
             width="stretch",
         )
+        if sharing.storage_mode(settings) == "hybrid":
+            st.caption("Shared cache: Redis")
+            trouble = sharing.shared_cache_trouble(settings)
+            if trouble is not None:
+                st.warning(trouble[:1].upper() + trouble[1:] + ".", icon=":material/cloud_off:")
 
 
 def render_refresh_refused() -> None:

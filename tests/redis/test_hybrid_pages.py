@@ -280,3 +280,41 @@ def test_with_redis_down_pages_load_from_upstream(
     second.button(key=f"disconnect-{keyed_item(plaid_env.demo_tokens()[0])}").click().run()
     assert not second.exception
     assert len(second.session_state["plaid_items"]) == 1
+
+
+def sidebar_captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.sidebar.caption]
+
+
+def test_the_sidebar_and_setup_say_the_storage_mode(
+    operator_banks: PlaidDouble, hybrid: Hybrid
+) -> None:
+    at = start()  # AppTest shows app.py's sidebar on a session's first run only
+    assert "Shared cache: Redis" in sidebar_captions(at)
+    assert not [w for w in at.sidebar.warning if "shared cache" in w.value.lower()]
+    at.switch_page("pages/setup.py").run()
+    assert any("Storage mode: **hybrid**" in c.value for c in at.caption)
+
+
+def test_without_redis_url_the_app_says_it_is_stateless(operator_banks: PlaidDouble) -> None:
+    at = start()
+    assert "Shared cache: Redis" not in sidebar_captions(at)
+    at.switch_page("pages/setup.py").run()
+    assert any("Storage mode: **stateless**" in c.value for c in at.caption)
+
+
+def test_a_redis_that_is_down_is_said_once_in_the_sidebar_and_on_setup(
+    operator_banks: PlaidDouble, monkeypatch: pytest.MonkeyPatch, redis_server: RedisServer
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    redis_server.stop()
+    start()  # finds Redis down while loading
+    at = start()
+    assert "Shared cache: Redis" in sidebar_captions(at)
+    said = [w.value for w in at.sidebar.warning if "hared cache unavailable" in w.value]
+    assert len(said) == 1
+    assert "serving from this process" in said[0]
+    at.switch_page("pages/setup.py").run()
+    assert any("Storage mode: **hybrid**" in c.value for c in at.caption)
+    assert any("hared cache unavailable" in w.value for w in at.warning)
