@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from integrations.common.logs import configure_logging, get_logger
-from services.runtime import clients, connections, identity, state
+from services.runtime import clients, connections, identity, sharing, state
 from services.runtime.identity import Visitor
 from services.runtime.settings import Settings, SettingsError, current_settings
 from services.runtime.timezone import shown_time
@@ -73,7 +73,7 @@ def render_sign_in(settings: Settings) -> None:
                 st.login()
 
 
-def render_refusal(visitor: Visitor) -> None:
+def render_refusal(settings: Settings, visitor: Visitor) -> None:
     st.title("Credit Monitor")
     if visitor.refused == "email_unverified":
         st.warning(
@@ -88,17 +88,17 @@ def render_refusal(visitor: Visitor) -> None:
             "account."
         )
     if st.button("Sign out", key="sign_out"):
-        sign_out()
+        sign_out(settings)
 
 
-def sign_out() -> None:
+def sign_out(settings: Settings) -> None:
     """Everything the session held goes before the sign-in cookie does.
 
     Nothing may run after st.logout(): its redirect (which clears the identity cookie) only
     waits in the outgoing queue, and a rerun, such as the one a page asks for on finding the
     session emptied, clears that queue first. The page then looked signed out while a reload
     signed the person in again."""
-    connections.let_go_of_session()
+    connections.let_go_of_session(settings)
     st.logout()
     st.stop()
 
@@ -110,7 +110,7 @@ def let_in_or_stop(settings: Settings) -> Visitor:
         return visitor
     if visitor.refused != "sign_in_needed":
         log.warning("sign-in refused: %s who=%s", visitor.refused, visitor.key)
-        only_page(lambda: render_refusal(visitor), "Not allowed")
+        only_page(lambda: render_refusal(settings, visitor), "Not allowed")
     else:
         only_page(lambda: render_sign_in(settings), "Sign in")
     st.stop()
@@ -142,13 +142,13 @@ def render_access_warning(settings: Settings, visitor: Visitor) -> None:
         )
 
 
-def render_sidebar_person(visitor: Visitor) -> None:
+def render_sidebar_person(settings: Settings, visitor: Visitor) -> None:
     if visitor.mode != "sign_in":
         return
     with st.sidebar:
         st.caption(f"Signed in as {plain(visitor.email or '')}")
         if st.button("Sign out", key="sign_out", icon=":material/logout:", width="stretch"):
-            sign_out()
+            sign_out(settings)
 
 
 def render_sidebar_header(settings: Settings) -> None:
@@ -169,6 +169,11 @@ def render_sidebar_header(settings: Settings) -> None:
             help="Fetch your data again now instead of waiting for the cache to expire.",
             width="stretch",
         )
+        if sharing.storage_mode(settings) == "hybrid":
+            st.caption("Shared cache: Redis")
+            trouble = sharing.shared_cache_trouble(settings)
+            if trouble is not None:
+                st.warning(trouble[:1].upper() + trouble[1:] + ".", icon=":material/cloud_off:")
 
 
 def render_refresh_refused() -> None:
@@ -212,7 +217,7 @@ def main() -> None:
     visitor = let_in_or_stop(settings)
     page = st.navigation(PAGES)
     connections.bootstrap(settings, visitor)
-    render_sidebar_person(visitor)
+    render_sidebar_person(settings, visitor)
     render_sidebar_header(settings)
     render_access_warning(settings, visitor)
     if state.active_source(settings) == "demo":

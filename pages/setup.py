@@ -18,7 +18,7 @@ from pages._plaid_link import (
     resume_oauth_link,
 )
 from pages._shared import CONSENT_TIME, RELINK_ITEM, derived, require_entry
-from services.runtime import clients, connections, credit_file, state
+from services.runtime import clients, connections, credit_file, sharing, state
 from services.runtime.settings import SECRET_SETTINGS, SETTINGS, Settings, current_settings
 from services.runtime.timezone import shown_time
 from services.views.format import plain
@@ -240,7 +240,7 @@ def render_relink(settings: Settings) -> None:
                 return
         result = plaid_link(st.session_state[RELINK_TOKEN], key="relink", button_label="Sign in")
         if isinstance(result, LinkSuccess):
-            connections.relinked(item_key)
+            connections.relinked(settings, item_key)
             for key in (RELINK_TOKEN, RELINK_ITEM):
                 st.session_state.pop(key, None)
             st.success(f"{plain(label)} is connected again.")
@@ -340,7 +340,7 @@ def render_applicant_on_file(settings: Settings, summary: str) -> None:
             f"for {given.scope}."
         )
     if st.button("Remove my details", key="forget_applicant"):
-        credit_file.forget_applicant()
+        credit_file.forget_applicant(settings)
         st.rerun()
 
 
@@ -433,6 +433,19 @@ def render_configuration(settings: Settings) -> None:
     rows = tuple((name, setting_status(settings, name)) for name in SETTINGS)
     frame = derived("setup_settings", rows, lambda: pd.DataFrame(rows, columns=SETTINGS_TABLE))
     st.dataframe(frame, hide_index=True, key="setup_settings")
+    if sharing.storage_mode(settings) == "hybrid":
+        st.caption(
+            "Storage mode: **hybrid**. Bank data and credit reports are shared by every "
+            "replica through Redis (REDIS_URL), encrypted."
+        )
+        trouble = sharing.shared_cache_trouble(settings)
+        if trouble is not None:
+            st.warning(trouble[:1].upper() + trouble[1:] + ".")
+    else:
+        st.caption(
+            "Storage mode: **stateless**. Each process keeps its own cache; nothing is "
+            "stored outside it."
+        )
     if clients.vault(settings).ephemeral:
         st.warning(
             "No TOKEN_ENCRYPTION_KEY: a temporary key protects this session's connections, "

@@ -52,7 +52,9 @@ def _unreadable(connection: state.PlaidConnection) -> data.ItemFetch:
 def fetch_one(settings: Settings, connection: state.PlaidConnection) -> data.ItemFetch:
     try:
         with vault(settings).revealed(connection.sealed) as token:
-            fetched = data.fetch_plaid_item(connection.item_key, token, plaid_client(settings))
+            fetched = data.fetch_plaid_item(
+                connection.item_key, token, plaid_client(settings), data.Shared.of(settings)
+            )
     except ReconnectRequired:
         return _unreadable(connection)
     return remember(fetched)

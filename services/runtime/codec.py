@@ -20,7 +20,7 @@ import json
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from operator import attrgetter
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -78,6 +78,30 @@ def encode_sync_state(state: SyncState) -> bytes:
 def decode_sync_state(blob: bytes) -> SyncState:
     rest, transactions = _unframed(_SYNC, blob)
     return _typed(SyncState, rest, "sync", transactions)
+
+
+def stamped(fetched_at: datetime, blob: bytes) -> bytes:
+    """A value with when it was fetched in front (ISO 8601 with its UTC offset, a newline),
+    so a replica serving it says how old it is."""
+    if fetched_at.tzinfo is None:
+        raise CodecError("a fetch time without a time zone")
+    return fetched_at.isoformat().encode("ascii") + b"\n" + blob
+
+
+def unstamped(blob: bytes) -> tuple[datetime, bytes]:
+    """When a ``stamped`` value was fetched, and the value."""
+    if not isinstance(blob, bytes):
+        raise CodecError("not bytes")
+    stamp, newline, value = blob.partition(b"\n")
+    if not newline or len(stamp) > 64:
+        raise CodecError("a value without its fetch time")
+    try:
+        fetched_at = datetime.fromisoformat(stamp.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        raise CodecError("a fetch time that does not read") from None
+    if fetched_at.tzinfo is None:
+        raise CodecError("a fetch time without a time zone")
+    return fetched_at, value
 
 
 # --- Framing ---------------------------------------------------------------------------------

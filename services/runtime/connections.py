@@ -13,7 +13,7 @@ import streamlit as st
 
 from integrations.common.errors import UpstreamError
 from integrations.common.logs import register_secret
-from services.runtime import bank_data, credit_file, limits, state
+from services.runtime import bank_data, credit_file, limits, sharing, state
 from services.runtime import loaders as data
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.clients import plaid_client, vault
@@ -33,7 +33,7 @@ def bootstrap(settings: Settings, visitor: Visitor) -> None:
     for value in settings.secret_values():
         register_secret(value)
     if st.session_state.get(state.VISITOR, visitor).key != visitor.key:
-        let_go_of_session()
+        let_go_of_session(settings)
     st.session_state[state.VISITOR] = visitor
     if st.session_state.get(state.BOOTSTRAPPED):
         return
@@ -47,20 +47,24 @@ def bootstrap(settings: Settings, visitor: Visitor) -> None:
     st.session_state[state.BOOTSTRAPPED] = True
 
 
-def let_go_of_session() -> None:
-    """Sign-out: everything the session held goes, and so do the shared cache entries and
-    last good fetches of its banks and report (another session of the same person fetches
-    them again)."""
+def let_go_of_session(settings: Settings) -> None:
+    """Sign-out: everything the session held goes, and so do the shared cache entries (this
+    process's and, in hybrid mode, every replica's) and last good fetches of its banks and
+    report (another session of the same person fetches them again)."""
     for connection in state.connections():
         data.forget_plaid_item(connection.item_key)
         forget(connection.item_key)
-    credit_file.forget_applicant()
+        sharing.forget(settings, connection.sealed)
+    credit_file.forget_applicant(settings)
     st.session_state.clear()
 
 
-def remove_connection(item_key: str) -> None:
+def remove_connection(settings: Settings, item_key: str) -> None:
     """Everything held of the item goes: the session's copy and figures, the shared cache
-    entries holding its data, and the last good fetch."""
+    entries holding its data (every replica's, in hybrid mode), and the last good fetch."""
+    for connection in state.connections():
+        if connection.item_key == item_key:
+            sharing.forget(settings, connection.sealed)
     st.session_state[state.PLAID_ITEMS] = [c for c in state.connections() if c.item_key != item_key]
     data.forget_plaid_item(item_key)
     forget(item_key)
@@ -135,8 +139,12 @@ def connect_access_token(settings: Settings, access_token: str) -> state.PlaidCo
     return _connected(settings, token)
 
 
-def relinked(item_key: str) -> None:
-    """After Link update mode succeeded: the token is unchanged, the data is fetched again."""
+def relinked(settings: Settings, item_key: str) -> None:
+    """After Link update mode succeeded: the token is unchanged, the data is fetched again
+    (not taken from the shared store either, in hybrid mode)."""
+    for connection in state.connections():
+        if connection.item_key == item_key:
+            sharing.drop_item(settings, connection.sealed)
     data.clear_plaid_item(item_key)
     forget(item_key)
     state.let_go_of_data()
@@ -167,6 +175,6 @@ def disconnect(settings: Settings, item_key: str) -> Disconnected:
             outcome = "removed_at_plaid"
         except (UpstreamError, ReconnectRequired):
             outcome = "plaid_not_told"
-    remove_connection(item_key)
+    remove_connection(settings, item_key)
     limits.audit("disconnect", state.visitor().key, outcome, item=item_key)
     return outcome

@@ -20,6 +20,7 @@ from services.runtime.cache_keys import keyed_hash
 from services.runtime.clients import experian_client, vault
 from services.runtime.identity import names_match
 from services.runtime.settings import Settings, applicant_json
+from services.runtime.shared_store import shared_store
 from services.runtime.vault import ReconnectRequired
 
 CONSENT_PURPOSE = "your own written instruction to obtain your report (permissible purpose 3F)"
@@ -148,14 +149,27 @@ def applicant_from_settings(settings: Settings) -> None:
     _seal_applicant(settings, Applicant.create(**fields), operators=True)
 
 
-def forget_applicant() -> None:
-    """Remove my details: who they are, their consent, their report (cached, held or kept
-    as the last good one) and the figures drawn from it."""
+def _forget_shared(settings: Settings, sealed: SealedApplicant) -> None:
+    """The applicant's report goes from the shared store too, for every replica (hybrid)."""
+    store = shared_store(settings)
+    if store is None:
+        return
+    try:
+        with vault(settings).revealed(sealed.sealed) as canonical:
+            store.forget(applicant_json(Applicant.create(**json.loads(canonical))))
+    except (ReconnectRequired, ValueError, TypeError):
+        return  # details that no longer open or read cannot be named: their entry expires
+
+
+def forget_applicant(settings: Settings) -> None:
+    """Remove my details: who they are, their consent, their report (cached, shared, held or
+    kept as the last good one) and the figures drawn from it."""
     state.let_go_of_data()
     state.drop_figures()
     sealed = st.session_state.pop(state.APPLICANT, None)
     if sealed is not None:
         data.clear_credit_report(sealed.key)
+        _forget_shared(settings, sealed)
     for key in (state.CONSENT, state.REPORT_PROBLEM, state.LAST_REPORT):
         st.session_state.pop(key, None)
     if state.FETCHED_AT in st.session_state:
@@ -229,9 +243,11 @@ def _live_report(settings: Settings) -> tuple[CreditReport, datetime] | None:
         with vault(settings).revealed(sealed.sealed) as canonical:
             applicant = Applicant.create(**json.loads(canonical))
         permit = _Permit(settings, sealed, applicant)
-        fetched = data.fetch_credit_report(sealed.key, applicant, experian_client(settings), permit)
+        fetched = data.fetch_credit_report(
+            sealed.key, applicant, experian_client(settings), permit, data.Shared.of(settings)
+        )
     except ReconnectRequired:
-        forget_applicant()
+        forget_applicant(settings)
         return None
     except UpstreamError as error:  # NOT_CONFIGURED from the client factory
         fetched = data.ReportFetch(

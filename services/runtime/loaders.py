@@ -4,13 +4,20 @@ Entries live in Streamlit's process-wide cache for CACHE_TTL_SECONDS. A key neve
 secret: demo data is keyed by the day it was generated for, a Plaid item by a keyed hash of
 its access token (``services.runtime.cache_keys``), with the token itself passed as an underscore
 argument that Streamlit does not hash.
+
+In hybrid mode (``REDIS_URL``) an in-process miss asks the shared store next, keyed by the
+token or the applicant itself (``shared_keys`` hashes it): one replica's successful fetch serves
+every replica for CACHE_TTL_SECONDS. A lock makes one replica fetch while the others wait for
+its value (at most one call budget), then fetch themselves if none came. Failures stay in the
+process. A report served from the store is not a pull: the permit is not asked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 import streamlit as st
 
@@ -21,7 +28,25 @@ from integrations.models import CreditReport, ItemData
 from integrations.plaid.client import PlaidClient
 from services.analytics.history import SnapshotAnalyses, snapshot_analyses
 from services.analytics.snapshot import FinancialSnapshot, ItemProblem, build_snapshot, problem_from
-from services.runtime.settings import DEFAULT_CACHE_TTL_SECONDS, SettingsError, current_settings
+from services.runtime.codec import (
+    CodecError,
+    decode_item,
+    decode_report,
+    encode_item,
+    encode_report,
+    stamped,
+    unstamped,
+)
+from services.runtime.settings import (
+    DEFAULT_CACHE_TTL_SECONDS,
+    Settings,
+    SettingsError,
+    applicant_json,
+    current_settings,
+)
+from services.runtime.shared_store import Kind, SharedStore, shared_store
+
+T = TypeVar("T")
 
 
 def _configured_ttl() -> int:
@@ -62,6 +87,62 @@ def clear_demo(today: date) -> None:
     load_demo_credit_report.clear(today)
 
 
+# --- Hybrid mode ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The shared store a loader asks on an in-process miss, and how long one upstream fetch
+    may take (the lock's life, and the most a replica waits for another's fetch)."""
+
+    store: SharedStore
+    budget_seconds: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Shared | None:
+        """None without REDIS_URL: the stateless app, exactly as without this module."""
+        store = shared_store(settings)
+        return None if store is None else cls(store, settings.call_budget_seconds)
+
+
+def _opened(decode: Callable[[bytes], T]) -> Callable[[bytes], tuple[T, datetime]]:
+    def open_stamped(blob: bytes) -> tuple[T, datetime]:
+        fetched_at, value = unstamped(blob)
+        return decode(value), fetched_at
+
+    return open_stamped
+
+
+def _through_shared(
+    shared: Shared,
+    kind: Kind,
+    identity: str,
+    decode: Callable[[bytes], T],
+    encode: Callable[[T], bytes],
+    fetch: Callable[[], tuple[T | None, datetime, object]],
+) -> tuple[T | None, datetime, object, bool]:
+    """(value, fetched_at, outcome, from_shared): the shared value if there is one, else
+    ``fetch`` (whose outcome is passed through), shared when it produced a value."""
+    store, opened = shared.store, _opened(decode)
+    found = store.get(kind, identity, opened)
+    if found is not None:
+        return found[0], found[1], None, True
+    with store.lock(kind, identity, shared.budget_seconds) as mine:
+        if not mine:
+            found = store.wait_for(kind, identity, shared.budget_seconds, opened)
+            if found is not None:
+                return found[0], found[1], None, True
+        value, fetched_at, outcome = fetch()
+        if value is not None:
+            try:
+                blob = stamped(fetched_at, encode(value))
+            except CodecError:  # not shared, still shown: the message names no data
+                pass
+            else:
+                store.put(kind, identity, blob, CACHE_TTL_SECONDS)
+    return value, fetched_at, outcome, False
+
+
 # --- Plaid ---------------------------------------------------------------------------------
 
 
@@ -76,16 +157,28 @@ class ItemFetch:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
-def fetch_plaid_item(item_key: str, _access_token: str, _client: PlaidClient) -> ItemFetch:
+def fetch_plaid_item(
+    item_key: str, _access_token: str, _client: PlaidClient, _shared: Shared | None = None
+) -> ItemFetch:
     """One item's data. Keyed by the item's keyed hash only; the token is never hashed.
 
     Failures are cached too (for the same TTL), so a broken bank is not asked again on every
-    click; Refresh clears the entry."""
-    try:
-        data = _client.fetch_item(_access_token)
-    except UpstreamError as error:
-        return ItemFetch(item_key, None, problem_from(item_key, error), now())
-    return ItemFetch(item_key, data, None, now())
+    click; Refresh clears the entry. With a shared store, only successes are shared."""
+
+    def upstream() -> tuple[ItemData | None, datetime, object]:
+        try:
+            data = _client.fetch_item(_access_token)
+        except UpstreamError as error:
+            return None, now(), problem_from(item_key, error)
+        return data, now(), None
+
+    if _shared is None:
+        data, fetched_at, problem = upstream()
+    else:
+        data, fetched_at, problem, _ = _through_shared(
+            _shared, Kind.ITEM, _access_token, decode_item, encode_item, upstream
+        )
+    return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -154,22 +247,40 @@ PULL_REFUSED = "PULL_NOT_ALLOWED"
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
 def fetch_credit_report(
-    applicant_key: str, _applicant: Applicant, _client: ExperianClient, _permit: PullPermit
+    applicant_key: str,
+    _applicant: Applicant,
+    _client: ExperianClient,
+    _permit: PullPermit,
+    _shared: Shared | None = None,
 ) -> ReportFetch:
     """One applicant's report, keyed by a keyed hash of who they are; never by their SSN.
-    Every pull is billed: the permit is asked first, only here, where the cache missed."""
-    refusal = _permit.ask()
-    if refusal is not None:
-        problem = ItemProblem(applicant_key, PULL_REFUSED, "LIMIT", refusal, Action.NONE)
-        return ReportFetch(applicant_key, None, problem, now(), refused=True)
-    try:
-        report = _client.credit_report(_applicant)
-    except UpstreamError as error:
-        _permit.record(f"failed:{error.code}")
-        problem = problem_from(applicant_key, error)
-        return ReportFetch(applicant_key, None, problem, now())
-    _permit.record("pulled")
-    return ReportFetch(applicant_key, report, None, now())
+    Every pull is billed: the permit is asked first, only here, where the cache missed (and,
+    in hybrid mode, the shared store too: a report another replica pulled is not a pull)."""
+
+    def pull() -> tuple[CreditReport | None, datetime, object]:
+        refusal = _permit.ask()
+        if refusal is not None:
+            problem = ItemProblem(applicant_key, PULL_REFUSED, "LIMIT", refusal, Action.NONE)
+            return None, now(), ReportFetch(applicant_key, None, problem, now(), refused=True)
+        try:
+            report = _client.credit_report(_applicant)
+        except UpstreamError as error:
+            _permit.record(f"failed:{error.code}")
+            problem = problem_from(applicant_key, error)
+            return None, now(), ReportFetch(applicant_key, None, problem, now())
+        _permit.record("pulled")
+        return report, now(), None
+
+    if _shared is None:
+        report, fetched_at, failed = pull()
+    else:
+        identity = applicant_json(_applicant)
+        report, fetched_at, failed, _ = _through_shared(
+            _shared, Kind.REPORT, identity, decode_report, encode_report, pull
+        )
+    if isinstance(failed, ReportFetch):
+        return failed
+    return ReportFetch(applicant_key, report, None, fetched_at)
 
 
 def clear_credit_report(applicant_key: str) -> None:

@@ -1,7 +1,7 @@
 """The shared cache of hybrid mode: sealed bytes in a Redis every replica uses.
 
-Foundation only: nothing calls it yet. The loaders will ask it before fetching upstream and
-put what they fetched, so one replica's fetch serves them all.
+The loaders (``loaders.fetch_plaid_item``, ``loaders.fetch_credit_report``) ask it on an
+in-process miss and put what they fetched, so one replica's fetch serves them all.
 
 - **Names and values** come from ``shared_keys``: a keyed hash of whose entry it is, a value
   encrypted, authenticated and bound to its name. Values are data (``codec``), never pickles.

@@ -14,7 +14,7 @@ from typing import Literal
 
 import streamlit as st
 
-from services.runtime import limits
+from services.runtime import limits, sharing
 from services.runtime import loaders as data
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.clients import vault
@@ -192,5 +192,6 @@ def refresh(settings: Settings) -> None:
             return
         for connection in connections():
             data.clear_plaid_item(connection.item_key)
+            sharing.drop_item(settings, connection.sealed)
     st.session_state.pop(FETCHED_AT, None)
     let_go_of_data()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import pyarrow as pa
@@ -28,6 +28,8 @@ from services.runtime.codec import (
     encode_item,
     encode_report,
     encode_sync_state,
+    stamped,
+    unstamped,
 )
 from tests.support.apps import ROOT
 from tests.support.clock import TODAY
@@ -292,3 +294,26 @@ def test_the_shared_cache_modules_never_use_pickle() -> None:
     for module in ("codec", "shared_keys", "shared_store"):
         source = (ROOT / f"services/runtime/{module}.py").read_text()
         assert not imported_modules(source) & unpicklers, module
+
+
+# --- Fetch time ------------------------------------------------------------------------------
+
+
+def test_a_stamped_value_keeps_when_it_was_fetched() -> None:
+    fetched_at = datetime(2026, 11, 30, 14, 5, 7, 123456, tzinfo=UTC)
+    blob = encode_report(demo_credit_report(TODAY))
+    assert unstamped(stamped(fetched_at, blob)) == (fetched_at, blob)
+    assert decode_report(unstamped(stamped(fetched_at, blob))[1]) == demo_credit_report(TODAY)
+
+
+@pytest.mark.parametrize(
+    "blob", [b"", b"no newline", b"not a time\nvalue", b"2026-11-30T14:05:07\nvalue", b"x" * 99]
+)
+def test_a_value_without_a_readable_fetch_time_is_refused(blob: bytes) -> None:
+    with pytest.raises(CodecError):
+        unstamped(blob)
+
+
+def test_a_fetch_time_without_a_zone_is_not_written() -> None:
+    with pytest.raises(CodecError):
+        stamped(datetime(2026, 11, 30, 14, 5), b"value")  # no time zone: the point
