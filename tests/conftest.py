@@ -15,7 +15,8 @@ from services.runtime.settings import SETTINGS
 from tests.support.browser_support import browser, page  # noqa: F401 - fixtures for every test module
 from tests.support.clock import TODAY
 from tests.support.experian_support import experian  # noqa: F401
-from tests.support.plaid_double import plaid_double  # noqa: F401
+from tests.support.oidc_provider import idp  # noqa: F401
+from tests.support.plaid_double import plaid_double, plaid_env  # noqa: F401
 from tests.support.redis_server import redis_server, shared_redis  # noqa: F401
 
 # Settings come from the environment first: keep the developer's own credentials out of the

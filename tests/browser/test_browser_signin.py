@@ -160,13 +160,6 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def idp() -> Iterator[OidcProvider]:
-    with OidcProvider() as provider:
-        yield provider
-    assert provider.internal_errors == []
-
-
-@pytest.fixture(scope="module")
 def signin_rig(tmp_path_factory: pytest.TempPathFactory, idp: OidcProvider) -> Iterator[Rig]:
     """The app with sign-in on, the operator's credentials configured."""
     require_chromium()

@@ -34,13 +34,6 @@ else:
 
 
 @pytest.fixture(scope="module")
-def idp() -> Iterator[OidcProvider]:
-    with OidcProvider() as provider:
-        yield provider
-    assert provider.internal_errors == []
-
-
-@pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, idp: OidcProvider) -> Iterator[str]:
     require_chromium()
     workdir = tmp_path_factory.mktemp("oidc_signin")

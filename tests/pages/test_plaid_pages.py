@@ -20,15 +20,6 @@ LOGIN_REQUIRED = Fault(
 )
 
 
-@pytest.fixture
-def plaid_env(monkeypatch: pytest.MonkeyPatch, plaid_double: PlaidDouble) -> PlaidDouble:
-    monkeypatch.setenv("PLAID_CLIENT_ID", PlaidDouble.CLIENT_ID)
-    monkeypatch.setenv("PLAID_SECRET", PlaidDouble.SECRET)
-    monkeypatch.setenv("PLAID_BASE_URL", plaid_double.url)
-    monkeypatch.setenv("UPSTREAM_BUDGET_SECONDS", "5")
-    return plaid_double
-
-
 def with_tokens(monkeypatch: pytest.MonkeyPatch, *tokens: str) -> None:
     monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(tokens))
 

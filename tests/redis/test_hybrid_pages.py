@@ -87,15 +87,6 @@ def hybrid_with(monkeypatch: pytest.MonkeyPatch, key: str) -> Iterator[Hybrid]:
 
 
 @pytest.fixture
-def plaid_env(monkeypatch: pytest.MonkeyPatch, plaid_double: PlaidDouble) -> PlaidDouble:
-    monkeypatch.setenv("PLAID_CLIENT_ID", PlaidDouble.CLIENT_ID)
-    monkeypatch.setenv("PLAID_SECRET", PlaidDouble.SECRET)
-    monkeypatch.setenv("PLAID_BASE_URL", plaid_double.url)
-    monkeypatch.setenv("UPSTREAM_BUDGET_SECONDS", "5")
-    return plaid_double
-
-
-@pytest.fixture
 def operator_banks(plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch) -> PlaidDouble:
     """The operator's two demo items, configured in PLAID_ACCESS_TOKEN."""
     monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))

@@ -31,12 +31,13 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
+import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -664,3 +665,11 @@ class OidcProvider(ServedDouble):
         if target is not None:
             raise _PageError("post_logout_redirect_uri is not registered for this client.")
         return _page(200, "Signed out")
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[OidcProvider]:
+    """A provider shared by a module's tests, which fails them if its own code failed."""
+    with OidcProvider() as provider:
+        yield provider
+    assert provider.internal_errors == []

@@ -742,3 +742,13 @@ def plaid_double() -> Iterator[PlaidDouble]:
         double.stop()
     if double.internal_errors:
         pytest.fail(f"the Plaid double itself failed: {double.internal_errors}")
+
+
+@pytest.fixture
+def plaid_env(monkeypatch: pytest.MonkeyPatch, plaid_double: PlaidDouble) -> PlaidDouble:
+    """The app's settings pointed at a started double: its credentials and URL."""
+    monkeypatch.setenv("PLAID_CLIENT_ID", PlaidDouble.CLIENT_ID)
+    monkeypatch.setenv("PLAID_SECRET", PlaidDouble.SECRET)
+    monkeypatch.setenv("PLAID_BASE_URL", plaid_double.url)
+    monkeypatch.setenv("UPSTREAM_BUDGET_SECONDS", "5")
+    return plaid_double
