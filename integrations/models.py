@@ -107,6 +107,16 @@ class ItemData:
     notes: tuple[str, ...] = ()  # what this bank does not share, said once
 
 
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Where an item's ``/transactions/sync`` stands: the cursor to continue from and the
+    transactions it has produced so far. Given back to the client, the next sync asks Plaid
+    only for what changed since."""
+
+    cursor: str
+    transactions: tuple[Transaction, ...]
+
+
 # --- Credit report -------------------------------------------------------------------------
 
 InquiryKind = Literal["hard", "soft", "unknown"]

@@ -44,7 +44,7 @@ from integrations.common.timeouts import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
 )
-from integrations.models import ItemData
+from integrations.models import ItemData, SyncState, Transaction
 from integrations.plaid.parse import PlaidBodyError, institution_name, parse_item_data
 
 PLAID_VERSION = "2020-09-14"
@@ -63,6 +63,8 @@ SANDBOX_USERNAME, SANDBOX_PASSWORD = "user_good", "pass_good"
 MUTATION_DURING_PAGINATION = "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
 # Our own codes for a sync that Plaid never lets finish.
 SYNC_CURSOR_REPEATED, SYNC_TOO_MANY_PAGES = "SYNC_CURSOR_REPEATED", "SYNC_TOO_MANY_PAGES"
+# A kept cursor Plaid will not continue from (an item reset, a cursor too old): start over.
+CURSOR_REFUSED = frozenset({"INVALID_REQUEST"})
 # A bank without card data still has balances and transactions worth showing.
 NO_LIABILITIES = frozenset({"PRODUCTS_NOT_SUPPORTED", "NO_LIABILITY_ACCOUNTS"})
 
@@ -478,7 +480,18 @@ class PlaidClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def fetch_item(self, access_token: str) -> ItemData:
-        """Everything the app shows for one item, parsed.
+        """Everything the app shows for one item, its whole transaction history synced."""
+        return self.fetch_item_since(access_token, None)[0]
+
+    def fetch_item_since(
+        self, access_token: str, kept: SyncState | None
+    ) -> tuple[ItemData, SyncState]:
+        """Everything the app shows for one item, parsed, and where its sync now stands.
+
+        With ``kept``, an earlier sync's state, only what changed since its cursor is asked
+        for and applied to its transactions (one or two sync requests instead of the whole
+        history); a cursor Plaid no longer accepts means one sync from the start instead.
+        Balances and liabilities are always fetched afresh.
 
         /item/get goes first and alone: a bad token shows there, before anything else is
         asked. The other calls then go out together (the sync pages follow one another), so
@@ -490,27 +503,45 @@ class PlaidClient:
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="plaid-item") as pool:
             institution = pool.submit(self._institution_or_none, item_body)
             accounts = pool.submit(self.get_accounts, access_token)
-            sync = pool.submit(self.sync_transactions, access_token)
+            sync = pool.submit(self._sync_from_kept, access_token, kept)
             liabilities = pool.submit(self._liabilities_or_note, access_token)
         institution_body = institution.result()
         try:
             accounts_body = accounts.result()
-            pages = sync.result()
+            pages, earlier = sync.result()
             liabilities_body, note = liabilities.result()
         except PlaidError as error:
             # /item/get answered, so the bank can be named even while it needs a new login.
             raise error.naming(institution_name(item_body, institution_body)) from None
         try:
-            return parse_item_data(
+            data = parse_item_data(
                 item_body=item_body,
                 institution_body=institution_body,
                 accounts_body=accounts_body,
                 sync_pages=pages,
                 liabilities_body=liabilities_body,
                 notes=(note,) if note else (),
+                earlier=earlier,
             )
         except (PlaidBodyError, KeyError, TypeError, ValueError):
             raise _malformed() from None
+        cursor = str(pages[-1].get("next_cursor") or "") if pages else ""
+        return data, SyncState(cursor or (kept.cursor if kept else ""), data.transactions)
+
+    def _sync_from_kept(
+        self, access_token: str, kept: SyncState | None
+    ) -> tuple[list[dict[str, Any]], tuple[Transaction, ...]]:
+        """The sync pages since ``kept`` and the transactions they apply to; from the start
+        (and nothing earlier) without a kept state or when Plaid refuses its cursor."""
+        if kept is None or not kept.cursor:
+            return self.sync_transactions(access_token), ()
+        try:
+            return self.sync_transactions(access_token, kept.cursor), kept.transactions
+        except PlaidError as error:
+            if error.error_type not in CURSOR_REFUSED:
+                raise
+        log.info("/transactions/sync refused the kept cursor; syncing from the start")
+        return self.sync_transactions(access_token), ()
 
     def _institution_or_none(self, item_body: Mapping[str, Any]) -> dict[str, Any] | None:
         """The institution's name is a nicety: without it the item still shows."""

@@ -135,17 +135,25 @@ def parse_transaction(raw: Body) -> Transaction:
     )
 
 
-def merge_sync_pages(pages: Iterable[Body]) -> list[Body]:
-    """Apply /transactions/sync pages in order: added, then modified, then removed."""
-    by_id: dict[str, Body] = {}
+def apply_sync_pages(
+    earlier: Iterable[Transaction], pages: Iterable[Body]
+) -> tuple[Transaction, ...]:
+    """The transactions an earlier sync produced, brought up to date by the pages that came
+    after it: added and modified replace by id, removed go (a pending transaction that
+    posted is removed and its posted self added). Only what the pages sent is parsed."""
+    by_id: dict[str, Transaction | Body] = {t.transaction_id: t for t in earlier}
     for page in pages:
-        for raw in page.get("added") or ():
-            by_id[str(raw["transaction_id"])] = raw
-        for raw in page.get("modified") or ():
-            by_id[str(raw["transaction_id"])] = raw
-        for gone in page.get("removed") or ():
-            by_id.pop(str(gone.get("transaction_id")), None)
-    return list(by_id.values())
+        _apply_page(by_id, page)
+    return tuple(t if isinstance(t, Transaction) else parse_transaction(t) for t in by_id.values())
+
+
+def _apply_page(by_id: dict[str, Any], page: Body) -> None:
+    for raw in page.get("added") or ():
+        by_id[str(raw["transaction_id"])] = raw
+    for raw in page.get("modified") or ():
+        by_id[str(raw["transaction_id"])] = raw
+    for gone in page.get("removed") or ():
+        by_id.pop(str(gone.get("transaction_id")), None)
 
 
 def parse_transactions(raws: Iterable[Body]) -> tuple[Transaction, ...]:
@@ -191,14 +199,16 @@ def parse_item_data(
     sync_pages: Iterable[Body],
     liabilities_body: Body | None,
     notes: tuple[str, ...] = (),
+    earlier: tuple[Transaction, ...] = (),
 ) -> ItemData:
-    """Assemble one item's parsed data from the bodies of the calls that fetch it."""
+    """Assemble one item's parsed data from the bodies of the calls that fetch it; the sync
+    pages apply on top of ``earlier``, what a kept sync state already holds."""
     institution = parse_institution(institution_body) if institution_body else None
     item = parse_item(item_body, institution)
     return ItemData(
         item=item,
         accounts=parse_accounts(accounts_body, item.item_id),
-        transactions=parse_transactions(merge_sync_pages(sync_pages)),
+        transactions=apply_sync_pages(earlier, sync_pages),
         liabilities=parse_card_liabilities(liabilities_body),
         notes=notes,
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from functools import cache
 from operator import attrgetter
@@ -27,7 +27,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_
 
 import pyarrow as pa
 
-from integrations.models import CreditReport, ItemData, Transaction
+from integrations.models import CreditReport, ItemData, SyncState, Transaction
 
 FORMAT_VERSION = 1
 _ITEM, _REPORT, _SYNC = b"I", b"R", b"S"
@@ -39,15 +39,6 @@ T = TypeVar("T")
 class CodecError(ValueError):
     """Bytes that are not a value this version wrote, or an object it cannot write. The
     message names where, never the data."""
-
-
-@dataclass(frozen=True, slots=True)
-class SyncState:
-    """Where an item's ``/transactions/sync`` stands: the cursor to continue from and the
-    transactions it has produced so far."""
-
-    cursor: str
-    transactions: tuple[Transaction, ...]
 
 
 # --- Public API ------------------------------------------------------------------------------

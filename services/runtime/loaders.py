@@ -15,6 +15,7 @@ process. A report served from the store is not a pull: the permit is not asked.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Protocol, TypeVar, cast
@@ -32,13 +33,16 @@ from services.runtime.codec import (
     CodecError,
     decode_item,
     decode_report,
+    decode_sync_state,
     encode_item,
     encode_report,
+    encode_sync_state,
     stamped,
     unstamped,
 )
 from services.runtime.settings import (
     DEFAULT_CACHE_TTL_SECONDS,
+    DEFAULT_SYNC_RETENTION_DAYS,
     Settings,
     SettingsError,
     applicant_json,
@@ -97,12 +101,15 @@ class Shared:
 
     store: SharedStore
     budget_seconds: float
+    retention_seconds: float = DEFAULT_SYNC_RETENTION_DAYS * 86_400
 
     @classmethod
     def of(cls, settings: Settings) -> Shared | None:
         """None without REDIS_URL: the stateless app, exactly as without this module."""
         store = shared_store(settings)
-        return None if store is None else cls(store, settings.call_budget_seconds)
+        if store is None:
+            return None
+        return cls(store, settings.call_budget_seconds, settings.sync_retention_days * 86_400)
 
 
 def _opened(decode: Callable[[bytes], T]) -> Callable[[bytes], tuple[T, datetime]]:
@@ -167,7 +174,7 @@ def fetch_plaid_item(
 
     def upstream() -> tuple[ItemData | None, datetime, object]:
         try:
-            data = _client.fetch_item(_access_token)
+            data = _fetch_item_data(_access_token, _client, _shared)
         except UpstreamError as error:
             return None, now(), problem_from(item_key, error)
         return data, now(), None
@@ -179,6 +186,19 @@ def fetch_plaid_item(
             _shared, Kind.ITEM, _access_token, decode_item, encode_item, upstream
         )
     return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at)
+
+
+def _fetch_item_data(token: str, client: PlaidClient, shared: Shared | None) -> ItemData:
+    """One item's data from Plaid. In hybrid mode its transactions continue from the sync
+    state kept in the shared store (only what changed is asked for), and the new state is
+    kept for SYNC_RETENTION_DAYS, past the short TTL of the data itself."""
+    if shared is None:
+        return client.fetch_item(token)
+    kept = shared.store.get(Kind.SYNC, token, decode_sync_state)
+    data, state = client.fetch_item_since(token, kept)
+    with suppress(CodecError):  # not kept: the next sync starts over; the data still shows
+        shared.store.put(Kind.SYNC, token, encode_sync_state(state), shared.retention_seconds)
+    return data
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)

@@ -169,6 +169,34 @@ def test_refresh_fetches_again_rather_than_take_redis(
         assert hybrid.holds(Kind.ITEM, token)  # and the new fetch is shared again
 
 
+def sync_calls(double: PlaidDouble) -> int:
+    return len(double.calls("/transactions/sync"))
+
+
+def test_after_the_ttl_a_replica_syncs_only_what_changed_from_the_kept_cursor(
+    operator_banks: PlaidDouble, hybrid: Hybrid
+) -> None:
+    plaid_env = operator_banks
+    start()
+    full = sync_calls(plaid_env)
+    assert full > 4  # the whole history of both items, several pages each
+    tokens = plaid_env.demo_tokens()
+    assert all(hybrid.holds(Kind.SYNC, token) for token in tokens)
+    first = plaid_env.sync_pages(tokens[0])[0]["added"][0]
+    bought = {**first, "transaction_id": "after-the-ttl", "name": "Corner Bakery", "amount": 7.25}
+    plaid_env.post_update(tokens[0], added=[bought])
+
+    # The TTL runs out: every replica's copy of the data is gone, the sync state stays.
+    another_process()
+    hybrid.client.delete(*(hybrid.name(Kind.ITEM, token) for token in tokens))
+    at = start("pages/transactions.py")
+
+    assert sync_calls(plaid_env) == full + 2  # one request per item, from its kept cursor
+    shown = at.dataframe[0].value
+    assert "Corner Bakery" in set(shown["name"])
+    assert shown["transaction_id"].is_unique
+
+
 def test_disconnect_removes_the_items_entries_from_redis(
     plaid_env: PlaidDouble, hybrid: Hybrid
 ) -> None:

@@ -18,10 +18,9 @@ import redis
 from cryptography.fernet import Fernet
 
 from integrations.demo.parsed import demo_credit_report, demo_item_data
-from integrations.models import ItemData
+from integrations.models import ItemData, SyncState
 from services.runtime.codec import (
     FORMAT_VERSION,
-    SyncState,
     decode_item,
     decode_report,
     decode_sync_state,

@@ -23,7 +23,7 @@ import socket
 import struct
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -395,6 +395,49 @@ class PlaidDouble(ServedDouble):
             self._items[access_token] = bodies
             self.removed_tokens.discard(access_token)
             self._sync_pages_in_pass.pop(access_token, None)
+
+    def post_update(
+        self,
+        access_token: str,
+        *,
+        added: Iterable[JsonDict] = (),
+        modified: Iterable[JsonDict] = (),
+        removed: Iterable[str] = (),
+    ) -> str:
+        """New activity at the bank since the last page: one more sync page, served to a
+        sync that continues from the cursor the Item's pages ended with (a sync from the
+        start reads it after the earlier pages). Returns the new page's cursor."""
+        with self._lock:
+            item = self._items[access_token]
+            last = item.transactions_sync_pages[-1]
+            cursor = f"{last['next_cursor']}+{len(item.transactions_sync_pages)}"
+            page = {
+                **last,
+                "added": list(added),
+                "modified": list(modified),
+                "removed": [
+                    {"transaction_id": t, "account_id": self._account_of(item, t)} for t in removed
+                ],
+                "next_cursor": cursor,
+                "has_more": False,
+            }
+            # The old last page now has more after it, for a sync from the start.
+            pages = (*item.transactions_sync_pages[:-1], {**last, "has_more": True}, page)
+            self._items[access_token] = replace(item, transactions_sync_pages=pages)
+            return cursor
+
+    def sync_pages(self, access_token: str) -> tuple[JsonDict, ...]:
+        """The Item's /transactions/sync pages as served now, first to last."""
+        with self._lock:
+            return self._items[access_token].transactions_sync_pages
+
+    @staticmethod
+    def _account_of(item: DemoPlaidItem, transaction_id: str) -> str:
+        for page in item.transactions_sync_pages:
+            for raw in (*page["added"], *page["modified"]):
+                if raw["transaction_id"] == transaction_id:
+                    return str(raw["account_id"])
+        raise KeyError(transaction_id)
 
     def require_login(self, access_token: str) -> None:
         """The bank wants a new login: /item/get still answers, with the error in

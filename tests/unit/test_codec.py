@@ -16,12 +16,11 @@ from hypothesis import strategies as st
 
 from integrations.demo.parsed import demo_credit_report, demo_item_data, parse_demo_item
 from integrations.experian.parse import parse_credit_report
-from integrations.models import Account, Institution, Item, ItemData, Transaction
+from integrations.models import Account, Institution, Item, ItemData, SyncState, Transaction
 from services.runtime.codec import (
     FORMAT_VERSION,
     TRANSACTION_SCHEMA,
     CodecError,
-    SyncState,
     decode_item,
     decode_report,
     decode_sync_state,
