@@ -11,7 +11,9 @@ Rows (docs/PERFORMANCE.md says what each measures and how):
    the overview and transactions pages on those Plaid items, against their floors;
 5. cache hit cost (time and pickled size) of the cached payloads;
 6. memory of a ``streamlit run`` server after 1 and 10 browser sessions;
-7. browser time to a finished overview, cold server and warm.
+7. browser time to a finished overview, cold server and warm;
+8. hybrid mode on Redis (``bench/hybrid.py``): replica B after replica A, a Redis hit against
+   an in-process hit at each size, and a fetch after the TTL, delta sync against full resync.
 
 No network: everything runs on 127.0.0.1. Targets are ratios measured in the same run.
 Results are printed as one table and written as JSON under bench/results/.
@@ -696,11 +698,18 @@ def write_results(started: float, skipped: list[str]) -> Path:
     return path
 
 
+def hybrid_rows() -> None:
+    from bench.hybrid import hybrid_rows as rows
+
+    rows()
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "pages": pages_on_demo,
     "sizes": transactions_at_sizes,
     "plaid": plaid_cold_and_warm,
     "cache": cache_hits,
+    "hybrid": hybrid_rows,
     "browser": browser_rows,
 }
 

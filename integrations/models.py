@@ -110,11 +110,12 @@ class ItemData:
 @dataclass(frozen=True, slots=True)
 class SyncState:
     """Where an item's ``/transactions/sync`` stands: the cursor to continue from and the
-    transactions it has produced so far. Given back to the client, the next sync asks Plaid
-    only for what changed since."""
+    transactions it has produced so far, and the item's institution (which does not change).
+    Given back to the client, the next fetch asks Plaid only for what changed since."""
 
     cursor: str
     transactions: tuple[Transaction, ...]
+    institution: Institution | None = None
 
 
 # --- Credit report -------------------------------------------------------------------------

@@ -235,6 +235,13 @@ class _SyncBudget:
         self.used += 1
 
 
+def _accounts_of_sync(pages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The accounts and balances a sync's last page carries, as /accounts/get would give
+    them; None when it carries none."""
+    accounts = pages[-1].get("accounts") if pages else None
+    return {"accounts": accounts} if isinstance(accounts, list) and accounts else None
+
+
 def _check_sync_page(page: Mapping[str, Any]) -> None:
     """The shape the sync loop relies on; each transaction is checked when parsed."""
     lists_ok = all(isinstance(page.get(k, []), list) for k in ("added", "modified", "removed"))
@@ -491,7 +498,9 @@ class PlaidClient:
         With ``kept``, an earlier sync's state, only what changed since its cursor is asked
         for and applied to its transactions (one or two sync requests instead of the whole
         history); a cursor Plaid no longer accepts means one sync from the start instead.
-        Balances and liabilities are always fetched afresh.
+        Balances and liabilities are always fetched afresh (the balances from the sync's last
+        page, which carries the accounts; /accounts/get if it does not), the institution is
+        the one kept: three calls for an item with little news.
 
         /item/get goes first and alone: a bad token shows there, before anything else is
         asked. The other calls then go out together (the sync pages follow one another), so
@@ -500,19 +509,25 @@ class PlaidClient:
         For a bank that wants a new login /item/get still answers (with item.error), so that
         failure is raised naming the bank."""
         item_body = self.get_item(access_token)
+        resuming = kept is not None and bool(kept.cursor)
+        known = kept.institution if kept is not None else None
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="plaid-item") as pool:
-            institution = pool.submit(self._institution_or_none, item_body)
-            accounts = pool.submit(self.get_accounts, access_token)
+            institution = None if known else pool.submit(self._institution_or_none, item_body)
+            # Resuming, the balances come with the sync's last page: one call fewer.
+            accounts = None if resuming else pool.submit(self.get_accounts, access_token)
             sync = pool.submit(self._sync_from_kept, access_token, kept)
             liabilities = pool.submit(self._liabilities_or_note, access_token)
-        institution_body = institution.result()
+        institution_body = institution.result() if institution else None
         try:
-            accounts_body = accounts.result()
+            accounts_body = accounts.result() if accounts else None
             pages, earlier = sync.result()
             liabilities_body, note = liabilities.result()
+            if accounts_body is None:
+                accounts_body = _accounts_of_sync(pages) or self.get_accounts(access_token)
         except PlaidError as error:
             # /item/get answered, so the bank can be named even while it needs a new login.
-            raise error.naming(institution_name(item_body, institution_body)) from None
+            name = institution_name(item_body, institution_body) or (known.name if known else None)
+            raise error.naming(name) from None
         try:
             data = parse_item_data(
                 item_body=item_body,
@@ -522,11 +537,13 @@ class PlaidClient:
                 liabilities_body=liabilities_body,
                 notes=(note,) if note else (),
                 earlier=earlier,
+                known_institution=known,
             )
         except (PlaidBodyError, KeyError, TypeError, ValueError):
             raise _malformed() from None
         cursor = str(pages[-1].get("next_cursor") or "") if pages else ""
-        return data, SyncState(cursor or (kept.cursor if kept else ""), data.transactions)
+        cursor = cursor or (kept.cursor if kept else "")
+        return data, SyncState(cursor, data.transactions, data.item.institution)
 
     def _sync_from_kept(
         self, access_token: str, kept: SyncState | None

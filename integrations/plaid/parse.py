@@ -200,10 +200,12 @@ def parse_item_data(
     liabilities_body: Body | None,
     notes: tuple[str, ...] = (),
     earlier: tuple[Transaction, ...] = (),
+    known_institution: Institution | None = None,
 ) -> ItemData:
     """Assemble one item's parsed data from the bodies of the calls that fetch it; the sync
-    pages apply on top of ``earlier``, what a kept sync state already holds."""
-    institution = parse_institution(institution_body) if institution_body else None
+    pages apply on top of ``earlier``, what a kept sync state already holds; without an
+    institution body, ``known_institution`` names the bank."""
+    institution = parse_institution(institution_body) if institution_body else known_institution
     item = parse_item(item_body, institution)
     return ItemData(
         item=item,

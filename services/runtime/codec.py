@@ -45,8 +45,7 @@ class CodecError(ValueError):
 
 
 def encode_item(data: ItemData) -> bytes:
-    rest = {f.name: _plain(getattr(data, f.name)) for f in fields(data) if f.name != "transactions"}
-    return _framed(_ITEM, rest, data.transactions)
+    return _framed(_ITEM, _all_but_transactions(data), data.transactions)
 
 
 def decode_item(blob: bytes) -> ItemData:
@@ -63,7 +62,10 @@ def decode_report(blob: bytes) -> CreditReport:
 
 
 def encode_sync_state(state: SyncState) -> bytes:
-    return _framed(_SYNC, {"cursor": state.cursor}, state.transactions)
+    rest = {
+        f.name: _plain(getattr(state, f.name)) for f in fields(state) if f.name != "transactions"
+    }
+    return _framed(_SYNC, rest, state.transactions)
 
 
 def decode_sync_state(blob: bytes) -> SyncState:
@@ -96,6 +98,13 @@ def unstamped(blob: bytes) -> tuple[datetime, bytes]:
 
 
 # --- Framing ---------------------------------------------------------------------------------
+
+
+def _all_but_transactions(value: ItemData | SyncState) -> dict[str, object]:
+    """The JSON part of a value whose transactions go to Arrow."""
+    return {
+        f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name != "transactions"
+    }
 
 
 def _header(what: bytes) -> bytes:

@@ -77,7 +77,7 @@ def test_hostile_text_comes_back_as_it_went() -> None:
 
 def test_a_sync_state_keeps_its_cursor_and_transactions() -> None:
     item = demo_item_data(TODAY)[0]
-    state = SyncState(cursor="cursor-\u00e9-42", transactions=item.transactions)
+    state = SyncState("cursor-\u00e9-42", item.transactions, item.item.institution)
     assert decode_sync_state(encode_sync_state(state)) == state
     assert decode_sync_state(encode_sync_state(SyncState("", ()))) == SyncState("", ())
 

@@ -11,6 +11,7 @@ from integrations.models import SyncState, Transaction
 from tests.support.plaid_double import PlaidDouble
 
 SYNC = "/transactions/sync"
+PATHS = ("/item/get", SYNC, "/liabilities/get", "/accounts/get", "/institutions/get_by_id")
 
 
 @pytest.fixture
@@ -58,6 +59,26 @@ def test_a_kept_cursor_asks_only_for_what_changed_and_applies_it(
     assert state.cursor != kept.cursor
     # The same as a sync of the whole history would give today.
     assert now == by_id(client.fetch_item(token).transactions)
+
+
+def test_an_item_with_little_news_costs_three_calls_and_shows_the_same_item(
+    plaid_double: PlaidDouble, token: str
+) -> None:
+    client = plaid_double.client()
+    whole, kept = client.fetch_item_since(token, None)
+    before = {path: len(plaid_double.calls(path)) for path in PATHS}
+
+    data, _ = client.fetch_item_since(token, kept)
+
+    made = {path: len(plaid_double.calls(path)) - before[path] for path in PATHS}
+    assert made == {
+        "/item/get": 1, SYNC: 1, "/liabilities/get": 1,
+        "/accounts/get": 0, "/institutions/get_by_id": 0,
+    }  # fmt: skip
+    # Balances from the sync's page, the bank's name kept: the same as a whole fetch.
+    assert data.accounts == whole.accounts
+    assert data.item == whole.item
+    assert data.liabilities == whole.liabilities
 
 
 def test_a_pending_charge_that_posts_is_replaced_not_doubled(
