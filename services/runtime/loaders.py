@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, TypeVar, cast
 
 import streamlit as st
@@ -72,6 +72,11 @@ def now() -> datetime:
     """When a fetch happens, and the clock everything aged by the TTL is measured with (one
     place for a test to set the time)."""
     return datetime.now(UTC)
+
+
+def outlived_ttl(fetched_at: datetime) -> bool:
+    """Whether data fetched then is older than the cache may keep it."""
+    return now() - fetched_at >= timedelta(seconds=CACHE_TTL_SECONDS)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo data…")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import redis
@@ -21,7 +22,7 @@ from cryptography.fernet import Fernet
 from streamlit.testing.v1 import AppTest
 
 from integrations.experian.client import Applicant
-from services.runtime import last_good
+from services.runtime import last_good, loaders
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.settings import applicant_json
 from services.runtime.shared_keys import SharedKeys
@@ -195,6 +196,27 @@ def test_after_the_ttl_a_replica_syncs_only_what_changed_from_the_kept_cursor(
     shown = at.dataframe[0].value
     assert "Corner Bakery" in set(shown["name"])
     assert shown["transaction_id"].is_unique
+
+
+def test_a_replica_serves_what_another_fetched_no_longer_than_the_ttl_from_that_fetch(
+    operator_banks: PlaidDouble, hybrid: Hybrid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plaid_env = operator_banks
+    start()
+    fetched_at = loaders.now()
+    calls = item_gets(plaid_env)
+    ttl = timedelta(seconds=loaders.CACHE_TTL_SECONDS)
+
+    # Another replica reads the entries a second before they expire in Redis...
+    another_process()
+    monkeypatch.setattr(loaders, "now", lambda: fetched_at + ttl - timedelta(seconds=1))
+    start()
+    assert item_gets(plaid_env) == calls
+    # ...and two seconds later, when Redis has let them go, does not serve its copy.
+    hybrid.client.delete(*(hybrid.name(Kind.ITEM, t) for t in plaid_env.demo_tokens()))
+    monkeypatch.setattr(loaders, "now", lambda: fetched_at + ttl + timedelta(seconds=1))
+    start()
+    assert item_gets(plaid_env) == calls + 2
 
 
 def test_disconnect_removes_the_items_entries_from_redis(
