@@ -21,6 +21,7 @@ import streamlit as st
 from cryptography.fernet import Fernet
 from streamlit.testing.v1 import AppTest
 
+from integrations.demo.experian import experian_demo_report
 from integrations.experian.client import Applicant
 from services.runtime import last_good, loaders
 from services.runtime.cache_keys import item_key as keyed_item
@@ -28,9 +29,26 @@ from services.runtime.settings import applicant_json
 from services.runtime.shared_keys import SharedKeys
 from services.runtime.shared_store import Kind
 from tests.support.apps import app_test
-from tests.support.experian_support import DOB, SSN, answer_with_report, report_calls, seeded
+from tests.support.clock import TODAY
+from tests.support.experian_support import (
+    BEARER,
+    CLIENT_SECRET,
+    DOB,
+    PASSWORD,
+    SSN,
+    answer_with_report,
+    report_calls,
+    seeded,
+)
 from tests.support.experian_support import KEY as EXPERIAN_KEY
 from tests.support.plaid_double import PlaidDouble
+from tests.support.redis_canaries import (
+    Canary,
+    CanaryScan,
+    applicant_canaries,
+    plaid_canaries,
+    scan_for_canaries,
+)
 from tests.support.redis_server import RedisServer
 from tests.support.setup_page import connect_pasted, disconnect_first_bank
 
@@ -62,6 +80,12 @@ class Hybrid:
     def every_name(self, identity: str) -> list[str]:
         kinds = [str(kind) for kind in Kind] + [f"lock-{kind}" for kind in Kind] + ["forgotten"]
         return [self.names.name(kind, identity) for kind in kinds]
+
+    def scan(self, canaries: list[Canary]) -> CanaryScan:
+        """Every entry this test's identities have in Redis, searched for the canaries (the
+        database is shared with other tests, so only this test's names are read)."""
+        names = [n for identity in self.identities for n in self.every_name(identity)]
+        return scan_for_canaries(self.client, [*canaries, Canary("the key", self.key)], names)
 
 
 def _reachable(client: redis.Redis) -> bool:
@@ -143,9 +167,10 @@ def test_another_process_serves_the_banks_from_redis_without_asking_plaid(
     assert "Overall utilization" in shown
     for token in plaid_env.demo_tokens():
         assert hybrid.holds(Kind.ITEM, token)
-        raw = hybrid.client.get(hybrid.name(Kind.ITEM, token)) or b""
-        assert token.encode() not in raw
-        assert b"Harborline" not in raw
+
+    scan = hybrid.scan(plaid_canaries(plaid_env))  # no token, secret or name in Redis
+    assert scan.keys == 2
+    assert scan.said() == []
 
     another_process()
     second = start()
@@ -258,9 +283,15 @@ def test_a_report_pulled_once_is_served_to_another_process_without_a_pull(
     assert "Credit score" in shown
     identity = applicant_json(Applicant.create(**APPLICANT_FIELDS))
     assert hybrid_experian.holds(Kind.REPORT, identity)
-    raw = hybrid_experian.client.get(hybrid_experian.name(Kind.REPORT, identity)) or b""
-    assert SSN.encode() not in raw
-    assert b"DEMOPERSON" not in raw
+    credentials = [
+        Canary("EXPERIAN_PASSWORD", PASSWORD),
+        Canary("EXPERIAN_CLIENT_SECRET", CLIENT_SECRET),
+        Canary("the bearer token", BEARER),
+    ]
+    details = applicant_canaries(APPLICANT_FIELDS, experian_demo_report(TODAY))
+    scan = hybrid_experian.scan(credentials + details)  # nothing of either in Redis
+    assert scan.keys == 1
+    assert scan.said() == []
 
     another_process()
     caplog.clear()

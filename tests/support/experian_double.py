@@ -25,7 +25,7 @@ from integrations.experian.client import CREDIT_REPORT_PATH, OAUTH_PATH
 from tests.support.clock import TODAY
 from tests.support.local_http import LocalServer, ServedDouble
 
-__all__ = ["ExperianDouble"]
+__all__ = ["ExperianDouble", "report_names"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -134,6 +134,22 @@ class ExperianDouble(ServedDouble):
             return _error(401, "invalid_client", "unknown client or wrong credentials")
         answer = {"access_token": self.bearer, "token_type": "Bearer", "expires_in": "1800"}
         return 200, json.dumps(answer).encode()
+
+
+def report_names(report: Mapping[str, Any]) -> set[str]:
+    """The consumer's, employers' and creditors' names in a report body of Experian's shape:
+    a person's data, for tests that look for it where it must never be."""
+    names: set[str] = set()
+    for profile in report.get("creditProfile", ()):
+        for name in profile.get("consumerIdentity", {}).get("name", ()):
+            parts = [name.get(k) for k in ("firstName", "middleName", "surname")]
+            names.update(filter(None, parts))
+            names.add(" ".join(filter(None, parts)))
+        names.update(e["name"] for e in profile.get("employmentInformation", ()) if e.get("name"))
+        for record in (*profile.get("tradeline", ()), *profile.get("inquiry", ())):
+            if record.get("subscriberName"):
+                names.add(record["subscriberName"])
+    return names
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, bytes]:

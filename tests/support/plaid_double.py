@@ -449,6 +449,29 @@ class PlaidDouble(ServedDouble):
         """Access tokens of the default demo Items (registered at construction)."""
         return [item.access_token for item in self._demo]
 
+    def access_tokens(self) -> list[str]:
+        """Every access token the double serves an Item for: the demo ones and any added."""
+        with self._lock:
+            return list(self._items)
+
+    def names_served(self) -> set[str]:
+        """Every institution, account, merchant and transaction name in the bodies the double
+        serves: a person's data, for tests that look for it where it must never be."""
+        with self._lock:
+            items = list(self._items.values())
+        names: set[str] = set()
+        for item in items:
+            names.add(item.institution["institution"]["name"])
+            for account in item.accounts_get["accounts"]:
+                names.update(filter(None, (account.get("name"), account.get("official_name"))))
+            for page in item.transactions_sync_pages:
+                for transaction in (*page["added"], *page["modified"]):
+                    names.update(
+                        filter(None, (transaction.get("merchant_name"), transaction.get("name")))
+                    )
+                    names.update(c["name"] for c in transaction.get("counterparties") or ())
+        return names
+
     def client(self) -> PlaidClient:
         """The app's own Plaid client, pointed at this double with its credentials."""
         return PlaidClient(host=self.url, client_id=self.CLIENT_ID, secret=self.SECRET)

@@ -2,7 +2,9 @@
 and servers of a test's own that it can stop, pause and restart.
 
 The machine runs Redis at 127.0.0.1:6379, as CI does; the tests use database 13
-(``TEST_REDIS_URL`` overrides it) and flush only that one. Without it they are skipped, with a
+(``TEST_REDIS_URL`` overrides it) and flush only that one. A module that must have a database
+to itself, because it reads every key, takes another one with ``emptied_database`` (the
+replicas' browser test: 11, ``REPLICAS_REDIS_URL``). Without Redis they are skipped, with a
 message naming the URL. Fault tests start Debian's ``redis-server`` on a free port with nothing
 saved to disk; ``.ci/run`` installs it, and sets ``REQUIRE_REDIS_SERVER`` so that a missing
 binary fails there instead of skipping.
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,13 @@ import redis
 
 from tests.support.browser_support import free_port
 
-__all__ = ["SHARED_REDIS_URL", "RedisServer", "redis_server", "shared_redis"]
+__all__ = [
+    "SHARED_REDIS_URL",
+    "RedisServer",
+    "emptied_database",
+    "redis_server",
+    "shared_redis",
+]
 
 SHARED_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -113,16 +122,24 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
+@contextmanager
+def emptied_database(url: str, override: str) -> Iterator[redis.Redis]:
+    """A client of one database of the machine's Redis, emptied before and after the block;
+    the test is skipped, naming the URL and the variable that overrides it, without Redis."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+    with client:
+        if not _answers(client):
+            pytest.skip(f"Redis is not reachable at {url} (set {override})")
+        client.flushdb()
+        try:
+            yield client
+        finally:
+            client.flushdb()
+
+
 @pytest.fixture
 def shared_redis() -> Iterator[str]:
     """The URL of the machine's Redis, on a database of the tests' own, emptied before and
     after each test."""
-    client = redis.Redis.from_url(SHARED_REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
-    with client:
-        if not _answers(client):
-            pytest.skip(f"Redis is not reachable at {SHARED_REDIS_URL} (set TEST_REDIS_URL)")
-        client.flushdb()
-        try:
-            yield SHARED_REDIS_URL
-        finally:
-            client.flushdb()
+    with emptied_database(SHARED_REDIS_URL, "TEST_REDIS_URL"):
+        yield SHARED_REDIS_URL
