@@ -167,9 +167,10 @@ def test_another_process_serves_the_banks_from_redis_without_asking_plaid(
     assert "Overall utilization" in shown
     for token in plaid_env.demo_tokens():
         assert hybrid.holds(Kind.ITEM, token)
+        assert hybrid.holds(Kind.SYNC, token)
 
     scan = hybrid.scan(plaid_canaries(plaid_env))  # no token, secret or name in Redis
-    assert scan.keys == 2
+    assert scan.keys == 4  # each bank's data and its sync state
     assert scan.said() == []
 
     another_process()
