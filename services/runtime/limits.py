@@ -2,8 +2,10 @@
 whole deployment) and how often one person may refresh. And the audit line every pull,
 connect and disconnect writes.
 
-Counts live in this process (a ``st.cache_resource``), so each replica of a deployment
-counts its own until a shared store holds them; a restart starts the day's counts again.
+In hybrid mode (``REDIS_URL``) every replica counts together, in Redis (``SharedStore``).
+Otherwise, and whenever Redis cannot be asked, this process counts (a ``st.cache_resource``):
+each replica then counts its own, and a restart starts the day's counts again. The process
+also notes what Redis allowed, so an outage goes on from this process's own count, not zero.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import streamlit as st
 
 from integrations.common.logs import get_logger
 from services.runtime.settings import Settings
+from services.runtime.shared_store import PullCount, shared_store
 
 audit_log = get_logger("audit")
 
@@ -38,39 +41,106 @@ PullRefusal = str  # what to tell the person, in our words
 
 def take_pull(settings: Settings, person: str, day: date) -> PullRefusal | None:
     """Count one bureau pull for `person` on `day`, or say why it may not happen."""
+    counted = _count_shared_pull(settings, person, day)
+    if counted is None:
+        counted = _count_process_pull(settings, person, day)
+    elif counted.refused_by is None:
+        _note_process_pull(person, day)
+    return _pull_refusal(counted)
+
+
+def _pull_refusal(counted: PullCount) -> PullRefusal | None:
+    if counted.refused_by == "person":
+        return (
+            f"You have pulled {counted.theirs} credit reports today, the most this app allows "
+            "a person in a day. The last report stays on screen; try again tomorrow."
+        )
+    if counted.refused_by == "deployment":
+        return (
+            "This app has made as many credit report pulls today as its operator allows. "
+            "Try again tomorrow."
+        )
+    return None
+
+
+def _count_shared_pull(settings: Settings, person: str, day: date) -> PullCount | None:
+    """Counted for every replica; None without a shared store or while Redis cannot be asked."""
+    store = shared_store(settings)
+    if store is None:
+        return None
+    return store.count_pull(
+        person, day, settings.credit_pulls_per_person_per_day, settings.credit_pulls_per_day
+    )
+
+
+def _count_process_pull(settings: Settings, person: str, day: date) -> PullCount:
     counts = _counts()
     with counts.lock:
         theirs = counts.pulls[(day, person)]
         everyone = sum(n for (when, _), n in counts.pulls.items() if when == day)
         if theirs >= settings.credit_pulls_per_person_per_day:
-            return (
-                f"You have pulled {theirs} credit reports today, the most this app allows a "
-                "person in a day. The last report stays on screen; try again tomorrow."
-            )
+            return PullCount("person", theirs)
         if everyone >= settings.credit_pulls_per_day:
-            return (
-                "This app has made as many credit report pulls today as its operator allows. "
-                "Try again tomorrow."
-            )
-        counts.pulls[(day, person)] = theirs + 1
-        # Yesterday's counts are of no use any more.
-        for stale in [k for k in counts.pulls if k[0] < day]:
-            del counts.pulls[stale]
-    return None
+            return PullCount("deployment", theirs)
+        _add_pull(counts, person, day)
+    return PullCount(None, theirs + 1)
+
+
+def _note_process_pull(person: str, day: date) -> None:
+    counts = _counts()
+    with counts.lock:
+        _add_pull(counts, person, day)
+
+
+def _add_pull(counts: _Counts, person: str, day: date) -> None:
+    counts.pulls[(day, person)] += 1
+    # Yesterday's counts are of no use any more.
+    for stale in [k for k in counts.pulls if k[0] < day]:
+        del counts.pulls[stale]
 
 
 def take_refresh(settings: Settings, person: str, now: datetime) -> int | None:
     """Allow one refresh per REFRESH_INTERVAL_SECONDS per person: None, or the seconds
-    left to wait."""
+    left to wait. Redis times a shared interval by its own clock, not by `now`."""
+    left = _claim_shared_refresh(settings, person)
+    if left is None:
+        return _take_process_refresh(settings, person, now)
+    if left > 0:
+        return _whole_seconds(left)
+    _note_process_refresh(person, now)
+    return None
+
+
+def _claim_shared_refresh(settings: Settings, person: str) -> float | None:
+    """0.0 or the seconds left, for every replica; None without a shared store, without an
+    interval, or while Redis cannot be asked."""
+    store = shared_store(settings)
+    if store is None or settings.refresh_interval_seconds <= 0:
+        return None
+    return store.claim_refresh(person, settings.refresh_interval_seconds)
+
+
+def _take_process_refresh(settings: Settings, person: str, now: datetime) -> int | None:
     counts = _counts()
     with counts.lock:
         last = counts.refreshed.get(person)
         if last is not None:
             waited = (now - last).total_seconds()
             if waited < settings.refresh_interval_seconds:
-                return max(1, int(settings.refresh_interval_seconds - waited + 0.999))
+                return _whole_seconds(settings.refresh_interval_seconds - waited)
         counts.refreshed[person] = now
     return None
+
+
+def _note_process_refresh(person: str, now: datetime) -> None:
+    counts = _counts()
+    with counts.lock:
+        counts.refreshed[person] = now
+
+
+def _whole_seconds(left: float) -> int:
+    """Seconds to wait as a person reads them: rounded up, at least one."""
+    return max(1, int(left + 0.999))
 
 
 def audit(event: str, person: str, outcome: str, **details: str) -> None:

@@ -9,6 +9,10 @@ in-process miss and put what they fetched, so one replica's fetch serves them al
   holder) and ``wait_for`` (for the others: poll until the holder's value appears, bounded).
 - **Forgetting**: ``forget`` deletes every entry of an identity for every replica, and keeps a
   fetch already under way from writing it back.
+- **Limits every replica shares**: ``count_pull`` counts a credit pull against a person's and
+  the deployment's daily limits in one step, and ``claim_refresh`` starts a person's refresh
+  interval (``SET NX PX``); ``limits`` decides with them, and counts in its process when they
+  answer None.
 - **Faults**: Redis unreachable, slow, restarting, full or read-only never reaches a caller.
   Every operation then answers as a miss or does nothing, within the short socket timeouts
   below; one warning is logged when the trouble starts and one line when Redis answers again.
@@ -26,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any, Literal, TypeVar, overload
 
@@ -60,6 +64,13 @@ FIRST_POLL_SECONDS = 0.02
 MAX_POLL_SECONDS = 0.25
 # Forgets that could not reach Redis, kept (as key names only) to be done when it answers.
 PENDING_FORGETS_KEPT = 10_000
+# A day's pull counts outlive the day in every time zone, then go by themselves.
+PULL_COUNT_TTL_SECONDS = 2 * 86400
+# The shared counts' kinds. Not a ``Kind``: ``forget`` leaves them, so "Remove my details" does
+# not give a person their pulls back.
+PULLS_BY_PERSON = "pulls"  # identity: the day and the person's keyed hash
+PULLS_BY_DEPLOYMENT = "pulls-all"  # identity: the day
+REFRESHED = "refreshed"  # identity: the person's keyed hash
 
 _log = get_logger("shared_cache")
 T = TypeVar("T")
@@ -74,6 +85,26 @@ return 1
 _RELEASE_IF_OURS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+# Count one pull for the person (KEYS[1]) and the deployment (KEYS[2]) only while both are under
+# their limits (ARGV[1], ARGV[2]), in one step: replicas asking at once never pass a limit
+# between them. Answers which limit refused (0 none, 1 the person's, 2 the deployment's) and
+# the person's count, this pull included when it was counted.
+_COUNT_PULL = """
+local theirs = tonumber(redis.call('GET', KEYS[1]) or '0')
+if theirs >= tonumber(ARGV[1]) then return {1, theirs} end
+local everyone = tonumber(redis.call('GET', KEYS[2]) or '0')
+if everyone >= tonumber(ARGV[2]) then return {2, theirs} end
+theirs = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return {0, theirs}
+"""
+# Start an interval (ARGV[1] ms) unless one is running: 0, or the milliseconds it has left.
+_CLAIM_INTERVAL = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+return math.max(redis.call('PTTL', KEYS[1]), 1)
 """
 
 
@@ -114,6 +145,19 @@ class SharedCacheStatus:
         return f"shared cache full or read-only since {at}; {_CONSEQUENCE[self.health]}"
 
 
+PullLimit = Literal["person", "deployment"]
+_REFUSED_BY: dict[int, PullLimit | None] = {0: None, 1: "person", 2: "deployment"}
+
+
+@dataclass(frozen=True)
+class PullCount:
+    """One credit pull counted (``refused_by`` None) or refused by a daily limit, and the
+    person's pulls that day, this one included when it was counted."""
+
+    refused_by: PullLimit | None
+    theirs: int
+
+
 @dataclass
 class _Trouble:
     health: Health
@@ -128,6 +172,19 @@ def _utc_now() -> datetime:
 
 def _milliseconds(seconds: float) -> int:
     return max(1, round(seconds * 1000))
+
+
+def pull_count_names(keys: SharedKeys, person: str, day: date) -> tuple[str, str]:
+    """The names of ``person``'s pull count on ``day`` and the deployment's."""
+    return (
+        keys.name(PULLS_BY_PERSON, f"{day.isoformat()}\0{person}"),
+        keys.name(PULLS_BY_DEPLOYMENT, day.isoformat()),
+    )
+
+
+def refresh_name(keys: SharedKeys, person: str) -> str:
+    """The name of ``person``'s running refresh interval."""
+    return keys.name(REFRESHED, person)
 
 
 def _refuses_writes(error: BaseException) -> bool:
@@ -158,6 +215,8 @@ class SharedStore:
         self._pending_forgets: dict[str, tuple[str, ...]] = {}  # tombstone -> names
         self._put_script = client.register_script(_PUT_UNLESS_FORGOTTEN)
         self._release_script = client.register_script(_RELEASE_IF_OURS)
+        self._count_pull_script = client.register_script(_COUNT_PULL)
+        self._claim_interval_script = client.register_script(_CLAIM_INTERVAL)
 
     @classmethod
     def connect(cls, url: str, encryption_key: str, **options: Any) -> SharedStore:
@@ -276,6 +335,47 @@ class SharedStore:
                 return None
             self._sleep(min(pause, remaining))
             pause = min(pause * 2, MAX_POLL_SECONDS)
+
+    # --- Limits every replica shares ---------------------------------------------------------
+
+    def count_pull(
+        self,
+        person: str,
+        day: date,
+        per_person: int,
+        per_deployment: int,
+        ttl_seconds: float = PULL_COUNT_TTL_SECONDS,
+    ) -> PullCount | None:
+        """Count one credit pull by ``person`` (a keyed hash) on ``day`` for every replica, if
+        both daily limits allow it. None when Redis could not be asked: the caller counts.
+        A reply lost on the way back leaves the pull counted here as well, or twice after the
+        one retry on a fresh connection: the strict side."""
+        names = list(pull_count_names(self._keys, person, day))
+        args = [per_person, per_deployment, _milliseconds(ttl_seconds)]
+        script = self._count_pull_script
+
+        def count(client: redis.Redis) -> list[int]:
+            return script(keys=names, args=args, client=client)
+
+        answer = self._attempt(count, None, adds_data=True)
+        if answer is None:
+            return None
+        refused, theirs = (int(n) for n in answer)
+        return PullCount(_REFUSED_BY[refused], theirs)
+
+    def claim_refresh(self, person: str, interval_seconds: float) -> float | None:
+        """Start ``person``'s refresh interval for every replica: 0.0 when this refresh may go
+        ahead, else the seconds left of the one running. None when Redis could not be asked:
+        the caller decides."""
+        name = refresh_name(self._keys, person)
+        ttl = _milliseconds(interval_seconds)
+        script = self._claim_interval_script
+
+        def claim(client: redis.Redis) -> int:
+            return script(keys=[name], args=[ttl], client=client)
+
+        left = self._attempt(claim, None, adds_data=True)
+        return None if left is None else int(left) / 1000
 
     # --- Health ------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Hybrid mode end to end in AppTest: the loaders ask the shared store on an in-process miss,
 so another process (simulated by clearing Streamlit's caches) serves the same figures with no
-upstream call; Disconnect, Refresh and "Remove my details" reach Redis; a Redis that is down
-changes nothing a person sees.
+upstream call; Disconnect, Refresh and "Remove my details" reach Redis; a pull and a refresh are
+counted there for every replica; a Redis that is down changes nothing a person sees.
 
 Against the machine's Redis on a database of these tests' own (``HYBRID_REDIS_URL``, default
 database 12). Each test seals under a key of its own, so tests running at once never see each
@@ -25,9 +25,10 @@ from integrations.demo.experian import experian_demo_report
 from integrations.experian.client import Applicant
 from services.runtime import last_good, loaders
 from services.runtime.cache_keys import item_key as keyed_item
-from services.runtime.settings import applicant_json
+from services.runtime.identity import local_visitor
+from services.runtime.settings import applicant_json, parse_settings
 from services.runtime.shared_keys import SharedKeys
-from services.runtime.shared_store import Kind
+from services.runtime.shared_store import Kind, pull_count_names, refresh_name
 from tests.support.apps import app_test
 from tests.support.clock import TODAY
 from tests.support.experian_support import (
@@ -87,6 +88,12 @@ class Hybrid:
         names = [n for identity in self.identities for n in self.every_name(identity)]
         return scan_for_canaries(self.client, [*canaries, Canary("the key", self.key)], names)
 
+    def limit_names(self) -> list[str]:
+        """Today's pull counts (the person's, the deployment's) and the refresh interval of
+        the person AppTest runs as: a visitor on this machine."""
+        person = local_visitor(parse_settings({}), None, None).key
+        return [*pull_count_names(self.names, person, TODAY), refresh_name(self.names, person)]
+
 
 def _reachable(client: redis.Redis) -> bool:
     try:
@@ -107,8 +114,7 @@ def hybrid_with(monkeypatch: pytest.MonkeyPatch, key: str) -> Iterator[Hybrid]:
             yield hybrid
         finally:
             names = [n for identity in hybrid.identities for n in hybrid.every_name(identity)]
-            if names:
-                client.delete(*names)
+            client.delete(*names, *hybrid.limit_names())
 
 
 @pytest.fixture
@@ -194,6 +200,8 @@ def test_refresh_fetches_again_rather_than_take_redis(
     assert item_gets(plaid_env) == 4  # not served from Redis: Refresh deleted the entries
     for token in plaid_env.demo_tokens():
         assert hybrid.holds(Kind.ITEM, token)  # and the new fetch is shared again
+    *_, interval = hybrid.limit_names()
+    assert hybrid.client.pttl(interval) > 0  # the next refresh waits, on every replica
 
 
 def sync_calls(double: PlaidDouble) -> int:
@@ -300,6 +308,8 @@ def test_a_report_pulled_once_is_served_to_another_process_without_a_pull(
     assert not second.exception
     assert report_calls(experian) == 1  # zero Experian calls
     assert figures(second) == shown
+    theirs, everyone, _ = hybrid_experian.limit_names()
+    assert hybrid_experian.client.mget(theirs, everyone) == [b"1", b"1"]  # one pull, shared
     audit = [r.getMessage() for r in caplog.records if r.name == AUDIT]
     assert not [line for line in audit if "credit_pull" in line]
 
