@@ -20,6 +20,7 @@ import streamlit as st
 
 from services.runtime.cache_keys import keyed_hash
 from services.runtime.settings import Settings
+from services.runtime.shared_keys import person_secret_from
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -49,13 +50,23 @@ class Visitor:
 
 
 def _person_key(settings: Settings, kind: str, value: str) -> str:
-    """Stable across restarts and replicas when sign-in is on (keyed with the operator's
-    cookie secret), so an audit trail can follow one person without naming them."""
-    if settings.sign_in is None:
+    """Stable across restarts and replicas when the operator gave a secret to key it with
+    (sign-in's cookie secret, else TOKEN_ENCRYPTION_KEY), so an audit trail, the shared
+    limits and a kept history follow one person without naming them; random per process
+    otherwise."""
+    secret = _person_secret(settings)
+    if secret is None:
         return keyed_hash(kind, value)
-    secret = settings.sign_in.cookie_secret.reveal().encode()
     digest = hmac.new(secret, f"person\0{kind}\0{value}".encode(), hashlib.sha256)
     return f"{kind}-{digest.hexdigest()[:24]}"
+
+
+def _person_secret(settings: Settings) -> bytes | None:
+    if settings.sign_in is not None:
+        return settings.sign_in.cookie_secret.reveal().encode()
+    if settings.token_encryption_keys:
+        return person_secret_from(settings.token_encryption_keys[0].reveal())
+    return None
 
 
 def is_listed(email: str, entries: tuple[str, ...]) -> bool:

@@ -39,8 +39,17 @@ class ValueRejected(Exception):  # noqa: N818 - it names what happened to the va
     another name. Carries no part of the value."""
 
 
+_PEOPLE_LABEL = b"credit-monitor person keys v1"
+
+
 def _derive(root: bytes, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(root)
+
+
+def person_secret_from(encryption_key: str) -> bytes:
+    """The key that names people (``identity``) where no sign-in secret is configured: every
+    replica derives the same one, and it reveals nothing of the key it came from."""
+    return _derive(base64.urlsafe_b64decode(validate_key(encryption_key)), _PEOPLE_LABEL)
 
 
 class SharedKeys:

@@ -91,7 +91,7 @@ class Hybrid:
     def limit_names(self) -> list[str]:
         """Today's pull counts (the person's, the deployment's) and the refresh interval of
         the person AppTest runs as: a visitor on this machine."""
-        person = local_visitor(parse_settings({}), None, None).key
+        person = local_visitor(parse_settings({"TOKEN_ENCRYPTION_KEY": self.key}), None, None).key
         return [*pull_count_names(self.names, person, TODAY), refresh_name(self.names, person)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from cryptography.fernet import Fernet
 
 from services.runtime.identity import (
     is_listed,
@@ -91,6 +92,19 @@ def test_a_person_is_named_by_a_stable_keyed_hash_never_their_address() -> None:
     assert first.key == again.key != other.key
     assert "ann" not in first.key
     assert "corp" not in first.key
+
+
+def test_without_sign_in_the_encryption_key_names_a_visitor_the_same_on_every_replica() -> None:
+    key = Fernet.generate_key().decode()
+    configured = parse_settings({"TOKEN_ENCRYPTION_KEY": key})
+    again = parse_settings({"TOKEN_ENCRYPTION_KEY": key})  # another process, the same key
+    other = parse_settings({"TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode()})
+
+    person = local_visitor(configured, None, None).key
+    assert local_visitor(again, None, None).key == person
+    assert local_visitor(other, None, None).key != person
+    assert local_visitor(configured, "192.0.2.7", "h:1").key != person  # another visitor
+    assert key not in person
 
 
 @pytest.mark.parametrize(
