@@ -8,6 +8,7 @@ Upstream text (creditor and bank names) goes into titles as plain text: the page
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import date, datetime, timedelta
@@ -42,7 +43,8 @@ def _money(amount: float, currency: str) -> str:
 
 
 def _percent(ratio: float) -> str:
-    return f"{ratio * 100:.1f}%"
+    # Cut, not rounded, to a tenth: 49.97% must not read as the 50% it has not reached.
+    return f"{math.floor(ratio * 1000 + 1e-9) / 10:.1f}%"
 
 
 def _as_day(value: date) -> date:
@@ -246,8 +248,8 @@ def _limit_cut_alerts(cards: pd.DataFrame) -> list[Alert]:
             kind="limit_cut",
             day=day.date(),
             title=f"{card}: credit limit cut to {_money(limit, currency)}",
-            detail=f"From {_money(before, currency)} on {seen:%b %d, %Y}. The same balance is "
-            "now a larger share of the limit.",
+            detail=f"It was {_money(before, currency)} when last seen, on {seen:%b %d, %Y}. "
+            "The same balance is now a larger share of the limit.",
             action="Ask the issuer why; pay the balance down or move spending to another card "
             "to keep utilization low.",
             level="warning",
@@ -286,9 +288,15 @@ def _crossing_alert(subject: str, day: date, before: float, after: float) -> Ale
     )
 
 
-def _crossing_alerts(series: pd.DataFrame) -> list[Alert]:
+def _crossing_alerts(series: pd.DataFrame, key: str, since: date | None) -> list[Alert]:
+    """Days a utilization moved across a break point. With ``since``, only each series' newest
+    crossing after it: a balance swinging around 50% through the month says once where it
+    stands now, not every swing."""
     known = series["utilization"].notna() & series["previous_utilization"].notna()
     moved = series[known & (_band(series["utilization"]) != _band(series["previous_utilization"]))]
+    if since is not None:
+        moved = moved[moved["day"] > pd.Timestamp(since)]
+        moved = moved.sort_values("day", kind="stable").drop_duplicates(key, keep="last")
     return [
         _crossing_alert(subject, day.date(), before, after)
         for day, subject, before, after in moved[
@@ -308,13 +316,18 @@ def _with_previous(frame: pd.DataFrame, series: list[str]) -> pd.DataFrame:
     )
 
 
-def card_alerts(days: Sequence[AccountDay]) -> list[Alert]:
-    """Limit cuts, and utilization crossing 30% or 50% either way, per card and overall."""
+def card_alerts(days: Sequence[AccountDay], since: date | None = None) -> list[Alert]:
+    """Limit cuts, and utilization crossing 30% or 50% either way, per card and overall (per
+    currency); with ``since``, each one's newest crossing after that day."""
     frame = utilization_history_frame(days)
     overall = frame["account_id"].isna()
     cards = _with_previous(frame[~overall], ["account_id"])
     totals = _with_previous(frame[overall], ["currency"])
-    return _limit_cut_alerts(cards) + _crossing_alerts(cards) + _crossing_alerts(totals)
+    return [
+        *_limit_cut_alerts(cards),
+        *_crossing_alerts(cards, "account_id", since),
+        *_crossing_alerts(totals, "currency", since),
+    ]
 
 
 def new_account_alerts(days: Sequence[AccountDay]) -> list[Alert]:
@@ -353,8 +366,11 @@ def history_alerts(
 ) -> tuple[Alert, ...]:
     """Every change the history shows up to ``today``, seen in the last ``window_days`` days
     (all of them with None), newest first, then most serious first."""
-    since = date.min if window_days is None else today - timedelta(days=window_days)
+    since = None if window_days is None else today - timedelta(days=window_days)
+    # Crossings are judged up to today only, so a later day cannot hide today's standing.
+    days = [d for d in days if d.day <= today]
     found = score_alerts(readings) + reports_alerts(reports)
     if days:
-        found += card_alerts(days) + new_account_alerts(days)
-    return tuple(sorted((a for a in found if since < a.day <= today), key=_newest_first))
+        found += card_alerts(days, since) + new_account_alerts(days)
+    start = since or date.min
+    return tuple(sorted((a for a in found if start < a.day <= today), key=_newest_first))
