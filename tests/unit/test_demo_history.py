@@ -28,13 +28,6 @@ def test_the_same_day_gives_the_same_history() -> None:
     assert again == history(TODAY)
 
 
-def test_another_day_gives_another_history() -> None:
-    other = TODAY - timedelta(days=40)
-    assert [d.balance for d in history(other).days[:50]] != [
-        d.balance for d in history(TODAY).days[:50]
-    ]
-
-
 def test_the_last_day_is_what_the_demo_shows_today() -> None:
     snapshot = build_snapshot(demo_item_data(TODAY), "demo", datetime(2026, 1, 1))
     last_day = tuple(d for d in history(TODAY).days if d.day == TODAY)
