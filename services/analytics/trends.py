@@ -1,6 +1,7 @@
 """What traditional mode (``DATABASE_URL``) remembers, as the analytics read it: one row per
 account per day, one row per score read from a pulled report. The history store keeps and
-returns exactly these; the pure functions over them (trends, change alerts) live beside them.
+returns exactly these; the frames the history page draws from them live here, the change
+alerts in `alerts_from_history.py`.
 No Streamlit, no database here.
 """
 
