@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import streamlit as st
 
@@ -20,7 +22,8 @@ from pages._shared import (
 from services.analytics.cards import PaymentDue, UtilizationTotal, utilization_band
 from services.analytics.money import other_currencies
 from services.runtime import state
-from services.runtime.settings import current_settings
+from services.runtime.history import current_history, recent_changes
+from services.runtime.settings import Settings, current_settings
 from services.views.alerts import Alert
 from services.views.format import card_label, day, days_left, markdown_money, money, percent, plain
 from services.views.page_figures import MonthSpending, overview_figures
@@ -103,6 +106,23 @@ def render_alerts(alerts: list[Alert]) -> None:
         ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
 
 
+def render_history_changes(settings: Settings, today: date, shown: list[Alert]) -> None:
+    """What changed in the kept history lately (traditional mode, or the demo's), less what
+    the alerts above already say (a recent hard inquiry, a late payment)."""
+    history = current_history(settings)
+    if history is None:
+        return
+    said = {alert.title for alert in shown}
+    changes = [c for c in recent_changes(history, today) if c.title not in said]
+    if not changes:
+        return
+    st.subheader("Changed lately")
+    for change in changes:
+        text = f"**{plain(change.title)}** · {day(change.day)}  \n{plain(change.detail)}"
+        ALERT_RENDERERS[change.level](f"{text}  \n{plain(change.action)}")
+    st.caption("From the History page, which has the whole record.")
+
+
 def render_card_chart(chart: alt.LayerChart | None) -> None:
     if chart is None:
         return
@@ -139,6 +159,7 @@ def render() -> None:
     with fifth:
         render_score(report)
     render_alerts(figures.alerts)
+    render_history_changes(settings, today, figures.alerts)
     render_card_chart(figures.chart)
 
 

@@ -170,3 +170,80 @@ def payment_history_chart(history: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=max(90, 30 * len(accounts)))
     )
+
+
+# --- History (traditional mode and the demo) ---------------------------------------------------
+
+
+def score_history_chart(scores: pd.DataFrame) -> alt.Chart:
+    """A line per score model over time."""
+    return (
+        alt.Chart(scores)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("score:Q", title="Score", scale=alt.Scale(zero=False)),
+            color=alt.Color("model:N", title="Model"),
+            tooltip=[
+                alt.Tooltip("day:T", format="%b %d, %Y"),
+                alt.Tooltip("model:N"),
+                alt.Tooltip("score:Q"),
+            ],
+        )
+    )
+
+
+def utilization_history_chart(utilization: pd.DataFrame) -> alt.LayerChart:
+    """A line per card (and the overall figure per currency), with the 10%, 30% and 50%
+    break points marked."""
+    lines = (
+        alt.Chart(utilization)
+        .mark_line()
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("utilization:Q", axis=alt.Axis(format="%"), title="Utilization"),
+            color=alt.Color("card:N", title=None),
+            tooltip=[
+                alt.Tooltip("day:T", format="%b %d, %Y"),
+                alt.Tooltip("card:N"),
+                alt.Tooltip("utilization:Q", format=".1%"),
+            ],
+        )
+    )
+    marks = pd.DataFrame({"threshold": list(UTILIZATION_THRESHOLDS)})
+    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 4]).encode(y="threshold:Q")
+    return lines + rules
+
+
+def balances_history_chart(balances: pd.DataFrame, currency: str) -> alt.Chart:
+    """A line per account in one currency (cards as what is owed), and the total owed."""
+    return (
+        alt.Chart(balances)
+        .mark_line()
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("amount:Q", axis=_MONEY_AXIS, title=f"Balance ({currency})"),
+            color=alt.Color("account:N", title=None),
+            tooltip=[
+                alt.Tooltip("day:T", format="%b %d, %Y"),
+                alt.Tooltip("account:N"),
+                alt.Tooltip("amount:Q", format=",.2f"),
+            ],
+        )
+    )
+
+
+def monthly_spending_chart(spending: pd.DataFrame, currency: str) -> alt.Chart:
+    """Spending per month in one currency, over the whole kept history."""
+    return (
+        alt.Chart(spending)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:T", title=None, timeUnit="yearmonth"),
+            y=alt.Y("spent:Q", axis=_MONEY_AXIS, title=_money_title(currency)),
+            tooltip=[
+                alt.Tooltip("month:T", format="%B %Y"),
+                alt.Tooltip("spent:Q", format=",.2f"),
+            ],
+        )
+    )

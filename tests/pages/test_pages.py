@@ -16,6 +16,7 @@ PAGES = {
     "pages/cards.py": "Cards",
     "pages/transactions.py": "Transactions",
     "pages/credit_report.py": "Credit report",
+    "pages/history.py": "History",
     "pages/setup.py": "Setup",
 }
 

@@ -1,0 +1,207 @@
+"""History: score, utilization, balances and spending over everything kept about the person
+(traditional mode), or over the demo's three generated years."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from integrations.common.months import add_months
+from pages._shared import csv_download, derived, draw_chart, require_entry
+from services.analytics.trends import (
+    balances_history_frame,
+    filter_history,
+    monthly_spending_frame,
+    score_history_frame,
+    thin_history,
+    utilization_history_frame,
+)
+from services.runtime import state
+from services.runtime.history import History, current_history
+from services.runtime.settings import current_settings
+from services.views.charts import (
+    balances_history_chart,
+    monthly_spending_chart,
+    score_history_chart,
+    utilization_history_chart,
+)
+from services.views.format import day as shown_day
+
+PERIODS = {"Last 3 months": 3, "Last 12 months": 12, "Last 3 years": 36, "Everything kept": None}
+DEFAULT_PERIOD = "Last 12 months"
+DAILY_UP_TO_MONTHS = 12  # longer periods draw one point a week: years stay light in the browser
+_MONEY = "%.2f"
+DAY_COLUMN = st.column_config.DateColumn("Day", format="MMM D, YYYY")
+
+
+@dataclass(frozen=True)
+class HistoryFrames:
+    """Every frame the page draws from, computed once per history."""
+
+    scores: pd.DataFrame
+    utilization: pd.DataFrame
+    balances: pd.DataFrame
+    spending: pd.DataFrame
+
+
+def history_frames(history: History) -> HistoryFrames:
+    return HistoryFrames(
+        scores=score_history_frame(history.readings),
+        utilization=utilization_history_frame(history.days),
+        balances=balances_history_frame(history.days),
+        spending=monthly_spending_frame(history.transactions),
+    )
+
+
+def since_for(period: str, today: date) -> date | None:
+    months = PERIODS[period]
+    return None if months is None else add_months(today, -months)
+
+
+def for_chart(frame: pd.DataFrame, period: str) -> pd.DataFrame:
+    months = PERIODS[period]
+    daily = months is not None and months <= DAILY_UP_TO_MONTHS
+    return frame if daily or "day" not in frame else thin_history(frame, "week")
+
+
+def render_source(history: History) -> None:
+    first = history.first_day
+    since = f" since {shown_day(first)}" if first else ""
+    if history.source == "demo":
+        st.caption(
+            f"Demo history{since}: three years generated from the demo person's accounts and "
+            "report, shown through the same code as a kept history."
+        )
+    else:
+        st.caption(f"Kept in this app's database{since}.")
+
+
+def pick(label: str, options: list[str], key: str) -> list[str]:
+    return st.multiselect(label, options, key=key, placeholder="All")
+
+
+def render_scores(frames: HistoryFrames, since: date | None, period: str) -> None:
+    models = sorted(frames.scores["model"].unique())
+    chosen = pick("Score models", models, "history_models")
+    scores = filter_history(frames.scores, since, chosen)
+    if scores.empty:
+        st.info("No score in this period. Each credit report pulled adds one per model.")
+        return
+    draw_chart(score_history_chart(scores), width="stretch")
+    st.dataframe(scores, hide_index=True, column_config={"day": DAY_COLUMN}, width="stretch")
+    csv_download(scores, "score_history.csv", "history_scores_csv")
+
+
+def render_utilization(frames: HistoryFrames, since: date | None, period: str) -> None:
+    cards = sorted(frames.utilization["card"].unique())
+    chosen = pick("Cards", cards, "history_cards")
+    shown = filter_history(frames.utilization, since, chosen)
+    if shown.empty:
+        st.info("No card in this period.")
+        return
+    known = shown[shown["utilization"].notna()]
+    draw_chart(utilization_history_chart(for_chart(known, period)), width="stretch")
+    table = shown.drop(columns=["account_id"])
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "day": DAY_COLUMN,
+            "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
+            "limit": st.column_config.NumberColumn("Limit", format=_MONEY),
+            "utilization": st.column_config.NumberColumn("Utilization", format="percent"),
+        },
+    )
+    csv_download(table, "utilization_history.csv", "history_utilization_csv")
+
+
+def render_balances(frames: HistoryFrames, since: date | None, period: str) -> None:
+    accounts = sorted(frames.balances["account"].unique())
+    chosen = pick("Accounts", accounts, "history_accounts")
+    shown = filter_history(frames.balances, since, chosen)
+    if shown.empty:
+        st.info("No account in this period.")
+        return
+    # Cards as what is owed, other accounts as their balance; one chart per currency.
+    amounts = shown.assign(amount=shown["owed"].fillna(shown["balance"]))
+    for currency, rows in amounts.groupby("currency", sort=True):
+        draw_chart(balances_history_chart(for_chart(rows, period), str(currency)), width="stretch")
+    table = shown.drop(columns=["account_id"])
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "day": DAY_COLUMN,
+            "balance": st.column_config.NumberColumn("Balance", format=_MONEY),
+            "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
+        },
+    )
+    csv_download(table, "balances_history.csv", "history_balances_csv")
+
+
+def render_spending(frames: HistoryFrames, since: date | None, period: str) -> None:
+    shown = filter_history(frames.spending, since)
+    if shown.empty:
+        st.info("No spending in this period.")
+        return
+    for currency, rows in shown.groupby("currency", sort=True):
+        draw_chart(monthly_spending_chart(rows, str(currency)), width="stretch")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "month": st.column_config.DateColumn("Month", format="MMMM YYYY"),
+            "spent": st.column_config.NumberColumn("Spent", format=_MONEY),
+        },
+    )
+    st.caption(
+        "Spending as on the transactions page: refunds netted, transfers and card payments "
+        "left out, a pending charge counted once; never summed across currencies."
+    )
+    csv_download(shown, "monthly_spending.csv", "history_spending_csv")
+
+
+def nothing_kept() -> None:
+    st.info(
+        "Nothing is kept between visits, so there is no history yet. With `DATABASE_URL` set "
+        "(traditional mode) the app keeps your balances, scores and transactions and draws "
+        "them here; the demo shows three generated years."
+    )
+
+
+def render() -> None:
+    require_entry()
+    st.title("History")
+    settings = current_settings()
+    history = current_history(settings)
+    if history is None:
+        nothing_kept()
+        return
+    render_source(history)
+    today = state.today(settings)
+    period = st.segmented_control(
+        "Period", list(PERIODS), default=DEFAULT_PERIOD, key="history_period"
+    )
+    period = period or DEFAULT_PERIOD
+    since = since_for(period, today)
+    frames = derived("history", history.version, lambda: history_frames(history))
+    score, utilization, balances, spending = st.tabs(
+        ["Score", "Utilization", "Balances", "Spending"]
+    )
+    with score:
+        render_scores(frames, since, period)
+    with utilization:
+        render_utilization(frames, since, period)
+    with balances:
+        render_balances(frames, since, period)
+    with spending:
+        render_spending(frames, since, period)
+
+
+render()

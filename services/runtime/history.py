@@ -1,0 +1,68 @@
+"""A person's kept history, as the History page and the overview's change alerts read it.
+
+The demo shows three generated years (``services.analytics.demo_history``), through the same
+frames and alerts as a kept history. A live history exists only in traditional mode
+(``DATABASE_URL``): without it nothing about a person outlives the session, so there is
+none to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import streamlit as st
+
+from integrations.demo.parsed import demo_credit_report, demo_item_data
+from integrations.models import CreditReport, Transaction
+from services.analytics.alerts_from_history import history_alerts
+from services.analytics.demo_history import demo_history
+from services.analytics.trends import AccountDay, Alert, ScoreReading
+from services.runtime import state
+from services.runtime.loaders import CACHE_TTL_SECONDS
+from services.runtime.settings import Settings
+
+HistorySource = Literal["demo", "kept"]
+
+
+@dataclass(frozen=True)
+class History:
+    """What the History page draws: every row kept for one person, oldest first."""
+
+    source: HistorySource
+    days: tuple[AccountDay, ...]
+    readings: tuple[ScoreReading, ...]
+    reports: tuple[tuple[date, CreditReport], ...]
+    transactions: tuple[Transaction, ...]
+    version: str  # names what was read (never who): the page's figures are kept under it
+
+    @property
+    def first_day(self) -> date | None:
+        days = [d.day for d in self.days] + [r.day for r in self.readings]
+        return min(days, default=None)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=2, show_spinner="Building the demo history…")
+def load_demo_history(today: date) -> History:
+    demo = demo_history(demo_item_data(today), demo_credit_report(today), today)
+    return History(
+        "demo", demo.days, demo.readings, demo.reports, demo.transactions, f"demo|{today}"
+    )
+
+
+def current_history(settings: Settings) -> History | None:
+    """This session's history: the demo's, or none (traditional mode keeps a live one)."""
+    if state.active_source(settings) == "demo":
+        return load_demo_history(state.today(settings))
+    return None
+
+
+def recent_changes(history: History, today: date) -> tuple[Alert, ...]:
+    """What changed in the last weeks of the history, newest first, for the overview."""
+    return _recent_changes(history.version, today, history)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=16, show_spinner=False)
+def _recent_changes(version: str, today: date, _history: History) -> tuple[Alert, ...]:
+    return history_alerts(_history.days, _history.readings, _history.reports, today)
