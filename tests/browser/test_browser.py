@@ -24,6 +24,7 @@ PAGES = [
     ("Cards", "Cards"),
     ("Transactions", "Transactions"),
     ("Credit report", "Credit report"),
+    ("History", "History"),
     ("Setup", "Setup"),
 ]
 
