@@ -64,6 +64,8 @@ DEFAULT_PULLS_PER_PERSON = 2
 DEFAULT_PULLS_PER_DEPLOYMENT = 20
 DEFAULT_REFRESH_INTERVAL_SECONDS = 60
 DEFAULT_SYNC_RETENTION_DAYS = 30
+DEFAULT_HISTORY_RETENTION_MONTHS = 24
+MAX_HISTORY_RETENTION_MONTHS = 120
 MAX_CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -120,6 +122,9 @@ class Settings:
     # Hybrid mode: a Redis shared by every replica. The URL may carry a password.
     redis_url: Secret | None = None
     sync_retention_days: int = DEFAULT_SYNC_RETENTION_DAYS
+    # Traditional mode: a history store. The URL may carry a password.
+    database_url: Secret | None = None
+    history_retention_months: int = DEFAULT_HISTORY_RETENTION_MONTHS
     sign_in: SignIn | None = None  # from the [auth] section of the secrets, not a setting
 
     @property
@@ -254,6 +259,38 @@ def _redis_url(raw: str) -> Secret:
     if not _REDIS_DATABASE.fullmatch(parsed.path):
         raise ExpectationError(expected)
     return Secret(raw.strip())
+
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
+def _database_url(raw: str) -> Secret:
+    """The history store: a SQLite file (``sqlite:///<path>``) or PostgreSQL through psycopg
+    (``postgresql://`` is taken to mean psycopg). A password may be in it, so it is a Secret;
+    libpq options after ``?`` (``sslmode=require``) are PostgreSQL's own and kept."""
+    expected = "a sqlite:///<path> or postgresql+psycopg://<host>/<database> URL"
+    value = raw.strip()
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:  # its message may quote the value, which may hold a password
+        raise ExpectationError(expected) from None
+    if parsed.fragment or value.endswith("#"):
+        raise ExpectationError(expected + ", without a # fragment")
+    if parsed.scheme == "sqlite":
+        return Secret(_sqlite_url(parsed.netloc, parsed.path, parsed.query, value, expected))
+    if parsed.scheme not in _POSTGRES_SCHEMES:
+        raise ExpectationError(expected)
+    if not parsed.hostname or parsed.path.strip("/") == "":
+        raise ExpectationError(expected + ", with a host and a database name")
+    return Secret("postgresql+psycopg" + value[len(parsed.scheme) :])
+
+
+def _sqlite_url(netloc: str, path: str, query: str, value: str, expected: str) -> str:
+    """A file on this machine: an in-memory database would forget the history on restart."""
+    if netloc or query or value.endswith("?") or path.strip("/") in ("", ":memory:"):
+        raise ExpectationError(expected + ": sqlite:/// then the path of a file")
+    return value
 
 
 def _is_loopback(url: str) -> bool:
@@ -417,6 +454,11 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
     "REFRESH_INTERVAL_SECONDS": ("refresh_interval_seconds", _whole(0, 3600)),
     "REDIS_URL": ("redis_url", _redis_url),
     "SYNC_RETENTION_DAYS": ("sync_retention_days", _whole(1, 400)),
+    "DATABASE_URL": ("database_url", _database_url),
+    "HISTORY_RETENTION_MONTHS": (
+        "history_retention_months",
+        _whole(0, MAX_HISTORY_RETENTION_MONTHS),
+    ),
 }
 
 
@@ -476,6 +518,12 @@ def _check_consistency(values: Mapping[str, Any], problems: list[str]) -> None:
         problems.append(
             "REDIS_URL needs TOKEN_ENCRYPTION_KEY: every replica names and encrypts what it "
             "shares with that key, and without it each process makes a random one of its own."
+        )
+    if values.get("database_url") and not values.get("token_encryption_keys"):
+        problems.append(
+            "DATABASE_URL needs TOKEN_ENCRYPTION_KEY: the history store names people and seals "
+            "their tokens and reports with that key, and a random one made per process could "
+            "not read them again after a restart."
         )
     _check_base_urls(values, problems)
 
