@@ -27,6 +27,7 @@ from integrations.common.timeouts import (
     DEFAULT_READ_TIMEOUT_SECONDS,
 )
 from services.runtime.vault import InvalidKeyError, validate_key
+from services.storage.urls import DatabaseUrlError, database_url
 
 PlaidEnv = Literal["sandbox", "production"]
 ExperianEnv = Literal["sandbox", "uat", "production"]
@@ -261,36 +262,13 @@ def _redis_url(raw: str) -> Secret:
     return Secret(raw.strip())
 
 
-_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
-
-
 def _database_url(raw: str) -> Secret:
-    """The history store: a SQLite file (``sqlite:///<path>``) or PostgreSQL through psycopg
-    (``postgresql://`` is taken to mean psycopg). A password may be in it, so it is a Secret;
-    libpq options after ``?`` (``sslmode=require``) are PostgreSQL's own and kept."""
-    expected = "a sqlite:///<path> or postgresql+psycopg://<host>/<database> URL"
-    value = raw.strip()
+    """The history store's URL, as ``services.storage.urls`` defines it. A password may be in
+    it, so it is a Secret."""
     try:
-        parsed = urlparse(value)
-        parsed.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
-    except ValueError:  # its message may quote the value, which may hold a password
-        raise ExpectationError(expected) from None
-    if parsed.fragment or value.endswith("#"):
-        raise ExpectationError(expected + ", without a # fragment")
-    if parsed.scheme == "sqlite":
-        return Secret(_sqlite_url(parsed.netloc, parsed.path, parsed.query, value, expected))
-    if parsed.scheme not in _POSTGRES_SCHEMES:
-        raise ExpectationError(expected)
-    if not parsed.hostname or parsed.path.strip("/") == "":
-        raise ExpectationError(expected + ", with a host and a database name")
-    return Secret("postgresql+psycopg" + value[len(parsed.scheme) :])
-
-
-def _sqlite_url(netloc: str, path: str, query: str, value: str, expected: str) -> str:
-    """A file on this machine: an in-memory database would forget the history on restart."""
-    if netloc or query or value.endswith("?") or path.strip("/") in ("", ":memory:"):
-        raise ExpectationError(expected + ": sqlite:/// then the path of a file")
-    return value
+        return Secret(database_url(raw))
+    except DatabaseUrlError as expected:
+        raise ExpectationError(str(expected)) from None
 
 
 def _is_loopback(url: str) -> bool:
