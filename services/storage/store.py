@@ -10,19 +10,15 @@ that opens them.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import re
-import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from alembic.util import CommandError
 from sqlalchemy import event
@@ -35,6 +31,7 @@ from integrations.common.secret import Secret
 from integrations.models import Account, Institution, SyncState, Transaction
 from services.analytics.trends import AccountDay, ScoreReading
 from services.storage import errors, migrations
+from services.storage.export import ReportOpener, zip_of
 from services.storage.keys import PersonKeys, checked_person
 from services.storage.schema import (
     PERSON_TABLES,
@@ -42,14 +39,12 @@ from services.storage.schema import (
     accounts,
     audit,
     items,
-    metadata,
     people,
     reports,
     scores,
     transactions,
 )
 from services.storage.urls import DatabaseUrlError, database_url, sqlite_path
-from services.views.export import to_csv_bytes
 
 _log = get_logger("history_store")
 
@@ -58,9 +53,6 @@ BUSY_TIMEOUT_SECONDS = 5  # SQLite: how long a writer waits for another to finis
 _CHUNK = 500  # ids per IN (...): well under every backend's limit on bound values
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _TRANSACTION_FIELDS = tuple(f.name for f in fields(Transaction))
-# Columns that leave the store only sealed, or not at all (see ``export``).
-SEALED_COLUMNS = frozenset({"sealed_token", "sealed_report"})
-ReportOpener = Callable[[bytes], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +374,7 @@ class HistoryStore:
         person = checked_person(person)
         with self._reading() as connection:
             kept = {table.name: _rows_of(connection, table, person) for table in PERSON_TABLES}
-        return _zip_of(kept, open_report)
+        return zip_of(kept, open_report)
 
     def delete_person(self, person: str) -> list[bytes]:
         """Every row of ``person`` in every table, gone in one transaction; one audit line
@@ -762,81 +754,3 @@ def _rows_of(connection: sa.Connection, table: sa.Table, person: str) -> list[di
         .order_by(*(table.primary_key.columns or table.c))
     )
     return [dict(row) for row in connection.execute(query).mappings()]
-
-
-# --- The person's copy -------------------------------------------------------------------------
-
-_README_INTRO = """\
-Everything this app keeps about you, as of {made}.
-
-Each table is here twice: as JSON (exact values, for programs) and as CSV (for a
-spreadsheet; a text cell that starts with =, +, -, @, a tab or a carriage return has a
-' in front so that it opens as text, not as a formula). Times are UTC. Amounts keep the
-bank's sign: a positive amount is money leaving the account.
-
-person_key is how this app names you in its database: a keyed hash, not your address.
-Your bank access tokens are not included, not even encrypted: they are keys to your bank,
-not data about you.
-
-Files:
-"""
-_FILES = {
-    "people": "when the app first kept something of yours",
-    "items": "your bank connections: the institution and where the transaction sync stands",
-    "accounts": "the accounts of those connections: names, masks, types, currencies",
-    "transactions": "your transactions, kept in step with your banks",
-    "account_days": "each account as it stood at the end of each day the app fetched it",
-    "reports": "when each credit report was pulled (the report itself is in credit_reports/)",
-    "scores": "the scores read from each report",
-    "audit": "what was done with your data, and whether it worked (no details of yours)",
-}
-
-
-def _zip_of(kept: Mapping[str, list[dict[str, Any]]], open_report: ReportOpener | None) -> bytes:
-    buffer = io.BytesIO()
-    listed: list[str] = []
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in kept.items():
-            columns = [c.name for c in metadata.tables[name].c if c.name not in SEALED_COLUMNS]
-            plain = [{column: _plain(row[column]) for column in columns} for row in rows]
-            archive.writestr(f"{name}.json", _json_bytes(plain))
-            archive.writestr(f"{name}.csv", to_csv_bytes(pd.DataFrame(plain, columns=columns)))
-            listed.append(f"{name}.json, {name}.csv: {_FILES[name]} ({len(rows)} rows)")
-        listed += _write_reports(archive, kept["reports"], open_report)
-        made = _now().isoformat(timespec="seconds")
-        archive.writestr("README.txt", _README_INTRO.format(made=made) + "\n".join(listed) + "\n")
-    return buffer.getvalue()
-
-
-def _write_reports(
-    archive: zipfile.ZipFile, rows: Sequence[Mapping[str, Any]], open_report: ReportOpener | None
-) -> list[str]:
-    """Each report opened as JSON of its own; what could not be opened is said, not hidden."""
-    lines: list[str] = []
-    for row in rows:
-        name = f"credit_reports/report-{row['report_id']}.json"
-        try:
-            report = None if open_report is None else open_report(bytes(row["sealed_report"]))
-        except Exception:  # any failure to open is the same to the person: not included
-            report = None
-        if report is None:
-            lines.append(f"{name}: not included, it could not be opened with this app's key")
-            continue
-        archive.writestr(name, _json_bytes(report))
-        lines.append(f"{name}: the credit report pulled at {_plain(row['pulled_at'])}")
-    return lines
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _json_bytes(value: Any) -> bytes:
-    # Readable UTF-8; text an upstream sent that is not valid Unicode (a lone surrogate)
-    # becomes a \\u escape, which is still valid JSON.
-    text = json.dumps(value, ensure_ascii=False, indent=2, default=_plain)
-    return text.encode("utf-8", "backslashreplace")

@@ -20,7 +20,8 @@ from cryptography.fernet import Fernet
 from integrations.demo.parsed import demo_credit_report
 from integrations.models import ConsumerIdentity, CreditReport
 from services.runtime.vault import TokenVault
-from services.storage.store import SEALED_COLUMNS, HistoryStore, retention_cutoff
+from services.storage.export import SEALED_COLUMNS
+from services.storage.store import HistoryStore, retention_cutoff
 from tests.support.database_rows import all_rows, rows_of_person
 from tests.support.databases import HISTORY_KEY
 from tests.support.history_data import (
