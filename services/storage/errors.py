@@ -16,7 +16,7 @@ def unavailable() -> StoreError:
     return StoreError(
         code="STORE_UNAVAILABLE",
         error_type="STORE",
-        user_message="The history cannot be reached right now; what is shown is not saved.",
+        user_message="The history cannot be reached right now; try again in a few minutes.",
         action=Action.RETRY_LATER,
         retryable=True,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -412,12 +412,8 @@ class HistoryStore:
 
     # --- Transactions of the store itself ---------------------------------------------------
 
-    @contextmanager
-    def _writing(self) -> Iterator[sa.Connection]:
-        with _translated(), self._engine.connect() as connection:
-            connection.execution_options(history_write=True)
-            with connection.begin():
-                yield connection
+    def _writing(self) -> AbstractContextManager[sa.Connection]:
+        return _writing(self._engine)
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:
@@ -427,6 +423,14 @@ class HistoryStore:
                 connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
                 yield connection
+
+
+@contextmanager
+def _writing(engine: sa.Engine) -> Iterator[sa.Connection]:
+    with _translated(), engine.connect() as connection:
+        connection.execution_options(history_write=True)
+        with connection.begin():
+            yield connection
 
 
 def history_store(url: Secret, encryption_keys: Sequence[Secret]) -> HistoryStore:
@@ -439,6 +443,18 @@ def history_store(url: Secret, encryption_keys: Sequence[Secret]) -> HistoryStor
         store.close()
         raise
     return store
+
+
+def migrate_database(url: str) -> str | None:
+    """Bring the schema of the database at ``url`` to this version's (``make migrate``); the
+    revision it is at. Needs no key: it touches no one's rows."""
+    engine = _engine(url)
+    try:
+        with _writing(engine) as connection:
+            migrations.upgrade(connection)
+            return migrations.revision_of(connection)
+    finally:
+        engine.dispose()
 
 
 def retention_cutoff(today: date, months: int) -> date | None:

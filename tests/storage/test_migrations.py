@@ -4,6 +4,11 @@ database newer than this version gets."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -13,6 +18,8 @@ from services.storage import migrations
 from services.storage.errors import StoreError
 from services.storage.schema import metadata
 from services.storage.store import HistoryStore
+from tests.support.apps import ROOT
+from tests.support.browser_support import free_port
 from tests.support.database_rows import raw_database
 from tests.support.databases import HISTORY_KEY
 from tests.support.history_data import CARD, CHECKING, FIRST_SYNC, INSTITUTION, ITEM
@@ -76,3 +83,38 @@ def test_a_database_from_a_newer_version_is_refused_not_touched(history_url: str
     assert caught.value.code == "STORE_MISCONFIGURED"
     assert store.revision() == "9999"
     store.close()
+
+
+def migrate_command(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """``make migrate``'s command, in a directory without a .env, with only ``environment``."""
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **environment}
+    return subprocess.run(
+        [sys.executable, "-m", "services.storage"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+
+
+def test_make_migrate_brings_the_database_of_database_url_to_the_newest_schema(
+    history_url: str, tmp_path: Path
+) -> None:
+    done = migrate_command(tmp_path, DATABASE_URL=history_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "The history store's schema is at revision 0002."
+    assert schema_drift(history_url) == []
+
+
+def test_make_migrate_says_when_there_is_nothing_to_migrate(tmp_path: Path) -> None:
+    done = migrate_command(tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("DATABASE_URL is not set")
+
+
+def test_make_migrate_never_prints_the_password(tmp_path: Path) -> None:
+    password = "canary-db-password-0815"
+    unreachable = f"postgresql://history_user:{password}@127.0.0.1:{free_port()}/history_db"
+    for url, code in ((unreachable, 1), (f"mysql://history_user:{password}@db/x", 2)):
+        done = migrate_command(tmp_path, DATABASE_URL=url)
+        assert done.returncode == code
+        assert password not in done.stdout + done.stderr
+        said = done.stderr.splitlines()[-1]
+        assert said.startswith(("The history store was not migrated", "DATABASE_URL must be"))
