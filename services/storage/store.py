@@ -169,7 +169,8 @@ class HistoryStore:
         }
         with self._writing() as connection:
             _ensure_person(connection, person)
-            _upsert(connection, items, [row], ("person_key", "item_id"), keep=("sync_cursor",))
+            # The cursor is not in the row, so a kept item keeps where its sync stands.
+            _upsert(connection, items, [row], ("person_key", "item_id"))
 
     def items(self, person: str) -> list[KeptItem]:
         person = checked_person(person)
@@ -573,9 +574,8 @@ def _upsert(
     table: sa.Table,
     rows: Sequence[Mapping[str, Any]],
     keys: Sequence[str],
-    keep: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows``, replacing any with the same ``keys`` (but for the ``keep`` columns)."""
+    """Insert ``rows``, replacing the columns they give of any row with the same ``keys``."""
     if not rows:
         return
     statement = _insert(connection, table)
@@ -583,7 +583,7 @@ def _upsert(
     replaced = {
         column.name: statement.excluded[column.name]
         for column in table.c
-        if column.name in given and column.name not in keys and column.name not in keep
+        if column.name in given and column.name not in keys
     }
     connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=replaced), rows)
 
