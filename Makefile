@@ -9,7 +9,7 @@ PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 ALLOWED_HOSTS ?= localhost 127.0.0.1
 
-.PHONY: run test lint format audit bench key clean
+.PHONY: run test lint format audit bench key migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ format: $(VENV)/.dev-installed
 # Prints a new TOKEN_ENCRYPTION_KEY.
 key: $(VENV)/.runtime-installed
 	@$(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+
+# Migrates the history store of DATABASE_URL (from the environment or .env) to this version's
+# schema, as the app does when it starts; says so and fails when DATABASE_URL is not set.
+migrate: $(VENV)/.runtime-installed
+	$(BIN)/python -m services.storage
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

@@ -14,6 +14,7 @@ import streamlit as st
 from services.runtime.settings import SETTINGS
 from tests.support.browser_support import browser, page  # noqa: F401 - fixtures for every test module
 from tests.support.clock import TODAY
+from tests.support.databases import history_store, history_url  # noqa: F401
 from tests.support.experian_support import experian  # noqa: F401
 from tests.support.oidc_provider import idp  # noqa: F401
 from tests.support.plaid_double import plaid_double, plaid_env  # noqa: F401

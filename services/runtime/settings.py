@@ -27,6 +27,7 @@ from integrations.common.timeouts import (
     DEFAULT_READ_TIMEOUT_SECONDS,
 )
 from services.runtime.vault import InvalidKeyError, validate_key
+from services.storage.urls import DatabaseUrlError, database_url
 
 PlaidEnv = Literal["sandbox", "production"]
 ExperianEnv = Literal["sandbox", "uat", "production"]
@@ -64,6 +65,8 @@ DEFAULT_PULLS_PER_PERSON = 2
 DEFAULT_PULLS_PER_DEPLOYMENT = 20
 DEFAULT_REFRESH_INTERVAL_SECONDS = 60
 DEFAULT_SYNC_RETENTION_DAYS = 30
+DEFAULT_HISTORY_RETENTION_MONTHS = 24
+MAX_HISTORY_RETENTION_MONTHS = 120
 MAX_CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -120,6 +123,9 @@ class Settings:
     # Hybrid mode: a Redis shared by every replica. The URL may carry a password.
     redis_url: Secret | None = None
     sync_retention_days: int = DEFAULT_SYNC_RETENTION_DAYS
+    # Traditional mode: a history store. The URL may carry a password.
+    database_url: Secret | None = None
+    history_retention_months: int = DEFAULT_HISTORY_RETENTION_MONTHS
     sign_in: SignIn | None = None  # from the [auth] section of the secrets, not a setting
 
     @property
@@ -254,6 +260,15 @@ def _redis_url(raw: str) -> Secret:
     if not _REDIS_DATABASE.fullmatch(parsed.path):
         raise ExpectationError(expected)
     return Secret(raw.strip())
+
+
+def _database_url(raw: str) -> Secret:
+    """The history store's URL, as ``services.storage.urls`` defines it. A password may be in
+    it, so it is a Secret."""
+    try:
+        return Secret(database_url(raw))
+    except DatabaseUrlError as expected:
+        raise ExpectationError(str(expected)) from None
 
 
 def _is_loopback(url: str) -> bool:
@@ -417,6 +432,11 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
     "REFRESH_INTERVAL_SECONDS": ("refresh_interval_seconds", _whole(0, 3600)),
     "REDIS_URL": ("redis_url", _redis_url),
     "SYNC_RETENTION_DAYS": ("sync_retention_days", _whole(1, 400)),
+    "DATABASE_URL": ("database_url", _database_url),
+    "HISTORY_RETENTION_MONTHS": (
+        "history_retention_months",
+        _whole(0, MAX_HISTORY_RETENTION_MONTHS),
+    ),
 }
 
 
@@ -476,6 +496,12 @@ def _check_consistency(values: Mapping[str, Any], problems: list[str]) -> None:
         problems.append(
             "REDIS_URL needs TOKEN_ENCRYPTION_KEY: every replica names and encrypts what it "
             "shares with that key, and without it each process makes a random one of its own."
+        )
+    if values.get("database_url") and not values.get("token_encryption_keys"):
+        problems.append(
+            "DATABASE_URL needs TOKEN_ENCRYPTION_KEY: the history store names people and seals "
+            "their tokens and reports with that key, and a random one made per process could "
+            "not read them again after a restart."
         )
     _check_base_urls(values, problems)
 

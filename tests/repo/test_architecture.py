@@ -7,6 +7,10 @@ The tree shows the layers (docs in each package's ``__init__``); this test keeps
 - ``services.analytics`` is pure: no Streamlit, no clients, parsers or demo, only the leaf, the
   domain types (``integrations.models``) and the code tables (``integrations.*.codes``);
 - ``services.views`` imports neither Streamlit (Altair is fine) nor the runtime;
+- ``services.storage`` (the history store) imports no Streamlit and, of ours, only itself, the
+  leaf, the domain types, the history's types (``services.analytics.trends``) and the one CSV
+  export path (``services.views.export``); views and analytics do not import it (the runtime
+  holds it);
 - Streamlit is imported only by ``app.py``, ``pages`` and ``services.runtime``;
 - Streamlit's private API (``streamlit.runtime``, ``streamlit.elements``, any ``_`` name) only by
   ``services.runtime.streamlit_private``;
@@ -30,6 +34,8 @@ APP_CODE = ("app.py", "pages", "services", "integrations")
 OURS = ("app", "pages", "services", "integrations")
 ADAPTER = "services.runtime.streamlit_private"
 ANALYTICS_MAY_USE = ("integrations.common", "integrations.models")
+STORAGE = "services.storage"
+STORAGE_MAY_USE = (*ANALYTICS_MAY_USE, "services.analytics.trends", "services.views.export")
 # Packages whose imported names are kept in the graph, so that a private one shows.
 NAMES_SHOWN = ("streamlit", "tests")
 
@@ -106,6 +112,15 @@ def rule_broken(importer: str, imported: str) -> str | None:
         within(imported, "services.runtime") or within(imported, "pages")
     ):
         return "views import neither the runtime nor the pages"
+    if within(importer, STORAGE) and ours(imported):
+        allowed = within(imported, STORAGE) or any(within(imported, p) for p in STORAGE_MAY_USE)
+        if not allowed:
+            return (
+                "storage uses only itself, the leaf, integrations.models, the history's types "
+                "and the CSV export"
+            )
+    if within(imported, STORAGE) and within(importer, "services.views"):
+        return "views do not reach the history store (the runtime holds it)"
     if (
         within(importer, "pages")
         and within(imported, "integrations")
@@ -243,6 +258,9 @@ PLANTED = {
     "services.runtime.settings": {"integrations.plaid.client"},
     "integrations.experian.client": set(),
     "integrations.common.secret": set(),
+    "services.storage.store": {"sqlalchemy", "services.runtime.vault", "services.views.export"},
+    "services.views.export": set(),
+    "services.views.alerts": {"services.storage.store"},
 }
 
 
@@ -256,6 +274,8 @@ def test_planted_violations_are_each_named_with_their_import() -> None:
         "pages.setup imports streamlit.runtime.pages_manager: Streamlit's private API only",
         "services.analytics.cards imports streamlit: Streamlit only in app.py",
         "services.analytics.credit imports integrations.plaid.client: analytics use only",
+        "services.storage.store imports services.runtime.vault: storage uses only itself",
+        "services.views.alerts imports services.storage.store: views do not reach the history",
         "services.views.charts imports services.runtime.state: views import neither",
         "import cycle: integrations.plaid.client -> services.runtime.settings",
     ]

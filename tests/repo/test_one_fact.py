@@ -135,6 +135,8 @@ def test_setup_shows_a_setting_by_its_type(monkeypatch: pytest.MonkeyPatch) -> N
         "REFRESH_INTERVAL_SECONDS": "45",
         "REDIS_URL": "redis://:canary-redis-password@127.0.0.1:6379/13",
         "SYNC_RETENTION_DAYS": "14",
+        "DATABASE_URL": "postgresql+psycopg://canary:canary-db-password@127.0.0.1:5432/canary",
+        "HISTORY_RETENTION_MONTHS": "12",
     }
     assert sorted(values) == sorted(SETTINGS)  # a new setting is added here too
     for name, value in values.items():

@@ -345,3 +345,68 @@ def test_sync_retention_is_a_bounded_number_of_days() -> None:
     for bad in ("0", "401", "30.5", "a month"):
         with pytest.raises(SettingsError, match="SYNC_RETENTION_DAYS must be a whole number"):
             parse_settings({"SYNC_RETENTION_DAYS": bad})
+
+
+# --- Traditional mode --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("sqlite:///history.db", "sqlite:///history.db"),
+        ("sqlite:////var/lib/credit-monitor/history.db", None),
+        (f"postgresql+psycopg://app:{SECRET_VALUE}@db.internal:5432/history", None),
+        (
+            f"postgresql://app:{SECRET_VALUE}@db.example.com/history?sslmode=require",
+            f"postgresql+psycopg://app:{SECRET_VALUE}@db.example.com/history?sslmode=require",
+        ),
+        ("postgres://db.internal/history", "postgresql+psycopg://db.internal/history"),
+    ],
+)
+def test_a_database_url_is_kept_as_a_secret_and_speaks_psycopg(url: str, kept: str | None) -> None:
+    settings = parse_settings({"DATABASE_URL": url, "TOKEN_ENCRYPTION_KEY": FERNET_KEY})
+    assert settings.database_url == Secret(kept or url)
+    assert SECRET_VALUE not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql://app:{SECRET_VALUE}@db.internal/history",
+        f"postgresql+psycopg2://app:{SECRET_VALUE}@db.internal/history",  # not installed
+        f"postgresql+psycopg://app:{SECRET_VALUE}@db.internal",  # no database
+        f"postgresql+psycopg://app:{SECRET_VALUE}@/history",  # no host
+        f"postgresql+psycopg://app:{SECRET_VALUE}@db.internal:99999/history",
+        f"postgresql+psycopg://app:{SECRET_VALUE}@[::1/history",
+        f"postgresql+psycopg://app:{SECRET_VALUE}@db.internal/history#{SECRET_VALUE}",
+        "sqlite://",  # in memory: forgotten on restart
+        "sqlite:///:memory:",
+        f"sqlite:///{SECRET_VALUE}.db?mode=ro",
+        f"sqlite://{SECRET_VALUE}/history.db",  # a host: not a file of this machine
+        f"{SECRET_VALUE}.db",
+    ],
+)
+def test_a_bad_database_url_is_rejected_without_quoting_it(url: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"DATABASE_URL": url, "TOKEN_ENCRYPTION_KEY": FERNET_KEY})
+    (problem,) = caught.value.problems
+    assert problem.startswith("DATABASE_URL must be a sqlite:///<path> or postgresql+psycopg://")
+    assert SECRET_VALUE not in str(caught.value)
+
+
+def test_the_history_store_needs_the_encryption_key() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"DATABASE_URL": "sqlite:///history.db"})
+    (problem,) = caught.value.problems
+    assert problem.startswith("DATABASE_URL needs TOKEN_ENCRYPTION_KEY")
+
+
+def test_history_retention_is_a_bounded_number_of_months_or_forever() -> None:
+    assert parse_settings({}).history_retention_months == 24
+    assert parse_settings({"HISTORY_RETENTION_MONTHS": "0"}).history_retention_months == 0
+    assert parse_settings({"HISTORY_RETENTION_MONTHS": "120"}).history_retention_months == 120
+    for bad in ("121", "-1", "12.5", "two years"):
+        with pytest.raises(SettingsError) as caught:
+            parse_settings({"HISTORY_RETENTION_MONTHS": bad})
+        (problem,) = caught.value.problems
+        assert problem.startswith("HISTORY_RETENTION_MONTHS must be a whole number from 0 to 120")

@@ -1,0 +1,772 @@
+"""The history store: what a person's money and credit file looked like over time.
+
+One ``HistoryStore`` per process holds an engine (SQLite for one person on one machine,
+PostgreSQL for a deployment). Every method is one database transaction, and raises nothing of
+the database's: a failure is a ``StoreError`` whose text names neither the URL nor the data.
+People are named by ``person_key`` (a keyed hash), never by who they are. Access tokens and
+credit reports arrive sealed by the caller's vault and leave sealed; the store holds no key
+that opens them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.util import CommandError
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+
+from integrations.common.logs import get_logger
+from integrations.common.months import add_months
+from integrations.common.secret import Secret
+from integrations.models import Account, Institution, SyncState, Transaction
+from services.analytics.trends import AccountDay, ScoreReading
+from services.storage import errors, migrations
+from services.storage.export import ReportOpener, zip_of
+from services.storage.keys import PersonKeys, checked_person
+from services.storage.schema import (
+    PERSON_TABLES,
+    account_days,
+    accounts,
+    audit,
+    items,
+    people,
+    reports,
+    scores,
+    transactions,
+)
+from services.storage.urls import DatabaseUrlError, database_url, sqlite_path
+
+_log = get_logger("history_store")
+
+CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: a server that does not answer fails the call soon
+BUSY_TIMEOUT_SECONDS = 5  # SQLite: how long a writer waits for another to finish
+_CHUNK = 500  # ids per IN (...): well under every backend's limit on bound values
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_TRANSACTION_FIELDS = tuple(f.name for f in fields(Transaction))
+
+
+@dataclass(frozen=True, slots=True)
+class KeptItem:
+    """A connection as the history keeps it."""
+
+    item_id: str
+    institution: Institution | None
+    sealed_token: bytes
+    cursor: str | None  # None until a sync was kept
+
+
+@dataclass(frozen=True, slots=True)
+class KeptReport:
+    report_id: int
+    pulled_at: datetime
+    sealed_report: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    at: datetime
+    event: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyncWrite:
+    """What ``apply_sync`` wrote; ``applied`` is False when another session had already moved
+    the cursor on (nothing was written)."""
+
+    applied: bool
+    added: int = 0
+    modified: int = 0
+    removed: int = 0
+    accounts: int = 0
+
+    @property
+    def transaction_rows(self) -> int:
+        return self.added + self.modified + self.removed
+
+
+@dataclass(frozen=True, slots=True)
+class _Changes:
+    added: tuple[Transaction, ...]
+    modified: tuple[Transaction, ...]
+    removed: tuple[str, ...]
+
+
+class HistoryStore:
+    """A person's history in SQLite or PostgreSQL. See the module's docstring."""
+
+    def __init__(self, engine: sa.Engine, person_keys: PersonKeys) -> None:
+        self._engine = engine
+        self._keys = person_keys
+
+    def __repr__(self) -> str:
+        return f"HistoryStore({self._engine.dialect.name})"
+
+    def __reduce__(self) -> object:
+        raise TypeError("a history store is never pickled")
+
+    @classmethod
+    def open(cls, url: str, encryption_keys: Sequence[str]) -> HistoryStore:
+        """A store for ``url`` (a ``DATABASE_URL``), naming people with a key derived from
+        the first of ``encryption_keys``. Connects only when first asked."""
+        if not encryption_keys:
+            raise ValueError("the history store needs TOKEN_ENCRYPTION_KEY")
+        return cls(_engine(url), PersonKeys(encryption_keys[0]))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    # --- Schema ----------------------------------------------------------------------------
+
+    def migrate(self, target: str = "head") -> str | None:
+        """Bring the schema to ``target`` (the newest by default); the revision it is at."""
+        with self._writing() as connection:
+            migrations.upgrade(connection, target)
+            return migrations.revision_of(connection)
+
+    def revision(self) -> str | None:
+        with self._reading() as connection:
+            return migrations.revision_of(connection)
+
+    # --- People and their items -------------------------------------------------------------
+
+    def person_key(self, identity: str) -> str:
+        """The key of ``identity``'s rows: the same on every replica and after a restart."""
+        return self._keys.person_key(identity)
+
+    def save_item(
+        self,
+        person: str,
+        item_id: str,
+        sealed_token: bytes,
+        institution_id: str | None,
+        institution_name: str | None,
+    ) -> None:
+        """Keep a connection (or its new token after the person signed in again); its sync
+        cursor is kept."""
+        person = checked_person(person)
+        row = {
+            "person_key": person,
+            "item_id": item_id,
+            "sealed_token": bytes(sealed_token),
+            "institution_id": institution_id,
+            "institution_name": institution_name,
+            "updated_at": _now(),
+        }
+        with self._writing() as connection:
+            _ensure_person(connection, person)
+            # The cursor is not in the row, so a kept item keeps where its sync stands.
+            _upsert(connection, items, [row], ("person_key", "item_id"))
+
+    def items(self, person: str) -> list[KeptItem]:
+        person = checked_person(person)
+        query = sa.select(items).where(items.c.person_key == person).order_by(items.c.item_id)
+        with self._reading() as connection:
+            return [_kept_item(row) for row in connection.execute(query).mappings()]
+
+    def remove_item(self, person: str, item_id: str) -> bytes | None:
+        """Forget a connection, its accounts and transactions (its daily snapshots stay, as
+        the past). Its sealed token, for ``/item/remove``; None if it was not kept."""
+        person = checked_person(person)
+        where = (items.c.person_key == person) & (items.c.item_id == item_id)
+        with self._writing() as connection:
+            token = connection.execute(sa.select(items.c.sealed_token).where(where)).scalar()
+            # Children first: the same on a SQLite without foreign keys switched on.
+            for child in (transactions, accounts):
+                connection.execute(
+                    sa.delete(child).where(
+                        (child.c.person_key == person) & (child.c.item_id == item_id)
+                    )
+                )
+            connection.execute(sa.delete(items).where(where))
+        return None if token is None else bytes(token)
+
+    # --- Transactions, kept in step with /transactions/sync ----------------------------------
+
+    def kept_sync(self, person: str, item_id: str) -> SyncState | None:
+        """Where the kept history of an item stands, to sync on from; None before the first
+        sync was kept."""
+        person = checked_person(person)
+        with self._reading() as connection:
+            where = (items.c.person_key == person) & (items.c.item_id == item_id)
+            item = connection.execute(sa.select(items).where(where)).mappings().first()
+            if item is None or item["sync_cursor"] is None:
+                return None
+            rows = connection.execute(
+                _transactions_query(person).where(transactions.c.item_id == item_id)
+            ).mappings()
+            kept = tuple(_transaction(row) for row in rows)
+        return SyncState(item["sync_cursor"], kept, _institution(item))
+
+    def apply_sync(
+        self,
+        person: str,
+        item_id: str,
+        before: SyncState | None,
+        after: SyncState,
+        accounts_now: Sequence[Account] = (),
+    ) -> SyncWrite:
+        """Write what changed from ``before`` (what ``kept_sync`` gave) to ``after``, in one
+        transaction, and move the cursor, but only if it still stands at ``before``'s: when
+        another session got there first nothing is written and ``applied`` is False."""
+        person = checked_person(person)
+        if any(account.item_id != item_id for account in accounts_now):
+            raise ValueError("accounts of another item")
+        changes = _changes(before, after)
+        with self._writing() as connection:
+            # First statement of the transaction: it takes the item's row (PostgreSQL) or the
+            # database (SQLite) for writing, so a second session waits here, then finds the
+            # cursor moved.
+            if not _move_cursor(connection, person, item_id, before, after):
+                if not _item_kept(connection, person, item_id):
+                    raise errors.not_kept()
+                return SyncWrite(applied=False)
+            _upsert(
+                connection,
+                accounts,
+                [_account_row(person, account) for account in accounts_now],
+                ("person_key", "account_id"),
+            )
+            _delete_transactions(connection, person, item_id, changes.removed)
+            _upsert_transactions(connection, person, item_id, changes.added + changes.modified)
+        return SyncWrite(
+            applied=True,
+            added=len(changes.added),
+            modified=len(changes.modified),
+            removed=len(changes.removed),
+            accounts=len(accounts_now),
+        )
+
+    def transactions(self, person: str, since: date | None = None) -> list[Transaction]:
+        """Every kept transaction of every item, in day order."""
+        person = checked_person(person)
+        query = _transactions_query(person)
+        if since is not None:
+            query = query.where(transactions.c.date >= since)
+        with self._reading() as connection:
+            return [_transaction(row) for row in connection.execute(query).mappings()]
+
+    # --- Daily snapshots --------------------------------------------------------------------
+
+    def record_day(self, person: str, days: Sequence[AccountDay]) -> int:
+        """Keep each account's day; a later fetch of the same day replaces it."""
+        person = checked_person(person)
+        rows = {(day.account_id, day.day): _account_day_row(person, day) for day in days}
+        with self._writing() as connection:
+            _ensure_person(connection, person)
+            _upsert(
+                connection, account_days, list(rows.values()), ("person_key", "account_id", "day")
+            )
+        return len(rows)
+
+    def account_days(self, person: str, since: date | None = None) -> list[AccountDay]:
+        person = checked_person(person)
+        query = (
+            sa.select(account_days)
+            .where(account_days.c.person_key == person)
+            .order_by(account_days.c.day, account_days.c.account_id)
+        )
+        if since is not None:
+            query = query.where(account_days.c.day >= since)
+        with self._reading() as connection:
+            return [_account_day(row) for row in connection.execute(query).mappings()]
+
+    # --- Credit reports and scores ----------------------------------------------------------
+
+    def save_report(
+        self,
+        person: str,
+        pulled_at: datetime,
+        sealed_report: bytes,
+        readings: Sequence[ScoreReading],
+    ) -> int:
+        """Keep a pulled report (sealed) and the scores read from it; the report's id. The
+        same pull saved again replaces it."""
+        person = checked_person(person)
+        pulled_at = _aware(pulled_at)
+        row = {"person_key": person, "pulled_at": pulled_at, "sealed_report": bytes(sealed_report)}
+        by_model = {reading.model: reading for reading in readings}
+        with self._writing() as connection:
+            _ensure_person(connection, person)
+            _upsert(connection, reports, [row], ("person_key", "pulled_at"))
+            report_id = connection.execute(
+                sa.select(reports.c.report_id).where(
+                    (reports.c.person_key == person) & (reports.c.pulled_at == pulled_at)
+                )
+            ).scalar_one()
+            connection.execute(sa.delete(scores).where(scores.c.report_id == report_id))
+            if by_model:
+                connection.execute(
+                    sa.insert(scores),
+                    [_score_row(person, report_id, reading) for reading in by_model.values()],
+                )
+        return int(report_id)
+
+    def reports(self, person: str) -> list[KeptReport]:
+        """Every kept report, oldest first, sealed: the caller's vault opens them."""
+        person = checked_person(person)
+        query = (
+            sa.select(reports.c.report_id, reports.c.pulled_at, reports.c.sealed_report)
+            .where(reports.c.person_key == person)
+            .order_by(reports.c.pulled_at)
+        )
+        with self._reading() as connection:
+            return [
+                KeptReport(row.report_id, row.pulled_at, bytes(row.sealed_report))
+                for row in connection.execute(query)
+            ]
+
+    def scores(self, person: str, since: date | None = None) -> list[ScoreReading]:
+        person = checked_person(person)
+        query = (
+            sa.select(scores.c.day, scores.c.model, scores.c.score)
+            .where(scores.c.person_key == person)
+            .order_by(scores.c.day, scores.c.model, scores.c.report_id)
+        )
+        if since is not None:
+            query = query.where(scores.c.day >= since)
+        with self._reading() as connection:
+            rows = connection.execute(query)
+            return [ScoreReading(row.day, row.model, row.score) for row in rows]
+
+    # --- Audit ------------------------------------------------------------------------------
+
+    def audit(
+        self, person: str | None, event: str, outcome: str, at: datetime | None = None
+    ) -> None:
+        """One audit line: codes (``pulled``, ``refused``) and a person key, nothing else,
+        so that no free text can carry a person's data into it."""
+        if person is not None:
+            person = checked_person(person)
+        with self._writing() as connection:
+            _write_audit(connection, person, event, outcome, _aware(at or _now()))
+
+    def audit_lines(self, person: str) -> list[AuditLine]:
+        person = checked_person(person)
+        query = (
+            sa.select(audit.c.at, audit.c.event, audit.c.outcome)
+            .where(audit.c.person_key == person)
+            .order_by(audit.c.at, audit.c.audit_id)
+        )
+        with self._reading() as connection:
+            return [AuditLine(row.at, row.event, row.outcome) for row in connection.execute(query)]
+
+    # --- The person's rights: a copy, and deletion ------------------------------------------
+
+    def export(self, person: str, open_report: ReportOpener | None = None) -> bytes:
+        """Everything kept about ``person``, as a zip: one JSON and one CSV file per table,
+        each report opened by ``open_report`` (the caller's vault and codec) as JSON of its
+        own, and a README.txt saying what each file is. Access tokens are left out, even
+        sealed: they are keys to the bank, not data about the person."""
+        person = checked_person(person)
+        with self._reading() as connection:
+            kept = {table.name: _rows_of(connection, table, person) for table in PERSON_TABLES}
+        return zip_of(kept, open_report)
+
+    def delete_person(self, person: str) -> list[bytes]:
+        """Every row of ``person`` in every table, gone in one transaction; one audit line
+        (the deletion, under the person key only) remains. Their sealed access tokens, so the
+        caller can tell Plaid to forget each item (``/item/remove``)."""
+        person = checked_person(person)
+        tokens = (
+            sa.select(items.c.sealed_token)
+            .where(items.c.person_key == person)
+            .order_by(items.c.item_id)
+        )
+        with self._writing() as connection:
+            sealed = [bytes(token) for token in connection.execute(tokens).scalars()]
+            # Children before parents, so it does not lean on SQLite's foreign-key switch.
+            for table in reversed(PERSON_TABLES):
+                connection.execute(sa.delete(table).where(table.c.person_key == person))
+            _write_audit(connection, person, "person_deleted", "ok", _now())
+        return sealed
+
+    def drop_older_than(self, cutoff: date) -> int:
+        """Drop every person's history from before ``cutoff`` (``HISTORY_RETENTION_MONTHS``):
+        daily snapshots and transactions by their day, reports with their scores and audit
+        lines by when they happened. People and their connections stay. Rows dropped."""
+        moment = datetime.combine(cutoff, time(), tzinfo=UTC)
+        old_reports = sa.select(reports.c.report_id).where(reports.c.pulled_at < moment)
+        statements = (
+            sa.delete(scores).where(scores.c.report_id.in_(old_reports)),
+            sa.delete(reports).where(reports.c.pulled_at < moment),
+            sa.delete(transactions).where(transactions.c.date < cutoff),
+            sa.delete(account_days).where(account_days.c.day < cutoff),
+            sa.delete(audit).where(audit.c.at < moment),
+        )
+        with self._writing() as connection:
+            return sum(connection.execute(statement).rowcount for statement in statements)
+
+    # --- Transactions of the store itself ---------------------------------------------------
+
+    def _writing(self) -> AbstractContextManager[sa.Connection]:
+        return _writing(self._engine)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        """One snapshot for every statement of the read (an export reads eight tables)."""
+        with _translated(), self._engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+
+
+@contextmanager
+def _writing(engine: sa.Engine) -> Iterator[sa.Connection]:
+    with _translated(), engine.connect() as connection:
+        connection.execution_options(history_write=True)
+        with connection.begin():
+            yield connection
+
+
+def history_store(url: Secret, encryption_keys: Sequence[Secret]) -> HistoryStore:
+    """The store for ``DATABASE_URL``, migrated to this version's schema: what the runtime
+    holds once per process (an ``st.cache_resource`` of its own)."""
+    store = HistoryStore.open(url.reveal(), [key.reveal() for key in encryption_keys])
+    try:
+        store.migrate()
+    except errors.StoreError:
+        store.close()
+        raise
+    return store
+
+
+def migrate_database(url: str) -> str | None:
+    """Bring the schema of the database at ``url`` to this version's (``make migrate``); the
+    revision it is at. Needs no key: it touches no one's rows."""
+    engine = _engine(url)
+    try:
+        with _writing(engine) as connection:
+            migrations.upgrade(connection)
+            return migrations.revision_of(connection)
+    finally:
+        engine.dispose()
+
+
+def retention_cutoff(today: date, months: int) -> date | None:
+    """The first day kept with ``HISTORY_RETENTION_MONTHS`` = ``months``; None keeps all."""
+    return add_months(today, -months) if months > 0 else None
+
+
+# --- Engines -----------------------------------------------------------------------------------
+
+
+def _engine(url: str) -> sa.Engine:
+    try:
+        parsed = sa.engine.make_url(database_url(url))
+    except (DatabaseUrlError, sa_exc.ArgumentError):  # their text may quote the URL
+        raise errors.misconfigured() from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, sqlite_path(url.strip()) or "")
+    return sa.create_engine(
+        parsed,
+        hide_parameters=True,  # a failed statement's text must not carry the values bound
+        pool_pre_ping=True,  # a connection the server dropped is replaced, not failed on
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=CONNECT_TIMEOUT_SECONDS,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
+
+
+def _sqlite_engine(url: sa.URL, path: str) -> sa.Engine:
+    _private_file(Path(path))
+    engine = sa.create_engine(
+        url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
+    )
+    event.listen(engine, "connect", _sqlite_connected)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite creates it with
+    the process's umask (its journal files take the same permissions)."""
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError:
+        raise errors.unavailable() from None
+
+
+def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling would begin late and never for a read; SQLAlchemy
+    # begins each transaction instead (``_sqlite_begin``).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers do not wait for a writer
+    cursor.close()
+
+
+_SQLITE_BEGIN = {True: "BEGIN IMMEDIATE", False: "BEGIN"}
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    """A write takes the database's write lock when it begins, so two writers take turns
+    (the second waits up to ``BUSY_TIMEOUT_SECONDS``) rather than one failing half-way."""
+    writing = bool(connection.get_execution_options().get("history_write"))
+    connection.exec_driver_sql(_SQLITE_BEGIN[writing])
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """The database's exceptions as ``StoreError``s. Theirs quote statements, and on
+    connecting the URL: only their type is logged."""
+    try:
+        yield
+    except (sa_exc.IntegrityError, sa_exc.DataError) as problem:
+        raise _logged(errors.refused(), problem) from None
+    except (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,
+        sa_exc.DisconnectionError,
+    ) as problem:
+        raise _logged(errors.unavailable(), problem) from None
+    except (sa_exc.SQLAlchemyError, CommandError) as problem:
+        raise _logged(errors.misconfigured(), problem) from None
+
+
+def _logged(error: errors.StoreError, problem: BaseException) -> errors.StoreError:
+    _log.warning("%s (%s)", error.describe(), type(problem).__name__)
+    return error
+
+
+# --- Rows --------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("a moment without a time zone")
+    return moment
+
+
+def _insert(connection: sa.Connection, table: sa.Table) -> Any:
+    """INSERT with ON CONFLICT, in the connection's dialect."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _upsert(
+    connection: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+) -> None:
+    """Insert ``rows``, replacing the columns they give of any row with the same ``keys``."""
+    if not rows:
+        return
+    statement = _insert(connection, table)
+    given = set(rows[0])
+    replaced = {
+        column.name: statement.excluded[column.name]
+        for column in table.c
+        if column.name in given and column.name not in keys
+    }
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=replaced), rows)
+
+
+def _ensure_person(connection: sa.Connection, person: str) -> None:
+    statement = _insert(connection, people).on_conflict_do_nothing(index_elements=["person_key"])
+    connection.execute(statement, {"person_key": person, "created_at": _now()})
+
+
+def _write_audit(
+    connection: sa.Connection, person: str | None, event: str, outcome: str, at: datetime
+) -> None:
+    if not (_CODE.fullmatch(event) and _CODE.fullmatch(outcome)):
+        raise ValueError("audit events and outcomes are short lower-case codes")
+    connection.execute(
+        sa.insert(audit), {"at": at, "person_key": person, "event": event, "outcome": outcome}
+    )
+
+
+def _kept_item(row: Mapping[str, Any]) -> KeptItem:
+    return KeptItem(
+        item_id=row["item_id"],
+        institution=_institution(row),
+        sealed_token=bytes(row["sealed_token"]),
+        cursor=row["sync_cursor"],
+    )
+
+
+def _institution(row: Mapping[str, Any]) -> Institution | None:
+    if row["institution_id"] is None or row["institution_name"] is None:
+        return None
+    return Institution(row["institution_id"], row["institution_name"])
+
+
+def _item_kept(connection: sa.Connection, person: str, item_id: str) -> bool:
+    where = (items.c.person_key == person) & (items.c.item_id == item_id)
+    return connection.execute(sa.select(items.c.item_id).where(where)).first() is not None
+
+
+def _move_cursor(
+    connection: sa.Connection,
+    person: str,
+    item_id: str,
+    before: SyncState | None,
+    after: SyncState,
+) -> bool:
+    """Compare and set: the cursor moves to ``after``'s only from ``before``'s."""
+    expected = None if before is None else before.cursor
+    values: dict[str, Any] = {"sync_cursor": after.cursor, "updated_at": _now()}
+    if after.institution is not None:
+        values |= {
+            "institution_id": after.institution.institution_id,
+            "institution_name": after.institution.name,
+        }
+    statement = (
+        sa.update(items)
+        .where(items.c.person_key == person)
+        .where(items.c.item_id == item_id)
+        .where(items.c.sync_cursor.is_not_distinct_from(expected))
+        .values(values)
+    )
+    return connection.execute(statement).rowcount == 1
+
+
+def _changes(before: SyncState | None, after: SyncState) -> _Changes:
+    """Added, modified and removed, by transaction id (a pending transaction that posts is
+    one removed and one added, as Plaid reports it)."""
+    old = {t.transaction_id: t for t in (before.transactions if before else ())}
+    new = {t.transaction_id: t for t in after.transactions}
+    return _Changes(
+        added=tuple(t for tid, t in new.items() if tid not in old),
+        modified=tuple(t for tid, t in new.items() if tid in old and old[tid] != t),
+        removed=tuple(tid for tid in old if tid not in new),
+    )
+
+
+def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
+    return (values[start : start + size] for start in range(0, len(values), size))
+
+
+def _delete_transactions(
+    connection: sa.Connection, person: str, item_id: str, removed: Sequence[str]
+) -> None:
+    for chunk in _chunks(removed):
+        connection.execute(
+            sa.delete(transactions)
+            .where(transactions.c.person_key == person)
+            .where(transactions.c.item_id == item_id)
+            .where(transactions.c.transaction_id.in_(chunk))
+        )
+
+
+def _upsert_transactions(
+    connection: sa.Connection, person: str, item_id: str, written: Sequence[Transaction]
+) -> None:
+    rows = [_transaction_row(person, item_id, transaction) for transaction in written]
+    # An upsert, not an insert: the unique key is the backstop if ``before`` was not what
+    # the database held, and a row is never there twice.
+    _upsert(connection, transactions, rows, ("person_key", "item_id", "transaction_id"))
+
+
+def _transactions_query(person: str) -> sa.Select[Any]:
+    return (
+        sa.select(*(transactions.c[name] for name in _TRANSACTION_FIELDS))
+        .where(transactions.c.person_key == person)
+        .order_by(transactions.c.date, transactions.c.transaction_id, transactions.c.item_id)
+    )
+
+
+def _transaction_row(person: str, item_id: str, transaction: Transaction) -> dict[str, Any]:
+    row = {name: getattr(transaction, name) for name in _TRANSACTION_FIELDS}
+    return {"person_key": person, "item_id": item_id, **row}
+
+
+def _transaction(row: Mapping[str, Any]) -> Transaction:
+    return Transaction(**{name: row[name] for name in _TRANSACTION_FIELDS})
+
+
+def _account_row(person: str, account: Account) -> dict[str, Any]:
+    return {
+        "person_key": person,
+        "account_id": account.account_id,
+        "item_id": account.item_id,
+        "name": account.name,
+        "official_name": account.official_name,
+        "mask": account.mask,
+        "type": account.type,
+        "subtype": account.subtype,
+        "currency": account.currency,
+    }
+
+
+def _account_day_row(person: str, day: AccountDay) -> dict[str, Any]:
+    return {
+        "person_key": person,
+        "account_id": day.account_id,
+        "day": day.day,
+        "item_id": day.item_id,
+        "bank": day.bank,
+        "name": day.name,
+        "mask": day.mask,
+        "kind": day.kind,
+        "currency": day.currency,
+        "balance": day.balance,
+        "credit_limit": day.limit,
+        "statement_balance": day.statement_balance,
+        "minimum_payment": day.minimum_payment,
+        "next_payment_due": day.next_payment_due,
+    }
+
+
+def _account_day(row: Mapping[str, Any]) -> AccountDay:
+    return AccountDay(
+        day=row["day"],
+        account_id=row["account_id"],
+        item_id=row["item_id"],
+        bank=row["bank"],
+        name=row["name"],
+        mask=row["mask"],
+        kind=row["kind"],
+        currency=row["currency"],
+        balance=row["balance"],
+        limit=row["credit_limit"],
+        statement_balance=row["statement_balance"],
+        minimum_payment=row["minimum_payment"],
+        next_payment_due=row["next_payment_due"],
+    )
+
+
+def _score_row(person: str, report_id: int, reading: ScoreReading) -> dict[str, Any]:
+    return {
+        "report_id": report_id,
+        "model": reading.model,
+        "person_key": person,
+        "day": reading.day,
+        "score": reading.score,
+    }
+
+
+def _rows_of(connection: sa.Connection, table: sa.Table, person: str) -> list[dict[str, Any]]:
+    query = (
+        sa.select(table)
+        .where(table.c.person_key == person)
+        .order_by(*(table.primary_key.columns or table.c))
+    )
+    return [dict(row) for row in connection.execute(query).mappings()]
