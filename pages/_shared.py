@@ -50,6 +50,20 @@ def csv_download(
     )
 
 
+def zip_download(build: Callable[[], bytes], file_name: str, key: str, label: str) -> None:
+    """A download button for a zip built only when clicked (``your_data``'s copy, whose CSV
+    files go through the same export as every table's)."""
+    st.download_button(
+        label,
+        data=build,
+        file_name=file_name,
+        mime="application/zip",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
 CHART_SPECS = state.CHART_SPECS  # id(chart) -> (chart, its Vega-Lite spec)
 SPECS_KEPT = 16  # more than every page's charts together: older ones belong to older figures
 

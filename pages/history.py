@@ -19,9 +19,9 @@ from services.analytics.trends import (
     thin_history,
     utilization_history_frame,
 )
-from services.runtime import state
+from services.runtime import keeping, state
 from services.runtime.history import History, current_history
-from services.runtime.settings import current_settings
+from services.runtime.settings import Settings, current_settings
 from services.views.charts import (
     balances_history_chart,
     monthly_spending_chart,
@@ -167,12 +167,25 @@ def render_spending(frames: HistoryFrames, since: date | None, period: str) -> N
     csv_download(shown, "monthly_spending.csv", "history_spending_csv")
 
 
-def nothing_kept() -> None:
-    st.info(
-        "Nothing is kept between visits, so there is no history yet. With `DATABASE_URL` set "
-        "(traditional mode) the app keeps your balances, scores and transactions and draws "
-        "them here; the demo shows three generated years."
-    )
+def nothing_kept(settings: Settings) -> None:
+    if not keeping.keeps_history(settings):
+        st.info(
+            "Nothing is kept between visits, so there is no history yet. With `DATABASE_URL` "
+            "set (traditional mode) the app keeps your balances, scores and transactions and "
+            "draws them here; the demo shows three generated years."
+        )
+    elif not keeping.may_be_kept():
+        st.info(
+            "This app keeps a history only for people it knows: sign in, or use it on the "
+            "machine that runs it."
+        )
+    else:
+        since = keeping.store_trouble()
+        when = f" since {since:%H:%M}" if since else ""
+        st.warning(
+            f"The history store is not answering{when}; your history shows here again when "
+            "it does. Everything else works as before."
+        )
 
 
 def render() -> None:
@@ -181,7 +194,7 @@ def render() -> None:
     settings = current_settings()
     history = current_history(settings)
     if history is None:
-        nothing_kept()
+        nothing_kept(settings)
         return
     render_source(history)
     today = state.today(settings)

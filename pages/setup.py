@@ -17,11 +17,12 @@ from pages._plaid_link import (
     plaid_link,
     resume_oauth_link,
 )
-from pages._shared import CONSENT_TIME, RELINK_ITEM, derived, require_entry
-from services.runtime import clients, connections, credit_file, sharing, state
+from pages._shared import CONSENT_TIME, RELINK_ITEM, derived, require_entry, zip_download
+from services.runtime import clients, connections, credit_file, keeping, sharing, state, your_data
+from services.runtime.history import kept_history
 from services.runtime.settings import SECRET_SETTINGS, SETTINGS, Settings, current_settings
 from services.runtime.timezone import shown_time
-from services.views.format import plain
+from services.views.format import day, plain
 
 SOURCE_LABELS = {"demo": "Demo data", "plaid": "My own data (Plaid and Experian)"}
 SANDBOX_INSTITUTIONS = {
@@ -453,6 +454,87 @@ def render_configuration(settings: Settings) -> None:
         )
 
 
+PENDING_DELETE = "pending_delete_everything"  # "Delete everything" awaits confirmation
+DELETE_OUTCOME = "delete_everything_outcome"  # what it did, told in the next run
+
+
+def _keep_everything() -> None:
+    st.session_state.pop(PENDING_DELETE, None)
+
+
+def deleted_words(done: your_data.Deleted | None) -> str:
+    if done is None:
+        return "Nothing was deleted: the history store is not answering. Try again later."
+    words = "Everything this app kept about you is deleted."
+    if done.removed_at_plaid:
+        words += f" {done.removed_at_plaid} bank connection(s) removed at Plaid."
+    if done.not_told:
+        words += f" Plaid could not be told about {done.not_told}; they expire on their own."
+    if done.kept_for_operator:
+        words += f" {done.kept_for_operator} belong to this app's operator and stay connected."
+    return words
+
+
+@st.dialog("Delete everything this app keeps about you?", on_dismiss=_keep_everything)
+def confirm_delete_everything(settings: Settings) -> None:
+    st.write(
+        "Every balance, transaction, score and credit report kept about you is deleted for "
+        "good, your banks are disconnected (Plaid is told to remove the connections you "
+        "made) and your details are forgotten. A line saying that someone's data was deleted "
+        "stays in the audit log, without anything about you. This cannot be undone."
+    )
+    confirm, cancel = st.columns(2)
+    if confirm.button("Delete everything", key="confirm_delete_everything", type="primary"):
+        st.session_state.pop(PENDING_DELETE, None)
+        st.session_state[DELETE_OUTCOME] = deleted_words(your_data.delete_everything(settings))
+        st.rerun()
+    if cancel.button("Keep it", key="cancel_delete_everything", on_click=_keep_everything):
+        st.rerun()
+
+
+def render_kept(settings: Settings) -> None:
+    """Traditional mode: what is kept about this person, a copy of it, and deleting it."""
+    if not keeping.keeps_history(settings):
+        return
+    st.subheader("What this app keeps about you")
+    outcome = st.session_state.pop(DELETE_OUTCOME, None)
+    if outcome is not None:
+        st.toast(outcome)
+    if not keeping.may_be_kept():
+        st.caption(
+            "Nothing: this app keeps a history only for people signed in (or the owner of a "
+            "run on this machine)."
+        )
+        return
+    kept = kept_history(settings)
+    if kept is None:
+        st.warning("The history store is not answering; what it keeps shows here when it does.")
+        return
+    since = f" since {day(kept.first_day)}" if kept.first_day else ""
+    retention = settings.history_retention_months
+    st.markdown(
+        f"Kept in this app's database{since}: your banks (their access tokens encrypted), "
+        f"{len({d.account_id for d in kept.days})} accounts with their balances on "
+        f"{len({d.day for d in kept.days})} days, {len(kept.transactions):,} transactions, "
+        f"{len(kept.reports)} credit reports (encrypted) and their scores, and a log of what "
+        "you did (no personal data in it). "
+        + (f"Anything older than {retention} months is dropped. " if retention else "")
+        + "Never kept: your SSN, your date of birth, full account numbers."
+    )
+    left, right = st.columns(2)
+    with left:
+        zip_download(
+            lambda: your_data.copy_of_everything(settings) or b"",
+            "credit-monitor-my-data.zip",
+            "download_my_data",
+            "Download my data",
+        )
+    if right.button("Delete everything", key="delete_everything", icon=":material/delete:"):
+        st.session_state[PENDING_DELETE] = True
+    if st.session_state.get(PENDING_DELETE):
+        confirm_delete_everything(settings)
+
+
 def render() -> None:
     require_entry()
     st.title("Setup")
@@ -466,6 +548,7 @@ def render() -> None:
         if settings.plaid_configured:
             render_plaid(settings)
         render_experian(settings)
+    render_kept(settings)
     render_configuration(settings)
 
 

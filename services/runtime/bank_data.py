@@ -12,8 +12,8 @@ import streamlit as st
 
 from integrations.common.errors import Action
 from services.analytics.snapshot import FinancialSnapshot, ItemProblem
+from services.runtime import keeping, state
 from services.runtime import loaders as data
-from services.runtime import state
 from services.runtime.clients import plaid_client, vault
 from services.runtime.last_good import remember
 from services.runtime.settings import Settings
@@ -65,8 +65,10 @@ def _fetch_within_ttl(settings: Settings, item_key: str, token: str) -> data.Ite
 
     def fetch() -> data.ItemFetch:
         return data.fetch_plaid_item(
-            item_key, token, plaid_client(settings), data.Shared.of(settings)
+            item_key, token, plaid_client(settings), data.Shared.of(settings), keeper
         )
+
+    keeper = keeping.keeper(settings)
 
     fetched = fetch()
     if data.outlived_ttl(fetched.fetched_at):

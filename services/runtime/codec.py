@@ -61,6 +61,15 @@ def decode_report(blob: bytes) -> CreditReport:
     return _typed(CreditReport, _json_value(_body(_REPORT, blob)), "report")
 
 
+def report_text(report: CreditReport) -> str:
+    """A report as JSON text: what the history store keeps, sealed, and exports opened."""
+    return _json_bytes(_plain(report)).decode("ascii")
+
+
+def report_from_text(text: str) -> CreditReport:
+    return _typed(CreditReport, _json_value(memoryview(text.encode("utf-8"))), "report")
+
+
 def encode_sync_state(state: SyncState) -> bytes:
     rest = {
         f.name: _plain(getattr(state, f.name)) for f in fields(state) if f.name != "transactions"

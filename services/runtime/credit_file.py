@@ -14,7 +14,7 @@ from integrations.common.errors import UpstreamError
 from integrations.experian.client import Applicant
 from integrations.models import CreditReport
 from services.analytics.snapshot import ItemProblem, problem_from
-from services.runtime import limits, state
+from services.runtime import keeping, limits, state
 from services.runtime import loaders as data
 from services.runtime.cache_keys import keyed_hash
 from services.runtime.clients import experian_client, vault
@@ -267,6 +267,8 @@ def _live_report(settings: Settings) -> tuple[CreditReport, datetime] | None:
     else:
         st.session_state.pop(state.REPORT_PROBLEM, None)
         st.session_state[state.LAST_REPORT] = fetched
+        if fetched.report is not None:
+            keeping.keep_report(settings, fetched.report, fetched.fetched_at)
     if fetched.report is None:
         return None
     state.record_fetch("credit_report", fetched.fetched_at)

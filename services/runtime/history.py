@@ -2,8 +2,8 @@
 
 The demo shows three generated years (``services.analytics.demo_history``), through the same
 frames and alerts as a kept history. A live history exists only in traditional mode
-(``DATABASE_URL``): without it nothing about a person outlives the session, so there is
-none to show.
+(``DATABASE_URL``, ``keeping``): without it nothing about a person outlives the session, so
+there is none to show.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from integrations.models import CreditReport, Transaction
 from services.analytics.alerts_from_history import history_alerts
 from services.analytics.demo_history import demo_history
 from services.analytics.trends import AccountDay, Alert, ScoreReading
-from services.runtime import state
+from services.runtime import keeping, loaders, state
 from services.runtime.loaders import CACHE_TTL_SECONDS
 from services.runtime.settings import Settings
+from services.storage.errors import StoreError
 
 HistorySource = Literal["demo", "kept"]
 
@@ -52,10 +53,44 @@ def load_demo_history(today: date) -> History:
 
 
 def current_history(settings: Settings) -> History | None:
-    """This session's history: the demo's, or none (traditional mode keeps a live one)."""
+    """This session's history: the demo's, or the person's kept one (traditional mode);
+    None without a store, for someone who is not kept, or while the store is down."""
     if state.active_source(settings) == "demo":
         return load_demo_history(state.today(settings))
-    return None
+    return kept_history(settings)
+
+
+def kept_history(settings: Settings) -> History | None:
+    """What the store keeps about this session's person, whatever the data source."""
+    found = keeping.keeper(settings)
+    if found is None:
+        return None
+    return _kept_history(found.person, keeping.generation(found.person), found)
+
+
+# Another replica's writes show after this long; this process's own at once (generation).
+KEPT_READ_TTL_SECONDS = 60
+
+
+@st.cache_data(ttl=KEPT_READ_TTL_SECONDS, max_entries=64, show_spinner="Reading your history…")
+def _kept_history(person: str, generation: int, _keeper: keeping.Keeper) -> History | None:
+    """Everything kept for ``person`` (a keyed hash), read once per write or per minute."""
+    store = _keeper.store
+    try:
+        days = tuple(store.account_days(person))
+        readings = tuple(store.scores(person))
+        kept_reports = store.reports(person)
+        transactions = tuple(store.transactions(person))
+    except StoreError as error:
+        keeping.failed(error)
+        return None
+    reports = tuple(
+        (kept.pulled_at.date(), report)
+        for kept in kept_reports
+        if (report := _keeper.open_report(kept.sealed_report)) is not None
+    )
+    version = f"kept|{person}|{generation}|{loaders.now().isoformat()}"
+    return History("kept", days, readings, reports, transactions, version)
 
 
 def recent_changes(history: History, today: date) -> tuple[Alert, ...]:

@@ -25,7 +25,7 @@ import streamlit as st
 from integrations.common.errors import Action, UpstreamError
 from integrations.demo.parsed import demo_credit_report, demo_item_data
 from integrations.experian.client import Applicant, ExperianClient
-from integrations.models import CreditReport, ItemData
+from integrations.models import CreditReport, ItemData, SyncState
 from integrations.plaid.client import PlaidClient
 from services.analytics.history import SnapshotAnalyses, snapshot_analyses
 from services.analytics.snapshot import FinancialSnapshot, ItemProblem, build_snapshot, problem_from
@@ -168,9 +168,24 @@ class ItemFetch:
     fetched_at: datetime
 
 
+class ItemKeeper(Protocol):
+    """Traditional mode's history of a person's banks (``keeping.Keeper``): where a bank's
+    sync stands, and what a fetch brought."""
+
+    def kept(self, token: str) -> SyncState | None: ...
+
+    def keep(
+        self, token: str, before: SyncState | None, data: ItemData, after: SyncState
+    ) -> None: ...
+
+
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
 def fetch_plaid_item(
-    item_key: str, _access_token: str, _client: PlaidClient, _shared: Shared | None = None
+    item_key: str,
+    _access_token: str,
+    _client: PlaidClient,
+    _shared: Shared | None = None,
+    _keeper: ItemKeeper | None = None,
 ) -> ItemFetch:
     """One item's data. Keyed by the item's keyed hash only; the token is never hashed.
 
@@ -179,7 +194,7 @@ def fetch_plaid_item(
 
     def upstream() -> tuple[ItemData | None, datetime, object]:
         try:
-            data = _fetch_item_data(_access_token, _client, _shared)
+            data = _fetch_item_data(_access_token, _client, _shared, _keeper)
         except UpstreamError as error:
             return None, now(), problem_from(item_key, error)
         return data, now(), None
@@ -193,10 +208,18 @@ def fetch_plaid_item(
     return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at)
 
 
-def _fetch_item_data(token: str, client: PlaidClient, shared: Shared | None) -> ItemData:
-    """One item's data from Plaid. In hybrid mode its transactions continue from the sync
-    state kept in the shared store (only what changed is asked for), and the new state is
+def _fetch_item_data(
+    token: str, client: PlaidClient, shared: Shared | None, keeper: ItemKeeper | None
+) -> ItemData:
+    """One item's data from Plaid. In traditional mode its transactions continue from the
+    person's kept history and what the fetch brought is kept; else, in hybrid mode, from the
+    sync state kept in the shared store (only what changed is asked for), and the new state is
     kept for SYNC_RETENTION_DAYS, past the short TTL of the data itself."""
+    if keeper is not None:
+        before = keeper.kept(token)
+        data, after = client.fetch_item_since(token, before)
+        keeper.keep(token, before, data, after)
+        return data
     if shared is None:
         return client.fetch_item(token)
     kept = shared.store.get(Kind.SYNC, token, decode_sync_state)

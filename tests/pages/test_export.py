@@ -280,6 +280,8 @@ def test_every_download_button_and_csv_goes_through_the_one_export() -> None:
     )
     buttons = {path: _calls(path, "download_button") for path in sources}
     writers = {path: _calls(path, "to_csv") for path in sources}
-    assert {p: c for p, c in buttons.items() if c} == {"pages/_shared.py": ["csv_download"]}
+    assert {p: c for p, c in buttons.items() if c} == {
+        "pages/_shared.py": ["csv_download", "zip_download"]
+    }
     assert {p: c for p, c in writers.items() if c} == {"services/views/export.py": ["to_csv_bytes"]}
     assert "csv_download" in _calls("pages/_shared.py", "to_csv_bytes")

@@ -1,0 +1,242 @@
+"""Traditional mode (``DATABASE_URL``): what a session keeps in the history store, and what
+it reads back for the History page and the overview's changes.
+
+Rows belong to a person: a signed-in person, or the owner of a local run on this machine. A
+visitor of a local run from elsewhere is never kept (anyone could be them). The store is
+asked only on a fetch (each bank's sync continues from the kept cursor, and what it brought
+is written with the day's balances) and on a pull (the report, sealed, and its scores), never
+on a plain rerun. A store in trouble never stops a page: the fetch is shown, the trouble is
+logged once and said in the sidebar until the store answers again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import streamlit as st
+
+from integrations.common.logs import get_logger
+from integrations.models import CreditReport, ItemData, SyncState
+from services.analytics.trends import account_days_of, score_readings
+from services.runtime import state
+from services.runtime.cache_keys import keyed_hash
+from services.runtime.clients import vault
+from services.runtime.codec import report_from_text, report_text
+from services.runtime.settings import Secret, Settings
+from services.runtime.vault import ReconnectRequired, TokenVault
+from services.storage.errors import StoreError
+from services.storage.store import HistoryStore, history_store
+
+_log = get_logger("history_store")
+# After a failure the store is left alone this long, so a database that is down does not
+# make every page wait for its connect timeout.
+RETRY_SECONDS = 30.0
+
+
+@dataclass
+class _Trouble:
+    lock: threading.Lock
+    since: datetime | None = None
+    retry_at: float = 0.0
+
+
+@st.cache_resource(show_spinner=False)
+def _trouble() -> _Trouble:
+    return _Trouble(threading.Lock())
+
+
+def store_trouble() -> datetime | None:
+    """Since when the history store has not answered (UTC), or None."""
+    return _trouble().since
+
+
+def failed(error: StoreError) -> None:
+    """The store did not answer: said once, and left alone for RETRY_SECONDS."""
+    _failed(error)
+
+
+def _failed(error: StoreError) -> None:
+    trouble = _trouble()
+    with trouble.lock:
+        first = trouble.since is None
+        if first:
+            trouble.since = datetime.now().astimezone()
+        trouble.retry_at = time.monotonic() + RETRY_SECONDS
+    if first:  # our own words: a StoreError names no value, no URL
+        _log.warning("history store unavailable (%s); pages go on without it", error.code)
+
+
+def _answered() -> None:
+    trouble = _trouble()
+    with trouble.lock:
+        was, trouble.since = trouble.since, None
+    if was is not None:
+        _log.info("history store back")
+
+
+def _resting() -> bool:
+    trouble = _trouble()
+    return trouble.since is not None and time.monotonic() < trouble.retry_at
+
+
+@st.cache_resource(show_spinner=False)
+def _writes() -> dict[str, int]:
+    return {}
+
+
+def wrote(person: str) -> None:
+    """This person's rows changed: what they read is read again."""
+    _wrote(person)
+
+
+def _wrote(person: str) -> None:
+    writes = _writes()
+    writes[person] = writes.get(person, 0) + 1
+
+
+def generation(person: str) -> int:
+    """How many times this process wrote this person's history: what they read is read
+    again after each (another replica's writes show within the read's short TTL)."""
+    return _writes().get(person, 0)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _store(configuration: str, _url: Secret, _keys: tuple[Secret, ...]) -> HistoryStore:
+    return history_store(_url, _keys)
+
+
+def kept_store(settings: Settings) -> HistoryStore | None:
+    """This process's store for DATABASE_URL, migrated; None without it, or while it is down
+    (an open that failed is not cached: the next try comes after RETRY_SECONDS)."""
+    if settings.database_url is None or not settings.token_encryption_keys or _resting():
+        return None
+    url, keys = settings.database_url, settings.token_encryption_keys
+    configuration = keyed_hash("history-store", json.dumps([url.reveal(), keys[0].reveal()]))
+    try:
+        store = _store(configuration, url, keys)
+    except StoreError as error:
+        _failed(error)
+        return None
+    return store
+
+
+def keeps_history(settings: Settings) -> bool:
+    return settings.database_url is not None
+
+
+def may_be_kept() -> bool:
+    """Only someone the app knows has rows: signed in, or the owner of a local run."""
+    visitor = state.visitor()
+    return visitor.allowed and (visitor.mode == "sign_in" or visitor.on_this_machine)
+
+
+@dataclass(frozen=True)
+class Keeper:
+    """One person's history, as the loaders use it: where each bank's sync stands, and
+    what a fetch or a pull brought. Never raises: a store in trouble is a store not asked."""
+
+    store: HistoryStore
+    person: str
+    vault: TokenVault
+    today: date
+
+    def kept(self, token: str) -> SyncState | None:
+        """Where this bank's kept history stands, to sync on from."""
+        try:
+            item_id = self._item_of(token)
+            found = None if item_id is None else self.store.kept_sync(self.person, item_id)
+        except StoreError as error:
+            _failed(error)
+            return None
+        _answered()
+        return found
+
+    def keep(self, token: str, before: SyncState | None, data: ItemData, after: SyncState) -> None:
+        """What one fetch brought: the bank, its transactions as of ``after`` and today's
+        balances. A session that kept the same sync first leaves nothing to write."""
+        item = data.item
+        days = account_days_of((item,), data.accounts, data.liabilities, self.today)
+        try:
+            self.store.save_item(
+                self.person,
+                item.item_id,
+                self.vault.seal(token),
+                item.institution.institution_id,
+                item.institution.name,
+            )
+            if before is None:  # a bank not kept yet, or one whose token changed
+                before = self.store.kept_sync(self.person, item.item_id)
+            self.store.apply_sync(self.person, item.item_id, before, after, data.accounts)
+            self.store.record_day(self.person, days)
+        except StoreError as error:
+            _failed(error)
+            return
+        _answered()
+        _wrote(self.person)
+
+    def keep_report(self, report: CreditReport, pulled_at: datetime) -> bool:
+        """Keep a pulled report, sealed, and its scores; whether it was kept."""
+        readings = score_readings(report, pulled_at.date())
+        try:
+            sealed = self.vault.seal(report_text(report))
+            self.store.save_report(self.person, pulled_at, sealed, readings)
+        except StoreError as error:
+            _failed(error)
+            return False
+        _answered()
+        _wrote(self.person)
+        return True
+
+    def open_report(self, sealed: bytes) -> CreditReport | None:
+        try:
+            return report_from_text(self.vault.open(sealed))
+        except (ReconnectRequired, ValueError):  # sealed under a key this app no longer has
+            return None
+
+    def _item_of(self, token: str) -> str | None:
+        """The kept item of this token: the token is kept sealed (never searchable), so each
+        of the person's few items is opened and compared."""
+        for item in self.store.items(self.person):
+            try:
+                if self.vault.open(item.sealed_token) == token:
+                    return item.item_id
+            except ReconnectRequired:
+                continue
+        return None
+
+
+def keeper(settings: Settings) -> Keeper | None:
+    """This session's keeper, or None: no DATABASE_URL, nobody to keep, or the store down."""
+    if not may_be_kept():
+        return None
+    store = kept_store(settings)
+    if store is None:
+        return None
+    person = store.person_key(state.visitor().key)
+    return Keeper(store, person, vault(settings), state.today(settings))
+
+
+@st.cache_resource(show_spinner=False)
+def _reports_kept() -> dict[tuple[str, datetime], None]:
+    return {}
+
+
+REPORTS_REMEMBERED = 1_000  # pulls this process knows it kept, so a rerun writes nothing
+
+
+def keep_report(settings: Settings, report: CreditReport, pulled_at: datetime) -> None:
+    """Keep a report this session was given (once per pull in this process: a report shared
+    from the cache is the same pull, kept under the same time)."""
+    found = keeper(settings)
+    if found is None:
+        return
+    kept = _reports_kept()
+    if (found.person, pulled_at) in kept or not found.keep_report(report, pulled_at):
+        return
+    kept[(found.person, pulled_at)] = None
+    while len(kept) > REPORTS_REMEMBERED:
+        del kept[next(iter(kept))]

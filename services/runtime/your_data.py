@@ -1,0 +1,100 @@
+"""A person's control over what traditional mode keeps about them: a copy of all of it, and
+"Delete everything" (every row of theirs, every cache entry, their connections removed at
+Plaid; the operator's own connections stay at Plaid)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from integrations.common.errors import UpstreamError
+from services.runtime import connections, credit_file, keeping, limits, sharing, state
+from services.runtime import loaders as data
+from services.runtime.cache_keys import item_key
+from services.runtime.clients import plaid_client, vault
+from services.runtime.settings import Settings
+from services.runtime.vault import ReconnectRequired
+from services.storage.errors import StoreError
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What "Delete everything" did at Plaid, for the person to read."""
+
+    removed_at_plaid: int = 0
+    not_told: int = 0  # Plaid could not be told: the connection expires on its own
+    kept_for_operator: int = 0
+
+
+def copy_of_everything(settings: Settings) -> bytes | None:
+    """A zip of everything kept about the person (reports opened, access tokens never), or
+    None when there is nothing to give or the store is not answering."""
+    found = keeping.keeper(settings)
+    if found is None:
+        return None
+
+    def opened(sealed: bytes) -> dict[str, Any]:
+        return json.loads(found.vault.open(sealed))
+
+    try:
+        return found.store.export(found.person, open_report=opened)
+    except StoreError as error:
+        keeping.failed(error)
+        return None
+
+
+def delete_everything(settings: Settings) -> Deleted | None:
+    """Every row of the person's in every table, their connections (this session's and the
+    kept ones) removed at Plaid, every cache entry of them forgotten, their details and
+    report let go of. None when the store could not be asked: nothing was deleted there."""
+    found = keeping.keeper(settings)
+    if found is None:
+        return None
+    try:
+        sealed_tokens = found.store.delete_person(found.person)
+    except StoreError as error:
+        keeping.failed(error)
+        return None
+    done: dict[connections.Disconnected, int] = dict.fromkeys(DISCONNECTED, 0)
+    in_session = {c.item_key for c in state.connections()}
+    for key in in_session:
+        done[connections.disconnect(settings, key)] += 1
+    for sealed in sealed_tokens:
+        outcome = _remove_kept_item(settings, sealed, in_session)
+        if outcome is not None:
+            done[outcome] += 1
+    credit_file.forget_applicant(settings)
+    keeping.wrote(found.person)
+    limits.audit("delete_everything", state.visitor().key, "deleted")
+    return Deleted(done["removed_at_plaid"], done["plaid_not_told"], done["kept_for_operator"])
+
+
+DISCONNECTED: tuple[connections.Disconnected, ...] = (
+    "removed_at_plaid",
+    "plaid_not_told",
+    "kept_for_operator",
+)
+
+
+def _remove_kept_item(
+    settings: Settings, sealed: bytes, in_session: set[str]
+) -> connections.Disconnected | None:
+    """A connection kept from an earlier session: removed at Plaid (unless the operator's),
+    its cache entries forgotten; None for one this session already disconnected."""
+    try:
+        token = vault(settings).open(sealed)
+    except ReconnectRequired:  # sealed under a key this app no longer has
+        return "plaid_not_told"
+    key = item_key(token)
+    if key in in_session:
+        return None
+    sharing.forget(settings, sealed)
+    data.forget_plaid_item(key)
+    if connections.is_operator_item(settings, key):
+        return "kept_for_operator"
+    try:
+        plaid_client(settings).remove_item(token)
+    except UpstreamError:
+        return "plaid_not_told"
+    return "removed_at_plaid"

@@ -1,0 +1,133 @@
+"""Traditional mode end to end in AppTest, on SQLite and PostgreSQL: a fetch is kept, the
+History page draws what was kept, a new process syncs on from the kept cursor, "Delete
+everything" leaves no row of the person and tells Plaid, and a store that is down changes
+nothing else a person sees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from services.runtime import last_good
+from services.runtime.identity import local_visitor
+from services.runtime.settings import parse_settings
+from services.storage.store import HistoryStore
+from tests.support.apps import app_on_page, app_test
+from tests.support.clock import TODAY
+from tests.support.database_rows import all_rows, rows_of_person
+from tests.support.databases import HISTORY_KEY
+from tests.support.plaid_double import PlaidDouble
+from tests.support.setup_page import connect_pasted
+
+SYNC = "/transactions/sync"
+
+
+@pytest.fixture
+def kept(
+    plaid_env: PlaidDouble, history_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The operator's two demo banks on a run of this machine, kept in ``history_url``."""
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    monkeypatch.setenv("DATABASE_URL", history_url)
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", HISTORY_KEY)
+    yield history_url
+    st.cache_resource.clear()  # the store's engine, before its database goes
+
+
+def person() -> str:
+    """The key the store gives the owner of a run on this machine (AppTest is one)."""
+    visitor = local_visitor(parse_settings({"TOKEN_ENCRYPTION_KEY": HISTORY_KEY}), None, None)
+    return HistoryStore.open("sqlite:///unused.db", [HISTORY_KEY]).person_key(visitor.key)
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(t.value for t in at.dataframe if column in t.value.columns)
+
+
+def another_process() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    last_good.forget_all_items()
+
+
+def started(page: str | None = None) -> AppTest:
+    at = app_on_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_fetch_is_kept_and_the_history_page_draws_it(kept: str, plaid_env: PlaidDouble) -> None:
+    started()
+    rows = rows_of_person(kept, person())
+    assert len(rows["items"]) == 2
+    assert len(rows["transactions"]) > 100
+    assert {row["day"] for row in rows["account_days"]} == {TODAY}
+
+    at = started("pages/history.py")
+    assert any("Kept in this app's database since" in c.value for c in at.caption)
+    utilization = table_with(at, "utilization")
+    assert set(utilization["day"].dt.date) == {TODAY}
+    assert "Overall" in set(utilization["card"])
+    assert not table_with(at, "spent").empty  # monthly spending from the kept transactions
+    assert any("No score" in i.value for i in at.info)  # no report pulled yet
+
+
+def test_a_new_process_syncs_on_from_the_kept_cursor(kept: str, plaid_env: PlaidDouble) -> None:
+    started()
+    full = len(plaid_env.calls(SYNC))
+    token = plaid_env.demo_tokens()[0]
+    first = plaid_env.sync_pages(token)[0]["added"][0]
+    plaid_env.post_update(token, added=[{**first, "transaction_id": "kept-new", "amount": 3.5}])
+
+    another_process()
+    started()
+
+    assert len(plaid_env.calls(SYNC)) == full + 2  # one request per bank, from its cursor
+    ids = [row["transaction_id"] for row in rows_of_person(kept, person())["transactions"]]
+    assert "kept-new" in ids
+    assert len(ids) == len(set(ids))
+
+
+def test_delete_everything_leaves_no_row_of_the_person_and_tells_plaid(
+    kept: str, plaid_env: PlaidDouble
+) -> None:
+    client = plaid_env.client()
+    mine = client.exchange_public_token(client.create_sandbox_public_token("ins_109508"))
+    at = app_test().run()
+    connect_pasted(at, mine)
+    at.switch_page("pages/overview.py").run()
+    assert len(rows_of_person(kept, person())["items"]) == 3
+
+    at.switch_page("pages/setup.py").run()
+    at.button(key="delete_everything").click().run()
+    at.button(key="confirm_delete_everything").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    left = rows_of_person(kept, person())
+    assert [row["event"] for row in left.pop("audit")] == ["person_deleted"]
+    assert all(rows == [] for rows in left.values()), left
+    assert any(table for name, table in all_rows(kept).items() if name == "audit")
+    removed = [call.body["access_token"] for call in plaid_env.calls("/item/remove")]
+    assert removed == [mine]  # the operator's banks stay connected at Plaid
+    assert at.session_state["plaid_items"] == []
+
+
+def test_a_store_that_is_down_changes_nothing_else(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres:pw@127.0.0.1:9/none")
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", HISTORY_KEY)
+    try:
+        overview = started()
+        assert any(m.label == "Overall utilization" for m in overview.metric)
+        at = started("pages/history.py")
+        said = [w.value for w in at.warning]
+        assert any("history store is not answering" in text for text in said), said
+        assert not any("pw" in text for text in said)
+    finally:
+        st.cache_resource.clear()
