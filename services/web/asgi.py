@@ -7,6 +7,7 @@ API under ``/api/``, Plaid's webhooks under ``/webhooks/`` (issue 16, parts 4 an
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -28,6 +29,13 @@ ENTRY_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
 ROUTES: list[BaseRoute] = [*health.ROUTES]
 
 
+def no_access_log() -> None:
+    """No line per request: it would carry every path and query (an OAuth return's state id,
+    for one). ``--no-access-log`` is not enough, because Streamlit gives uvicorn's access
+    logger a handler of its own; a proxy's log is the place to count requests."""
+    logging.getLogger("uvicorn.access").disabled = True
+
+
 def build_app() -> st.App:
     policy = content_security_policy(frontend_inline_script_hashes())
     app = st.App(
@@ -39,6 +47,7 @@ def build_app() -> st.App:
     # After st.App: it names app.py's folder as where Streamlit's config file is, and this
     # reads the config files again with the variables on top, as `streamlit run` would.
     apply_environment_options(os.environ)
+    no_access_log()
     return app
 
 

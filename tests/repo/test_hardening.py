@@ -145,6 +145,8 @@ def test_the_dockerfile_command_serves_the_asgi_entry_with_its_routes_and_header
         finally:
             process.terminate()
             process.wait(timeout=15)
+    # No access log: a request line would carry every path and query.
+    assert '"GET /' not in log.read_text()
 
 
 def test_streamlit_is_pinned_to_one_release() -> None:
