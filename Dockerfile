@@ -22,7 +22,11 @@ RUN useradd --create-home --uid 10001 app
 USER app
 
 EXPOSE 8501
+# /healthz is the ASGI entry's own: it answers only when the image serves the app with its
+# routes and security headers, not `streamlit run app.py` alone.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() != b'ok')"
+    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/healthz', timeout=4).read() != b'ok')"
 
-CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+# uvicorn trusts X-Forwarded-* only from the addresses in FORWARDED_ALLOW_IPS (by default
+# 127.0.0.1): a proxy in front sets it (docs/compose.yaml does).
+CMD ["uvicorn", "services.web.asgi:app", "--host=0.0.0.0", "--port=8501", "--no-server-header", "--no-access-log"]

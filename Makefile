@@ -23,9 +23,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
+# The ASGI entry under uvicorn: the pages, /healthz, /readyz, /config-status and the security
+# headers. Nothing stands in front of it, so no forwarded header is trusted. Streamlit's own
+# options come as STREAMLIT_* variables, which services/web/asgi.py applies as `streamlit run`
+# would. (`streamlit run app.py` still serves the pages alone, without the routes and headers.)
 run: $(VENV)/.runtime-installed
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
-		$(foreach host,$(ALLOWED_HOSTS),--server.allowedHosts '$(host)')
+	STREAMLIT_SERVER_ALLOWED_HOSTS='$(ALLOWED_HOSTS)' $(BIN)/uvicorn services.web.asgi:app \
+		--host $(ADDRESS) --port $(PORT) --no-proxy-headers --no-server-header --no-access-log
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

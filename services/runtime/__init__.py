@@ -1,2 +1,3 @@
 """The Streamlit-bound runtime: settings, the session's state, the cached loaders, the
-process-wide clients and vault. The only services package that imports Streamlit."""
+process-wide clients and vault. With services.web (the ASGI entry), the only services package
+that imports Streamlit."""

@@ -387,6 +387,14 @@ class SharedStore:
             return SharedCacheStatus()
         return SharedCacheStatus(trouble.health, trouble.since)
 
+    def answers_ping(self) -> bool:
+        """Whether Redis answers PING now (the readiness check): asked directly, whatever the
+        back-off says, within the same short timeouts; never raises."""
+        try:
+            return bool(self._client.ping())
+        except redis.RedisError:
+            return False
+
     def _attempt(
         self, operation: Callable[[redis.Redis], T], fallback: T, *, adds_data: bool = False
     ) -> T:

@@ -1,20 +1,29 @@
 """Every use of Streamlit's private API, in one place (Streamlit 1.67).
 
-Streamlit offers no public way to do these three things, so they are kept here, small, with
+Streamlit offers no public way to do these things, so they are kept here, small, with
 ``tests/pages/test_streamlit_private.py`` failing loudly when an upgrade moves or changes them:
 
 - carry the script run's context into worker threads (fetching several banks at once);
 - convert an Altair chart to the Vega-Lite spec ``st.altair_chart`` would send, once;
-- leave the legacy ``pages/`` folder mode for ``st.navigation`` on a deep link.
+- leave the legacy ``pages/`` folder mode for ``st.navigation`` on a deep link;
+- for the ASGI entry (``services/web/asgi.py``): read Streamlit's ``STREAMLIT_*`` variables as
+  ``streamlit run`` does, and find the inline scripts of Streamlit's page, whose hashes the
+  Content-Security-Policy admits.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import altair as alt
+import click
+from streamlit import config, file_util
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
@@ -46,3 +55,42 @@ def use_navigation_mode() -> None:
     first ``st.navigation`` call in the process; this switches the process to navigation mode
     (for a deep link that reached a page file before app.py ran)."""
     PagesManager.uses_pages_directory = False
+
+
+def apply_environment_options(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Set the Streamlit options named by ``STREAMLIT_*`` variables, as ``streamlit run`` does.
+
+    Served by uvicorn, Streamlit reads only its config files and its sensitive variables (the
+    cookie secret); ``streamlit run`` reads every option's variable through its command line
+    parser. Doing the same here keeps one way to configure both (``STREAMLIT_SERVER_ALLOWED_HOSTS``
+    for ``make run``). Values are parsed as the command line would (a list splits on spaces).
+    Returns the options set."""
+    found: dict[str, Any] = {}
+    for key, option in config._config_options_template.items():
+        raw = environ.get(option.env_var)
+        if raw is None or option.sensitive:  # Streamlit reads sensitive ones itself
+            continue
+        kind = click.types.convert_type(option.type)
+        found[key] = (
+            [kind.convert(part, None, None) for part in raw.split()]
+            if option.multiple
+            else kind.convert(raw, None, None)
+        )
+    if found:
+        config.get_config_options(force_reparse=True, options_from_flags=found)
+    return tuple(sorted(found))
+
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def frontend_inline_script_hashes() -> tuple[str, ...]:
+    """CSP sources (``'sha256-...'``) for the inline scripts of Streamlit's own page, read from
+    the installed frontend, so the policy admits exactly them rather than any inline script."""
+    page = Path(file_util.get_static_dir()) / "index.html"
+    scripts = _INLINE_SCRIPT.findall(page.read_text(encoding="utf-8"))
+    return tuple(f"'sha256-{_sha256_base64(script)}'" for script in scripts)
+
+
+def _sha256_base64(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()

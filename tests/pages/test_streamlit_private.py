@@ -61,3 +61,27 @@ def test_worker_threads_run_as_part_of_the_script_run() -> None:
     assert at.session_state["threads"] == ["this run", "this run"], (
         "a worker thread lost the script run context"
     )
+
+
+def test_streamlit_variables_set_options_as_streamlit_run_would() -> None:
+    from streamlit import config
+
+    try:
+        applied = streamlit_private.apply_environment_options(
+            {
+                "STREAMLIT_SERVER_ALLOWED_HOSTS": "localhost 127.0.0.1",
+                "STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "1",
+                "STREAMLIT_SERVER_COOKIE_SECRET": "read by Streamlit itself",
+            }
+        )
+        assert applied == ("server.allowedHosts", "server.maxUploadSize")
+        assert config.get_option("server.allowedHosts") == ["localhost", "127.0.0.1"]
+        assert config.get_option("server.maxUploadSize") == 1
+    finally:
+        config.get_config_options(force_reparse=True)
+
+
+def test_the_inline_script_of_streamlits_page_is_found() -> None:
+    hashes = streamlit_private.frontend_inline_script_hashes()
+    assert hashes, "no inline <script> in Streamlit's index.html: check the CSP's script hashes"
+    assert all(h.startswith("'sha256-") and h.endswith("='") for h in hashes)

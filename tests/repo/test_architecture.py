@@ -11,7 +11,9 @@ The tree shows the layers (docs in each package's ``__init__``); this test keeps
   leaf, the domain types, the history's types (``services.analytics.trends``) and the one CSV
   export path (``services.views.export``); views and analytics do not import it (the runtime
   holds it);
-- Streamlit is imported only by ``app.py``, ``pages`` and ``services.runtime``;
+- Streamlit is imported only by ``app.py``, ``pages``, ``services.runtime`` and ``services.web``
+  (the ASGI entry, ``st.App``);
+- nothing of ours imports ``services.web``: it is the top, where uvicorn starts;
 - Streamlit's private API (``streamlit.runtime``, ``streamlit.elements``, any ``_`` name) only by
   ``services.runtime.streamlit_private``;
 - pages reach upstreams through the services: of ``integrations`` they import only the leaf
@@ -92,9 +94,14 @@ def rule_broken(importer: str, imported: str) -> str | None:
     if private_streamlit(imported) and importer != ADAPTER:
         return f"Streamlit's private API only in {ADAPTER}"
     if streamlit and not (
-        importer == "app" or within(importer, "pages") or within(importer, "services.runtime")
+        importer == "app"
+        or within(importer, "pages")
+        or within(importer, "services.runtime")
+        or within(importer, "services.web")
     ):
-        return "Streamlit only in app.py, pages and services.runtime"
+        return "Streamlit only in app.py, pages, services.runtime and services.web"
+    if within(imported, "services.web") and not within(importer, "services.web"):
+        return "nothing of ours imports services.web, the ASGI entry"
     if within(importer, "integrations.common"):
         if ours(imported) and not within(imported, "integrations.common"):
             return "integrations.common is the leaf: nothing of ours outside it"
@@ -256,6 +263,8 @@ PLANTED = {
     "integrations.experian.codes": set(),
     "pages.setup": {"integrations.experian.client", "streamlit.runtime.pages_manager"},
     "services.runtime.settings": {"integrations.plaid.client"},
+    "services.runtime.sharing": {"services.web.health"},
+    "services.web.health": {"streamlit", "services.runtime.settings"},
     "integrations.experian.client": set(),
     "integrations.common.secret": set(),
     "services.storage.store": {"sqlalchemy", "services.runtime.vault", "services.views.export"},
@@ -274,6 +283,7 @@ def test_planted_violations_are_each_named_with_their_import() -> None:
         "pages.setup imports streamlit.runtime.pages_manager: Streamlit's private API only",
         "services.analytics.cards imports streamlit: Streamlit only in app.py",
         "services.analytics.credit imports integrations.plaid.client: analytics use only",
+        "services.runtime.sharing imports services.web.health: nothing of ours imports",
         "services.storage.store imports services.runtime.vault: storage uses only itself",
         "services.views.alerts imports services.storage.store: views do not reach the history",
         "services.views.charts imports services.runtime.state: views import neither",
@@ -296,8 +306,8 @@ def test_a_planted_module_is_read_from_source_like_the_real_ones() -> None:
     assert violations(graph) == [
         "services.views.figures imports services.runtime.state: views import neither the "
         "runtime nor the pages",
-        "services.views.figures imports streamlit: Streamlit only in app.py, pages and "
-        "services.runtime",
+        "services.views.figures imports streamlit: Streamlit only in app.py, pages, "
+        "services.runtime and services.web",
         "services.views.figures imports streamlit.elements.vega_charts."
         "_convert_altair_to_vega_lite_spec: Streamlit's private API only in "
         "services.runtime.streamlit_private",

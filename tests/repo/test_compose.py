@@ -24,7 +24,10 @@ from tests.support.apps import ROOT
 COMPOSE = ROOT / "docs" / "compose.yaml"
 DEPLOYMENT = ROOT / "docs" / "DEPLOYMENT.md"
 APP_PORT = 8501
-HEALTH_PATH = "/_stcore/health"
+HEALTH_PATH = "/healthz"  # the ASGI entry's liveness route (services/web/health.py)
+# The headers the app sets itself (services/web/headers.py): the proxy must not add a second.
+APP_HEADERS = {"content-security-policy", "strict-transport-security", "cache-control",
+               "x-content-type-options", "referrer-policy"}  # fmt: skip
 # What every replica must share: one cache, one key naming and sealing it, one cookie secret.
 SHARED_VARIABLES = ("REDIS_URL", "TOKEN_ENCRYPTION_KEY", "STREAMLIT_SERVER_COOKIE_SECRET")
 SECRETS_TOML = "/app/.streamlit/secrets.toml"  # [auth], with its cookie_secret
@@ -177,14 +180,6 @@ def block(lines: list[list[str]], head: str) -> tuple[list[str], list[list[str]]
     return lines[start], inside
 
 
-def documented_headers() -> dict[str, str]:
-    """The headers docs/DEPLOYMENT.md says the proxy must add."""
-    text = DEPLOYMENT.read_text().split("Headers the proxy must add", 1)[1]
-    listing = text.split("```", 2)[1]
-    pairs = (line.strip().split(": ", 1) for line in listing.splitlines() if ": " in line)
-    return dict(pairs)
-
-
 def hybrid_section() -> str:
     return DEPLOYMENT.read_text().split("\n## Hybrid mode (Redis)\n", 1)[1].split("\n## ", 1)[0]
 
@@ -282,12 +277,29 @@ def test_the_proxy_keeps_each_browser_on_one_replica_and_passes_websockets() -> 
     assert "stream_timeout" not in settings  # which would cut every session after a while
 
 
-def test_the_proxy_adds_the_headers_the_deployment_guide_lists() -> None:
-    _, lines = block(directives(caddyfile(compose_spec())), "header")
-    added = {line[0]: line[1] for line in lines if len(line) == 2}
-    expected = documented_headers()
-    assert expected
-    assert {name: added.get(name) for name in expected} == expected
+def headers_the_proxy_sets(config: str) -> set[str]:
+    """Header names the Caddyfile sets or adds, in a one-line ``header Name value`` or inside a
+    ``header {`` block (``-Name`` only deletes one)."""
+    lines = directives(config)
+    named = [line[1] for line in lines if line[0] == "header" and line[-1] != "{"]
+    if any(line[0] == "header" and line[-1] == "{" for line in lines):
+        named += [line[0] for line in block(lines, "header")[1]]
+    return {name.lstrip("+").lower() for name in named if not name.startswith("-")}
+
+
+def test_the_proxy_leaves_the_security_headers_to_the_app() -> None:
+    """The replicas send them; a second Content-Security-Policy would be enforced too."""
+    config = caddyfile(compose_spec())
+    assert headers_the_proxy_sets(config) & APP_HEADERS == set()
+    planted = config.replace("header -Server", 'header Cache-Control "no-store"')
+    assert headers_the_proxy_sets(planted) == {"cache-control"}
+
+
+def test_the_replicas_run_the_asgi_entry_trusting_the_proxys_forwarded_headers() -> None:
+    for name, app in app_services(compose_spec()).items():
+        command = app["command"]
+        assert command[:2] == ["uvicorn", "services.web.asgi:app"], name
+        assert "--forwarded-allow-ips=*" in command, name  # X-Forwarded-Proto: https, so HSTS
 
 
 # --- The guide -----------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ import shlex
 import subprocess
 import sys
 import tomllib
+import urllib.request
 from pathlib import Path
 
 from tests.support.apps import ROOT
-from tests.support.browser_support import SETTING_NAMES, free_port, wait_healthy
+from tests.support.browser_support import ASGI_APP, SETTING_NAMES, free_port, wait_healthy
 
 APP_SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py")),
                *sorted((ROOT / "services").rglob("*.py")),
@@ -106,7 +107,8 @@ def test_dockerfile_runs_as_non_root_with_a_health_check_and_runtime_deps_only()
     assert users
     assert users[-1] not in {"root", "0"}
     health = next(value for kind, value in instructions if kind == "HEALTHCHECK")
-    assert "/_stcore/health" in health
+    # The ASGI entry's own route: it fails if the image falls back to `streamlit run app.py`.
+    assert "/healthz" in health
     installs = " ".join(value for kind, value in instructions if kind == "RUN")
     assert "requirements.txt" in installs
     assert "requirements-dev" not in installs
@@ -114,22 +116,37 @@ def test_dockerfile_runs_as_non_root_with_a_health_check_and_runtime_deps_only()
     assert not any(value.split()[0] in {".", "tests", ".env"} for value in copies)
 
 
-def test_the_dockerfile_command_serves_the_health_endpoint(tmp_path: Path) -> None:
+def _answer(url: str) -> tuple[int, dict[str, str], bytes]:
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310
+        return answer.status, dict(answer.headers.items()), answer.read()
+
+
+def test_the_dockerfile_command_serves_the_asgi_entry_with_its_routes_and_headers(
+    tmp_path: Path,
+) -> None:
     command = json.loads(next(v for k, v in _dockerfile_instructions() if k == "CMD"))
-    assert command[:3] == ["streamlit", "run", "app.py"]
+    assert command[:2] == ["uvicorn", ASGI_APP]
     port = free_port()
-    args = [a for a in command[3:] if not a.startswith(("--server.port", "--server.address"))]
-    run = [sys.executable, "-m", *command[:3], *args,
-           f"--server.port={port}", "--server.address=127.0.0.1"]  # fmt: skip
+    args = [a for a in command[2:] if not a.startswith(("--port", "--host"))]
+    run = [sys.executable, "-m", *command[:2], *args, f"--port={port}", "--host=127.0.0.1"]
     log = tmp_path / "docker-cmd.log"
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    url = f"http://127.0.0.1:{port}"
     with log.open("wb") as sink:
         process = subprocess.Popen(run, cwd=ROOT, env=env, stdout=sink, stderr=sink)
         try:
-            wait_healthy(f"http://127.0.0.1:{port}", process, log, timeout=60)
+            wait_healthy(url, process, log, timeout=60, path="/healthz")
+            assert _answer(f"{url}/_stcore/health")[2] == b"ok"  # Streamlit's own, still there
+            status, headers, _ = _answer(f"{url}/")
+            assert status == 200
+            assert "frame-ancestors 'none'" in headers["content-security-policy"]
+            assert headers["cache-control"] == "no-store"
+            assert "server" not in {name.lower() for name in headers}
         finally:
             process.terminate()
             process.wait(timeout=15)
+    # No access log: a request line would carry every path and query.
+    assert '"GET /' not in log.read_text()
 
 
 def test_streamlit_is_pinned_to_one_release() -> None:
@@ -140,12 +157,15 @@ def test_streamlit_is_pinned_to_one_release() -> None:
     assert pins[0].startswith("streamlit[auth]==")
 
 
-def _make_run_command() -> list[str]:
+def _make_run_command() -> tuple[dict[str, str], list[str]]:
+    """The variables `make run` sets and the command it runs."""
     planned = subprocess.run(
         ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.replace("\\\n", " ")
-    (command,) = [line for line in planned.splitlines() if "streamlit run app.py" in line]
-    return shlex.split(command)
+    (line,) = [line for line in planned.splitlines() if ASGI_APP in line]
+    words = shlex.split(line)
+    variables = dict(w.split("=", 1) for w in words[: words.index(ASGI_APP) - 1] if "=" in w)
+    return variables, words[len(variables) :]
 
 
 def _websocket_answer(port: int, host: str) -> int:
@@ -164,18 +184,20 @@ def _websocket_answer(port: int, host: str) -> int:
 def test_make_run_listens_on_this_machine_only_and_refuses_rebound_names(tmp_path: Path) -> None:
     """A local run loads the operator's data: it answers on the loopback address only, and
     its websocket only to pages that call it by a local name."""
-    command = _make_run_command()
-    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    variables, command = _make_run_command()
+    assert command[0].endswith("uvicorn")
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert "--no-proxy-headers" in command  # nothing in front: no forwarded header is trusted
     port = free_port()
-    args = command[command.index("app.py") + 1 :]
-    args[args.index("--server.port") + 1] = str(port)
+    args = command[command.index(ASGI_APP) + 1 :]
+    args[args.index("--port") + 1] = str(port)
     log = tmp_path / "make-run.log"
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    run = [sys.executable, "-m", "streamlit", "run", "app.py", *args, "--server.headless=true"]
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES} | variables
+    run = [sys.executable, "-m", "uvicorn", ASGI_APP, *args]
     with log.open("wb") as sink:
         process = subprocess.Popen(run, cwd=ROOT, env=env, stdout=sink, stderr=sink)
         try:
-            wait_healthy(f"http://127.0.0.1:{port}", process, log, timeout=60)
+            wait_healthy(f"http://127.0.0.1:{port}", process, log, timeout=60, path="/healthz")
             assert _websocket_answer(port, f"rebound.example:{port}") == 403
             assert _websocket_answer(port, f"localhost:{port}") == 101
             assert _websocket_answer(port, f"127.0.0.1:{port}") == 101

@@ -1,4 +1,5 @@
-"""Start `streamlit run` on a free localhost port and drive Debian's chromium with Playwright."""
+"""Start the app (`streamlit run`, or the ASGI entry under uvicorn) on a free localhost port and
+drive Debian's chromium with Playwright."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "tests" / "artifacts"
 RUN_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RUN_TIMEOUT_MS = 60_000
+ASGI_APP = "services.web.asgi:app"  # what `make run`, the Dockerfile and compose serve
 
 # Streamlit's page reads "notRunning" between a click and the start of the run the click asks
 # for, and between a run that calls st.rerun() and the next one: that attribute alone cannot
@@ -132,13 +134,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def wait_healthy(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    timeout: float,
+    path: str = "/_stcore/health",
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited early:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:  # noqa: S310
+            with urllib.request.urlopen(f"{url}{path}", timeout=2) as answer:  # noqa: S310
                 if answer.read() == b"ok":
                     return
         except OSError:
@@ -153,26 +161,35 @@ def streamlit_server(
     script: str = "app.py",
     extra_args: Sequence[str] = (),
     port: int | None = None,
+    asgi: bool = False,
 ) -> Iterator[str]:
     """A fresh `streamlit run <script>` on 127.0.0.1, ended when the block exits.
 
     `extra_args` go after the defaults (a later flag wins), such as ``--secrets.files``.
     `port` is for a caller that must name the app's URL before it starts (the sign-in
-    redirect URI registered at an identity provider); by default any free port."""
+    redirect URI registered at an identity provider); by default any free port.
+    With `asgi`, the ASGI entry under uvicorn instead (`make run`'s way, app.py only);
+    Streamlit's options then come as ``STREAMLIT_*`` variables in `extra_env`."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
     env.update({"DATA_SOURCE": "demo", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
     env["AS_OF_DATE"] = TODAY.isoformat()  # the same day as the test's own expectations
     env.update(extra_env or {})
-    command = [
-        sys.executable, "-m", "streamlit", "run", script,
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-        *extra_args,
-    ]  # fmt: skip
+    if asgi:
+        if script != "app.py" or extra_args:
+            raise ValueError("the ASGI entry runs app.py; give options as STREAMLIT_* variables")
+        env.setdefault("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
+        command = uvicorn_command(port)
+    else:
+        command = [
+            sys.executable, "-m", "streamlit", "run", script,
+            "--server.headless", "true",
+            "--server.address", "127.0.0.1",
+            "--server.port", str(port),
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+            *extra_args,
+        ]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
         url = f"http://127.0.0.1:{port}"
@@ -185,6 +202,15 @@ def streamlit_server(
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def uvicorn_command(port: int) -> list[str]:
+    """The ASGI entry as `make run` serves it, on 127.0.0.1:`port`."""
+    return [
+        sys.executable, "-m", "uvicorn", ASGI_APP,
+        "--host", "127.0.0.1", "--port", str(port),
+        "--no-server-header", "--no-access-log",
+    ]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
