@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from integrations.common.logs import configure_logging, get_logger
-from services.runtime import clients, connections, identity, sharing, state
+from services.runtime import clients, connections, identity, keeping, sharing, state
 from services.runtime.identity import Visitor
 from services.runtime.settings import Settings, SettingsError, current_settings
 from services.runtime.timezone import shown_time
@@ -175,6 +175,14 @@ def render_sidebar_header(settings: Settings) -> None:
             trouble = sharing.shared_cache_trouble(settings)
             if trouble is not None:
                 st.warning(trouble[:1].upper() + trouble[1:] + ".", icon=":material/cloud_off:")
+        if keeping.keeps_history(settings):
+            st.caption("History kept: database")
+            down = keeping.store_trouble()
+            if down is not None:
+                st.warning(
+                    f"History store unavailable since {down:%H:%M}; pages go on without it.",
+                    icon=":material/database_off:",
+                )
 
 
 def render_refresh_refused() -> None:

@@ -434,7 +434,14 @@ def render_configuration(settings: Settings) -> None:
     rows = tuple((name, setting_status(settings, name)) for name in SETTINGS)
     frame = derived("setup_settings", rows, lambda: pd.DataFrame(rows, columns=SETTINGS_TABLE))
     st.dataframe(frame, hide_index=True, key="setup_settings")
-    if sharing.storage_mode(settings) == "hybrid":
+    if keeping.keeps_history(settings):
+        st.caption(
+            "Storage mode: **traditional**. A history of balances, transactions, scores and "
+            "reports is kept in a database (DATABASE_URL) for each person the app knows; "
+            "access tokens and reports are encrypted in it."
+            + (" Bank data is also shared through Redis (REDIS_URL)." if settings.redis_url else "")
+        )
+    elif sharing.storage_mode(settings) == "hybrid":
         st.caption(
             "Storage mode: **hybrid**. Bank data and credit reports are shared by every "
             "replica through Redis (REDIS_URL), encrypted."

@@ -69,6 +69,9 @@ def test_a_fetch_is_kept_and_the_history_page_draws_it(kept: str, plaid_env: Pla
 
     at = started("pages/history.py")
     assert any("Kept in this app's database since" in c.value for c in at.caption)
+    setup = started("pages/setup.py")
+    assert any("Storage mode: **traditional**" in c.value for c in setup.caption)
+    assert any("What this app keeps about you" == s.value for s in setup.subheader)
     utilization = table_with(at, "utilization")
     assert set(utilization["day"].dt.date) == {TODAY}
     assert "Overall" in set(utilization["card"])
@@ -128,6 +131,9 @@ def test_a_store_that_is_down_changes_nothing_else(
         at = started("pages/history.py")
         said = [w.value for w in at.warning]
         assert any("history store is not answering" in text for text in said), said
+        # AppTest draws app.py's sidebar on a session's first run only: a new session's.
+        sidebar = [w.value for w in started().sidebar.warning]
+        assert any("History store unavailable since" in text for text in sidebar), sidebar
         assert not any("pw" in text for text in said)
     finally:
         st.cache_resource.clear()
