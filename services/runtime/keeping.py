@@ -29,7 +29,7 @@ from services.runtime.codec import report_from_text, report_text
 from services.runtime.settings import Secret, Settings
 from services.runtime.vault import ReconnectRequired, TokenVault
 from services.storage.errors import StoreError
-from services.storage.store import HistoryStore, history_store
+from services.storage.store import HistoryStore, history_store, retention_cutoff
 
 _log = get_logger("history_store")
 # After a failure the store is left alone this long, so a database that is down does not
@@ -217,7 +217,31 @@ def keeper(settings: Settings) -> Keeper | None:
     if store is None:
         return None
     person = store.person_key(state.visitor().key)
-    return Keeper(store, person, vault(settings), state.today(settings))
+    today = state.today(settings)
+    _drop_expired(store, settings, today)
+    return Keeper(store, person, vault(settings), today)
+
+
+@st.cache_resource(show_spinner=False)
+def _retention_days() -> dict[str, date]:
+    return {}
+
+
+def _drop_expired(store: HistoryStore, settings: Settings, today: date) -> None:
+    """HISTORY_RETENTION_MONTHS, applied once a day by each process (for everyone: what is
+    older goes whoever looks)."""
+    cutoff = retention_cutoff(today, settings.history_retention_months)
+    done = _retention_days()
+    if cutoff is None or done.get("last") == today:
+        return
+    try:
+        dropped = store.drop_older_than(cutoff)
+    except StoreError as error:
+        _failed(error)
+        return
+    done["last"] = today
+    if dropped:
+        _log.info("history older than %s dropped: %d rows", cutoff.isoformat(), dropped)
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,12 +6,14 @@ nothing else a person sees."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from services.analytics.trends import AccountDay
 from services.runtime import last_good
 from services.runtime.identity import local_visitor
 from services.runtime.settings import parse_settings
@@ -71,7 +73,7 @@ def test_a_fetch_is_kept_and_the_history_page_draws_it(kept: str, plaid_env: Pla
     assert any("Kept in this app's database since" in c.value for c in at.caption)
     setup = started("pages/setup.py")
     assert any("Storage mode: **traditional**" in c.value for c in setup.caption)
-    assert any("What this app keeps about you" == s.value for s in setup.subheader)
+    assert any(s.value == "What this app keeps about you" for s in setup.subheader)
     utilization = table_with(at, "utilization")
     assert set(utilization["day"].dt.date) == {TODAY}
     assert "Overall" in set(utilization["card"])
@@ -137,3 +139,22 @@ def test_a_store_that_is_down_changes_nothing_else(
         assert not any("pw" in text for text in said)
     finally:
         st.cache_resource.clear()
+
+
+def test_history_older_than_the_retention_goes_when_the_app_opens(
+    kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HISTORY_RETENTION_MONTHS", "12")
+    store = HistoryStore.open(kept, [HISTORY_KEY])
+    store.migrate()
+    old = AccountDay(
+        TODAY - timedelta(days=800), "acct-old", "item-old", "Old Bank", "Old card", "1234",
+        "card", "USD", 100.0, 1000.0,
+    )  # fmt: skip
+    store.record_day(person(), [old])
+    store.close()
+
+    started()
+
+    days = {row["day"] for row in rows_of_person(kept, person())["account_days"]}
+    assert days == {TODAY}
