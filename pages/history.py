@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -83,6 +84,14 @@ def pick(label: str, options: list[str], key: str) -> list[str]:
     return st.multiselect(label, options, key=key, placeholder="All")
 
 
+def table_and_csv(table: pd.DataFrame, columns: dict[str, Any], name: str) -> None:
+    """A section's table as shown (days as dates, money with cents) and its CSV download."""
+    st.dataframe(
+        table, hide_index=True, width="stretch", column_config={"day": DAY_COLUMN, **columns}
+    )
+    csv_download(table, f"{name}.csv", f"history_{name}_csv")
+
+
 def render_scores(frames: HistoryFrames, since: date | None, period: str) -> None:
     models = sorted(frames.scores["model"].unique())
     chosen = pick("Score models", models, "history_models")
@@ -91,8 +100,7 @@ def render_scores(frames: HistoryFrames, since: date | None, period: str) -> Non
         st.info("No score in this period. Each credit report pulled adds one per model.")
         return
     draw_chart(score_history_chart(scores), width="stretch")
-    st.dataframe(scores, hide_index=True, column_config={"day": DAY_COLUMN}, width="stretch")
-    csv_download(scores, "score_history.csv", "history_scores_csv")
+    table_and_csv(scores, {}, "score_history")
 
 
 def render_utilization(frames: HistoryFrames, since: date | None, period: str) -> None:
@@ -104,19 +112,12 @@ def render_utilization(frames: HistoryFrames, since: date | None, period: str) -
         return
     known = shown[shown["utilization"].notna()]
     draw_chart(utilization_history_chart(for_chart(known, period)), width="stretch")
-    table = shown.drop(columns=["account_id"])
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "day": DAY_COLUMN,
-            "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
-            "limit": st.column_config.NumberColumn("Limit", format=_MONEY),
-            "utilization": st.column_config.NumberColumn("Utilization", format="percent"),
-        },
-    )
-    csv_download(table, "utilization_history.csv", "history_utilization_csv")
+    columns = {
+        "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
+        "limit": st.column_config.NumberColumn("Limit", format=_MONEY),
+        "utilization": st.column_config.NumberColumn("Utilization", format="percent"),
+    }
+    table_and_csv(shown.drop(columns=["account_id"]), columns, "utilization_history")
 
 
 def render_balances(frames: HistoryFrames, since: date | None, period: str) -> None:
@@ -130,18 +131,11 @@ def render_balances(frames: HistoryFrames, since: date | None, period: str) -> N
     amounts = shown.assign(amount=shown["owed"].fillna(shown["balance"]))
     for currency, rows in amounts.groupby("currency", sort=True):
         draw_chart(balances_history_chart(for_chart(rows, period), str(currency)), width="stretch")
-    table = shown.drop(columns=["account_id"])
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "day": DAY_COLUMN,
-            "balance": st.column_config.NumberColumn("Balance", format=_MONEY),
-            "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
-        },
-    )
-    csv_download(table, "balances_history.csv", "history_balances_csv")
+    columns = {
+        "balance": st.column_config.NumberColumn("Balance", format=_MONEY),
+        "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
+    }
+    table_and_csv(shown.drop(columns=["account_id"]), columns, "balances_history")
 
 
 def render_spending(frames: HistoryFrames, since: date | None, period: str) -> None:
@@ -151,20 +145,15 @@ def render_spending(frames: HistoryFrames, since: date | None, period: str) -> N
         return
     for currency, rows in shown.groupby("currency", sort=True):
         draw_chart(monthly_spending_chart(rows, str(currency)), width="stretch")
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "month": st.column_config.DateColumn("Month", format="MMMM YYYY"),
-            "spent": st.column_config.NumberColumn("Spent", format=_MONEY),
-        },
-    )
     st.caption(
         "Spending as on the transactions page: refunds netted, transfers and card payments "
         "left out, a pending charge counted once; never summed across currencies."
     )
-    csv_download(shown, "monthly_spending.csv", "history_spending_csv")
+    columns = {
+        "month": st.column_config.DateColumn("Month", format="MMMM YYYY"),
+        "spent": st.column_config.NumberColumn("Spent", format=_MONEY),
+    }
+    table_and_csv(shown, columns, "monthly_spending")
 
 
 def nothing_kept(settings: Settings) -> None:
