@@ -13,7 +13,7 @@ from integrations.common.logs import configure_logging, get_logger
 from services.runtime import clients, connections, identity, keeping, sharing, state
 from services.runtime.identity import Visitor
 from services.runtime.settings import Settings, SettingsError, current_settings
-from services.runtime.timezone import shown_time
+from services.runtime.timezone import person_timezone, shown_time
 from services.views.format import plain, relative_time
 
 st.set_page_config(page_title="Credit Monitor", page_icon="💳", layout="wide")
@@ -180,7 +180,8 @@ def render_sidebar_header(settings: Settings) -> None:
             down = keeping.store_trouble()
             if down is not None:
                 st.warning(
-                    f"History store unavailable since {down:%H:%M}; pages go on without it.",
+                    f"History store unavailable since {down.astimezone(person_timezone()):%H:%M}; "
+                    "pages go on without it.",
                     icon=":material/database_off:",
                 )
 

@@ -23,6 +23,7 @@ from services.analytics.trends import (
 from services.runtime import keeping, state
 from services.runtime.history import History, current_history
 from services.runtime.settings import Settings, current_settings
+from services.runtime.timezone import person_timezone
 from services.views.charts import (
     balances_history_chart,
     monthly_spending_chart,
@@ -170,7 +171,7 @@ def nothing_kept(settings: Settings) -> None:
         )
     else:
         since = keeping.store_trouble()
-        when = f" since {since:%H:%M}" if since else ""
+        when = f" since {since.astimezone(person_timezone()):%H:%M}" if since else ""
         st.warning(
             f"The history store is not answering{when}; your history shows here again when "
             "it does. Everything else works as before."

@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
@@ -56,15 +56,11 @@ def store_trouble() -> datetime | None:
 
 def failed(error: StoreError) -> None:
     """The store did not answer: said once, and left alone for RETRY_SECONDS."""
-    _failed(error)
-
-
-def _failed(error: StoreError) -> None:
     trouble = _trouble()
     with trouble.lock:
         first = trouble.since is None
         if first:
-            trouble.since = datetime.now().astimezone()
+            trouble.since = datetime.now(UTC)
         trouble.retry_at = time.monotonic() + RETRY_SECONDS
     if first:  # our own words: a StoreError names no value, no URL
         _log.warning("history store unavailable (%s); pages go on without it", error.code)
@@ -90,10 +86,6 @@ def _writes() -> dict[str, int]:
 
 def wrote(person: str) -> None:
     """This person's rows changed: what they read is read again."""
-    _wrote(person)
-
-
-def _wrote(person: str) -> None:
     writes = _writes()
     writes[person] = writes.get(person, 0) + 1
 
@@ -119,7 +111,7 @@ def kept_store(settings: Settings) -> HistoryStore | None:
     try:
         store = _store(configuration, url, keys)
     except StoreError as error:
-        _failed(error)
+        failed(error)
         return None
     return store
 
@@ -150,7 +142,7 @@ class Keeper:
             item_id = self._item_of(token)
             found = None if item_id is None else self.store.kept_sync(self.person, item_id)
         except StoreError as error:
-            _failed(error)
+            failed(error)
             return None
         _answered()
         return found
@@ -173,10 +165,10 @@ class Keeper:
             self.store.apply_sync(self.person, item.item_id, before, after, data.accounts)
             self.store.record_day(self.person, days)
         except StoreError as error:
-            _failed(error)
+            failed(error)
             return
         _answered()
-        _wrote(self.person)
+        wrote(self.person)
 
     def keep_report(self, report: CreditReport, pulled_at: datetime) -> bool:
         """Keep a pulled report, sealed, and its scores; whether it was kept."""
@@ -185,10 +177,10 @@ class Keeper:
             sealed = self.vault.seal(report_text(report))
             self.store.save_report(self.person, pulled_at, sealed, readings)
         except StoreError as error:
-            _failed(error)
+            failed(error)
             return False
         _answered()
-        _wrote(self.person)
+        wrote(self.person)
         return True
 
     def open_report(self, sealed: bytes) -> CreditReport | None:
@@ -237,7 +229,7 @@ def _drop_expired(store: HistoryStore, settings: Settings, today: date) -> None:
     try:
         dropped = store.drop_older_than(cutoff)
     except StoreError as error:
-        _failed(error)
+        failed(error)
         return
     done["last"] = today
     if dropped:
