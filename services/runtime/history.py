@@ -44,7 +44,10 @@ class History:
         return min(days, default=None)
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=2, show_spinner="Building the demo history…")
+# Resources, not data: a history is immutable and read on every rerun of the overview and
+# History, so it is shared as it is rather than unpickled each time (100k transactions would
+# take a second).
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=2, show_spinner="Building the demo history…")
 def load_demo_history(today: date) -> History:
     demo = demo_history(demo_item_data(today), demo_credit_report(today), today)
     return History(
@@ -72,7 +75,7 @@ def kept_history(settings: Settings) -> History | None:
 KEPT_READ_TTL_SECONDS = 60
 
 
-@st.cache_data(ttl=KEPT_READ_TTL_SECONDS, max_entries=64, show_spinner="Reading your history…")
+@st.cache_resource(ttl=KEPT_READ_TTL_SECONDS, max_entries=64, show_spinner="Reading your history…")
 def _kept_history(person: str, generation: int, _keeper: keeping.Keeper) -> History | None:
     """Everything kept for ``person`` (a keyed hash), read once per write or per minute."""
     store = _keeper.store
@@ -91,6 +94,12 @@ def _kept_history(person: str, generation: int, _keeper: keeping.Keeper) -> Hist
     )
     version = f"kept|{person}|{generation}|{loaders.now().isoformat()}"
     return History("kept", days, readings, reports, transactions, version)
+
+
+def forget_kept() -> None:
+    """Let go of every kept history this process read ("Delete everything": the person's
+    must not linger in memory until its read expires)."""
+    _kept_history.clear()
 
 
 def recent_changes(history: History, today: date) -> tuple[Alert, ...]:

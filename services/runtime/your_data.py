@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.common.errors import UpstreamError
-from services.runtime import connections, credit_file, keeping, limits, sharing, state
+from services.runtime import connections, credit_file, history, keeping, limits, sharing, state
 from services.runtime import loaders as data
 from services.runtime.cache_keys import item_key
 from services.runtime.clients import plaid_client, vault
@@ -66,6 +66,7 @@ def delete_everything(settings: Settings) -> Deleted | None:
             done[outcome] += 1
     credit_file.forget_applicant(settings)
     keeping.wrote(found.person)
+    history.forget_kept()
     limits.audit("delete_everything", state.visitor().key, "deleted")
     return Deleted(done["removed_at_plaid"], done["plaid_not_told"], done["kept_for_operator"])
 
