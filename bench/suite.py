@@ -13,7 +13,10 @@ Rows (docs/PERFORMANCE.md says what each measures and how):
 6. memory of a ``streamlit run`` server after 1 and 10 browser sessions;
 7. browser time to a finished overview, cold server and warm;
 8. hybrid mode on Redis (``bench/hybrid.py``): replica B after replica A, a Redis hit against
-   an in-process hit at each size, and a fetch after the TTL, delta sync against full resync.
+   an in-process hit at each size, and a fetch after the TTL, delta sync against full resync;
+9. traditional mode (``bench/history.py``): the History page on 3 years of 10 cards and 100k
+   transactions against its floor, reading that history back from the store and syncing
+   1,000 new transactions into it, on SQLite and PostgreSQL.
 
 No network: everything runs on 127.0.0.1. Targets are ratios measured in the same run.
 Results are printed as one table and written as JSON under bench/results/.
@@ -704,12 +707,19 @@ def hybrid_rows() -> None:
     rows()
 
 
+def history_rows() -> None:
+    from bench.history import history_rows as rows
+
+    rows()
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "pages": pages_on_demo,
     "sizes": transactions_at_sizes,
     "plaid": plaid_cold_and_warm,
     "cache": cache_hits,
     "hybrid": hybrid_rows,
+    "history": history_rows,
     "browser": browser_rows,
 }
 
