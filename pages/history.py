@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -93,59 +95,112 @@ def table_and_csv(table: pd.DataFrame, columns: dict[str, Any], name: str) -> No
     csv_download(table, f"{name}.csv", f"history_{name}_csv")
 
 
-def render_scores(frames: HistoryFrames, since: date | None, period: str) -> None:
+@dataclass(frozen=True)
+class SectionView:
+    """What one tab shows for the chosen period and series: its table and its charts, built
+    once per choice (a rerun that changes neither only draws them)."""
+
+    table: pd.DataFrame
+    charts: tuple[alt.TopLevelMixin, ...]
+
+
+def section(name: str, key: Hashable, build: Callable[[], SectionView]) -> SectionView:
+    return derived(f"history_{name}", key, build)
+
+
+def draw(view: SectionView) -> None:
+    for chart in view.charts:
+        draw_chart(chart, width="stretch")
+
+
+def scores_view(frames: HistoryFrames, since: date | None, chosen: list[str]) -> SectionView:
+    scores = filter_history(frames.scores, since, chosen)
+    return SectionView(scores, (score_history_chart(scores),) if not scores.empty else ())
+
+
+def utilization_view(
+    frames: HistoryFrames, since: date | None, period: str, chosen: list[str]
+) -> SectionView:
+    shown = filter_history(frames.utilization, since, chosen)
+    known = shown[shown["utilization"].notna()]
+    charts = (utilization_history_chart(for_chart(known, period)),) if not known.empty else ()
+    return SectionView(shown.drop(columns=["account_id"]), charts)
+
+
+def balances_view(
+    frames: HistoryFrames, since: date | None, period: str, chosen: list[str]
+) -> SectionView:
+    shown = filter_history(frames.balances, since, chosen)
+    # Cards as what is owed, other accounts as their balance; one chart per currency.
+    amounts = shown.assign(amount=shown["owed"].fillna(shown["balance"]))
+    charts = tuple(
+        balances_history_chart(for_chart(rows, period), str(currency))
+        for currency, rows in amounts.groupby("currency", sort=True)
+    )
+    return SectionView(shown.drop(columns=["account_id"]), charts)
+
+
+def spending_view(frames: HistoryFrames, since: date | None) -> SectionView:
+    shown = filter_history(frames.spending, since)
+    charts = tuple(
+        monthly_spending_chart(rows, str(currency))
+        for currency, rows in shown.groupby("currency", sort=True)
+    )
+    return SectionView(shown, charts)
+
+
+def render_scores(frames: HistoryFrames, key: Hashable, since: date | None) -> None:
     models = sorted(frames.scores["model"].unique())
     chosen = pick("Score models", models, "history_models")
-    scores = filter_history(frames.scores, since, chosen)
-    if scores.empty:
+    view = section("scores", (key, *chosen), lambda: scores_view(frames, since, chosen))
+    if view.table.empty:
         st.info("No score in this period. Each credit report pulled adds one per model.")
         return
-    draw_chart(score_history_chart(scores), width="stretch")
-    table_and_csv(scores, {}, "score_history")
+    draw(view)
+    table_and_csv(view.table, {}, "score_history")
 
 
-def render_utilization(frames: HistoryFrames, since: date | None, period: str) -> None:
+def render_utilization(
+    frames: HistoryFrames, key: Hashable, since: date | None, period: str
+) -> None:
     cards = sorted(frames.utilization["card"].unique())
     chosen = pick("Cards", cards, "history_cards")
-    shown = filter_history(frames.utilization, since, chosen)
-    if shown.empty:
+    view = section(
+        "utilization", (key, *chosen), lambda: utilization_view(frames, since, period, chosen)
+    )
+    if view.table.empty:
         st.info("No card in this period.")
         return
-    known = shown[shown["utilization"].notna()]
-    draw_chart(utilization_history_chart(for_chart(known, period)), width="stretch")
+    draw(view)
     columns = {
         "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
         "limit": st.column_config.NumberColumn("Limit", format=_MONEY),
         "utilization": st.column_config.NumberColumn("Utilization", format="percent"),
     }
-    table_and_csv(shown.drop(columns=["account_id"]), columns, "utilization_history")
+    table_and_csv(view.table, columns, "utilization_history")
 
 
-def render_balances(frames: HistoryFrames, since: date | None, period: str) -> None:
+def render_balances(frames: HistoryFrames, key: Hashable, since: date | None, period: str) -> None:
     accounts = sorted(frames.balances["account"].unique())
     chosen = pick("Accounts", accounts, "history_accounts")
-    shown = filter_history(frames.balances, since, chosen)
-    if shown.empty:
+    view = section("balances", (key, *chosen), lambda: balances_view(frames, since, period, chosen))
+    if view.table.empty:
         st.info("No account in this period.")
         return
-    # Cards as what is owed, other accounts as their balance; one chart per currency.
-    amounts = shown.assign(amount=shown["owed"].fillna(shown["balance"]))
-    for currency, rows in amounts.groupby("currency", sort=True):
-        draw_chart(balances_history_chart(for_chart(rows, period), str(currency)), width="stretch")
+    draw(view)
     columns = {
         "balance": st.column_config.NumberColumn("Balance", format=_MONEY),
         "owed": st.column_config.NumberColumn("Owed", format=_MONEY),
     }
-    table_and_csv(shown.drop(columns=["account_id"]), columns, "balances_history")
+    table_and_csv(view.table, columns, "balances_history")
 
 
-def render_spending(frames: HistoryFrames, since: date | None, period: str) -> None:
-    shown = filter_history(frames.spending, since)
-    if shown.empty:
+def render_spending(frames: HistoryFrames, key: Hashable, since: date | None) -> None:
+    view = section("spending", key, lambda: spending_view(frames, since))
+    if view.table.empty:
         st.info("No spending in this period.")
         return
-    for currency, rows in shown.groupby("currency", sort=True):
-        draw_chart(monthly_spending_chart(rows, str(currency)), width="stretch")
+    draw(view)
     st.caption(
         "Spending as on the transactions page: refunds netted, transfers and card payments "
         "left out, a pending charge counted once; never summed across currencies."
@@ -154,7 +209,7 @@ def render_spending(frames: HistoryFrames, since: date | None, period: str) -> N
         "month": st.column_config.DateColumn("Month", format="MMMM YYYY"),
         "spent": st.column_config.NumberColumn("Spent", format=_MONEY),
     }
-    table_and_csv(shown, columns, "monthly_spending")
+    table_and_csv(view.table, columns, "monthly_spending")
 
 
 def nothing_kept(settings: Settings) -> None:
@@ -197,14 +252,15 @@ def render() -> None:
     score, utilization, balances, spending = st.tabs(
         ["Score", "Utilization", "Balances", "Spending"]
     )
+    key = (history.version, since, period)
     with score:
-        render_scores(frames, since, period)
+        render_scores(frames, key, since)
     with utilization:
-        render_utilization(frames, since, period)
+        render_utilization(frames, key, since, period)
     with balances:
-        render_balances(frames, since, period)
+        render_balances(frames, key, since, period)
     with spending:
-        render_spending(frames, since, period)
+        render_spending(frames, key, since)
 
 
 render()
