@@ -42,6 +42,7 @@ from services.runtime import state
 from services.runtime.settings import current_settings
 from services.views.format import day, markdown_money, money, plain
 from services.views.page_figures import (
+    TRANSACTION_EXPORT_COLUMNS,
     TransactionCharts,
     TransactionsView,
     transaction_charts,
@@ -63,22 +64,6 @@ TABLE_COLUMNS = {
     "account": st.column_config.TextColumn("Account"),
     "institution": st.column_config.TextColumn("Institution"),
 }
-EXPORT_COLUMNS = [
-    "transaction_id",
-    "date",
-    "authorized_date",
-    "name",
-    "merchant",
-    "amount",
-    "currency",
-    "category",
-    "category_detailed",
-    "pending",
-    "account",
-    "institution",
-    "payment_channel",
-    "account_id",
-]
 RECURRING_TABLE = {
     "merchant": st.column_config.TextColumn("Merchant"),
     "cadence": st.column_config.TextColumn("Cadence"),
@@ -371,7 +356,7 @@ def render_table(shown: TransactionsView) -> None:
         column_config=TABLE_COLUMNS,
         key="tx_table",
     )
-    csv_download(shown.rows, "transactions.csv", key="tx_csv", columns=EXPORT_COLUMNS)
+    csv_download(shown.rows, "transactions.csv", key="tx_csv", columns=TRANSACTION_EXPORT_COLUMNS)
 
 
 def _chart(title: str, chart: alt.Chart | alt.LayerChart) -> None:

@@ -52,23 +52,26 @@ def _unreadable(connection: state.PlaidConnection) -> data.ItemFetch:
 def fetch_one(settings: Settings, connection: state.PlaidConnection) -> data.ItemFetch:
     try:
         with vault(settings).revealed(connection.sealed) as token:
-            fetched = _fetch_within_ttl(settings, connection.item_key, token)
+            fetched = fetch_within_ttl(
+                settings, connection.item_key, token, keeping.keeper(settings)
+            )
     except ReconnectRequired:
         return _unreadable(connection)
     return remember(fetched)
 
 
-def _fetch_within_ttl(settings: Settings, item_key: str, token: str) -> data.ItemFetch:
+def fetch_within_ttl(
+    settings: Settings, item_key: str, token: str, keeper: data.ItemKeeper | None
+) -> data.ItemFetch:
     """The item's cached fetch, unless it is older than the TTL: one that another replica
     made near the end of its life in Redis would otherwise be served here for a whole TTL
-    more. Without Redis an entry is never older than its TTL, so this fetches once."""
+    more. Without Redis an entry is never older than its TTL, so this fetches once. Needs no
+    session: the API fetches the operator's items through it too (``api_data``)."""
 
     def fetch() -> data.ItemFetch:
         return data.fetch_plaid_item(
             item_key, token, plaid_client(settings), data.Shared.of(settings), keeper
         )
-
-    keeper = keeping.keeper(settings)
 
     fetched = fetch()
     if data.outlived_ttl(fetched.fetched_at):

@@ -126,6 +126,9 @@ class Settings:
     # Traditional mode: a history store. The URL may carry a password.
     database_url: Secret | None = None
     history_retention_months: int = DEFAULT_HISTORY_RETENTION_MONTHS
+    # The JSON API's operator token (services/web/api.py): whoever holds it reads the
+    # operator's data, so it is a Secret, long and random.
+    api_token: Secret | None = None
     sign_in: SignIn | None = None  # from the [auth] section of the secrets, not a setting
 
     @property
@@ -390,6 +393,22 @@ def _people(allow_domains: bool) -> Parser:
     return parse
 
 
+API_TOKEN_MIN_LENGTH = 32
+_API_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]+")
+
+
+def _api_token(raw: str) -> Secret:
+    """Long and random (``make key`` prints one), and made of characters a Bearer header
+    carries as they are."""
+    token = raw.strip()
+    if len(token) < API_TOKEN_MIN_LENGTH or not _API_TOKEN.fullmatch(token):
+        raise ExpectationError(
+            f"at least {API_TOKEN_MIN_LENGTH} random letters, digits or -._~+/= characters "
+            "(`make key` prints one)"
+        )
+    return Secret(token)
+
+
 def _subscriber_code(raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9]{1,20}", raw.strip()):
         raise ExpectationError("letters and digits only")
@@ -437,6 +456,7 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
         "history_retention_months",
         _whole(0, MAX_HISTORY_RETENTION_MONTHS),
     ),
+    "API_TOKEN": ("api_token", _api_token),
 }
 
 

@@ -73,6 +73,24 @@ from services.views.charts import (
 )
 
 _SPENDING_COLUMNS = ("date", "currency", "amount")
+# The transactions a page's CSV and the API give, in this order (pages/transactions.py, and
+# services/web/api.py for /api/v1/transactions).
+TRANSACTION_EXPORT_COLUMNS = (
+    "transaction_id",
+    "date",
+    "authorized_date",
+    "name",
+    "merchant",
+    "amount",
+    "currency",
+    "category",
+    "category_detailed",
+    "pending",
+    "account",
+    "institution",
+    "payment_channel",
+    "account_id",
+)
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from services.runtime.streamlit_private import (
     apply_environment_options,
     frontend_inline_script_hashes,
 )
-from services.web import health
+from services.web import api, health
 from services.web.headers import SecurityHeaders, content_security_policy
 
 # Absolute, so the entry does not depend on how it was started (uvicorn resolves a relative
 # script path against its working directory, `streamlit run` against this file's folder).
 ENTRY_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
 
-ROUTES: list[BaseRoute] = [*health.ROUTES]
+ROUTES: list[BaseRoute] = [*health.ROUTES, *api.ROUTES]
 
 
 def no_access_log() -> None:

@@ -137,6 +137,7 @@ def test_setup_shows_a_setting_by_its_type(monkeypatch: pytest.MonkeyPatch) -> N
         "SYNC_RETENTION_DAYS": "14",
         "DATABASE_URL": "postgresql+psycopg://canary:canary-db-password@127.0.0.1:5432/canary",
         "HISTORY_RETENTION_MONTHS": "12",
+        "API_TOKEN": "canary-api-token-0123456789abcdefghijklmnop",
     }
     assert sorted(values) == sorted(SETTINGS)  # a new setting is added here too
     for name, value in values.items():
