@@ -71,6 +71,29 @@ def refusal(status: int, error: str, reason: str) -> Response:
     return JSONResponse({"error": error}, status_code=status)
 
 
+@dataclass
+class FloodNote:
+    """Calls refused by the rate limit, logged once per ``every`` seconds with a count: a
+    flood must not flood the log too."""
+
+    every: float = 10.0
+    clock: Callable[[], float] = time.monotonic
+    _refused: int = 0
+    _next: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refused(self) -> Response:
+        with self._lock:
+            self._refused += 1
+            now = self.clock()
+            due, count = now >= self._next, self._refused
+            if due:
+                self._refused, self._next = 0, now + self.every
+        if due:
+            log.warning("webhook refused: rate limit (%d calls)", count)
+        return JSONResponse({"error": "too many requests"}, status_code=429)
+
+
 def is_json(request: Request) -> bool:
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     return kind == "application/json"
@@ -101,10 +124,11 @@ class Receiver:
         webhook_events.verifier(settings).verify(token, body)
     )
     submit: Callable[[Settings, WebhookEvent], bool] = webhook_events.submit
+    flood: FloodNote = field(default_factory=FloodNote)
 
     async def __call__(self, request: Request) -> Response:
         if not self.bucket.take():
-            return refusal(429, "too many requests", "rate limit")
+            return self.flood.refused()
         if not is_json(request):
             return refusal(415, "the body must be application/json", "content type")
         try:
