@@ -10,7 +10,15 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from integrations.common.logs import configure_logging, get_logger
-from services.runtime import clients, connections, identity, keeping, sharing, state
+from services.runtime import (
+    clients,
+    connections,
+    identity,
+    keeping,
+    sharing,
+    state,
+    webhook_events,
+)
 from services.runtime.identity import Visitor
 from services.runtime.settings import Settings, SettingsError, current_settings
 from services.runtime.timezone import person_timezone, shown_time
@@ -207,6 +215,27 @@ def render_sidebar_freshness() -> None:
             st.caption(f"Data fetched {shown_time(fetched)} ({relative_time(fetched, now)}).")
 
 
+WEBHOOK_POLL_SECONDS = 5
+
+
+def watch_for_bank_news(settings: Settings) -> None:
+    """With webhooks configured, a quiet check every few seconds: when a webhook changed one
+    of this session's banks, the page runs again and shows it without a Refresh. The check
+    reads a counter in memory; no call upstream."""
+    items = tuple(connection.item_key for connection in state.connections())
+    if not settings.plaid_webhook_url or not items:
+        return
+    seen = webhook_events.versions(items)
+
+    @st.fragment(run_every=WEBHOOK_POLL_SECONDS)
+    def bank_news_check() -> None:
+        if webhook_events.versions(items) != seen:
+            st.rerun(scope="app")
+
+    with st.sidebar:
+        bank_news_check()
+
+
 def run_page(page: StreamlitPage) -> None:
     try:
         page.run()
@@ -239,6 +268,7 @@ def main() -> None:
     run_page(page)
     render_refresh_refused()
     render_sidebar_freshness()
+    watch_for_bank_news(settings)
 
 
 main()

@@ -21,10 +21,10 @@ from pages._shared import (
 )
 from services.analytics.cards import PaymentDue, UtilizationTotal, utilization_band
 from services.analytics.money import other_currencies
-from services.runtime import state
+from services.runtime import state, webhook_events
 from services.runtime.history import current_history, recent_changes
 from services.runtime.settings import Settings, current_settings
-from services.views.alerts import Alert
+from services.views.alerts import Alert, bank_news_alert
 from services.views.format import card_label, day, days_left, markdown_money, money, percent, plain
 from services.views.page_figures import MonthSpending, overview_figures
 
@@ -106,6 +106,16 @@ def render_alerts(alerts: list[Alert]) -> None:
         ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
 
 
+def render_bank_news() -> None:
+    """What Plaid's webhooks said about this session's banks (a new login needed, a
+    disconnect coming...), newest last; nothing without webhooks."""
+    items = [connection.item_key for connection in state.connections()]
+    for item_key, notice in webhook_events.notices(items):
+        alert = bank_news_alert(notice.kind, state.connection_label(item_key), notice.since)
+        if alert is not None:
+            ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
+
+
 def render_history_changes(settings: Settings, today: date, shown: list[Alert]) -> None:
     """What changed in the kept history lately (traditional mode, or the demo's), less what
     the alerts above already say (a recent hard inquiry, a late payment)."""
@@ -159,6 +169,7 @@ def render() -> None:
     with fifth:
         render_score(report)
     render_alerts(figures.alerts)
+    render_bank_news()
     render_history_changes(settings, today, figures.alerts)
     render_card_chart(figures.chart)
 

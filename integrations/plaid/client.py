@@ -25,6 +25,7 @@ from plaid.model.institutions_get_by_id_request import InstitutionsGetByIdReques
 from plaid.model.item_get_request import ItemGetRequest
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_remove_request import ItemRemoveRequest
+from plaid.model.item_webhook_update_request import ItemWebhookUpdateRequest
 from plaid.model.liabilities_get_request import LiabilitiesGetRequest
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
@@ -35,6 +36,7 @@ from plaid.model.sandbox_public_token_create_request_options import (
     SandboxPublicTokenCreateRequestOptions,
 )
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
+from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
 
 from integrations.common.errors import Action, UpstreamError
 from integrations.common.guidance import Guidance
@@ -267,6 +269,7 @@ class PlaidClient:
         country_codes: tuple[str, ...] = ("US",),
         products: tuple[str, ...] = ("transactions", "liabilities"),
         redirect_uri: str | None = None,
+        webhook_url: str | None = None,
         timeouts: Timeouts = Timeouts(),
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -282,6 +285,7 @@ class PlaidClient:
         self._countries = [CountryCode(c) for c in country_codes]
         self._products = [Products(p) for p in products]
         self._redirect_uri = redirect_uri
+        self._webhook_url = webhook_url
         self._timeouts = timeouts
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
@@ -339,6 +343,8 @@ class PlaidClient:
             fields["transactions"] = LinkTokenTransactions(days_requested=DAYS_REQUESTED)
         if self._redirect_uri:
             fields["redirect_uri"] = self._redirect_uri
+        if self._webhook_url and not access_token:  # a new item's webhooks come to us
+            fields["webhook"] = self._webhook_url
         body = self._call(
             "/link/token/create", self._api.link_token_create, LinkTokenCreateRequest(**fields)
         )
@@ -375,6 +381,26 @@ class PlaidClient:
         self._call(
             "/item/remove", self._api.item_remove, ItemRemoveRequest(access_token=access_token)
         )
+
+    def update_item_webhook(self, access_token: str) -> None:
+        """Point an existing item's webhooks at the configured URL (items that did not come
+        through Link here, such as the operator's)."""
+        if not self._webhook_url:
+            return
+        request = ItemWebhookUpdateRequest(access_token=access_token, webhook=self._webhook_url)
+        self._call("/item/webhook/update", self._api.item_webhook_update, request)
+
+    def webhook_verification_key(self, key_id: str) -> dict[str, Any]:
+        """The public key (a JWK) Plaid signs webhooks with under ``key_id``."""
+        body = self._call(
+            "/webhook_verification_key/get",
+            self._api.webhook_verification_key_get,
+            WebhookVerificationKeyGetRequest(key_id=key_id),
+        )
+        key = body.get("key")
+        if not isinstance(key, dict):
+            raise _malformed()
+        return key
 
     # --- reading --------------------------------------------------------------------------
 

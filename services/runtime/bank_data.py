@@ -12,7 +12,7 @@ import streamlit as st
 
 from integrations.common.errors import Action
 from services.analytics.snapshot import FinancialSnapshot, ItemProblem
-from services.runtime import keeping, state
+from services.runtime import keeping, state, webhook_events
 from services.runtime import loaders as data
 from services.runtime.clients import plaid_client, vault
 from services.runtime.last_good import remember
@@ -57,6 +57,8 @@ def fetch_one(settings: Settings, connection: state.PlaidConnection) -> data.Ite
             )
     except ReconnectRequired:
         return _unreadable(connection)
+    if fetched.data is not None:
+        webhook_events.note_fetched(connection.item_key, fetched.data.item.item_id)
     return remember(fetched)
 
 
@@ -114,9 +116,12 @@ def _fresh_snapshot(settings: Settings) -> FinancialSnapshot | None:
 def snapshot(settings: Settings) -> FinancialSnapshot | None:
     """This session's bank and card data, or None when nothing is connected yet. Kept in the
     session until the oldest of its cache entries may have expired; Refresh, a new or removed
-    connection or another source lets go of it."""
+    connection, another source or a webhook about one of its banks lets go of it."""
     items = tuple(c.item_key for c in state.connections())
-    key = (state.active_source(settings), state.today(settings), items)
+    key = (
+        state.active_source(settings), state.today(settings), items,
+        webhook_events.versions(items),
+    )  # fmt: skip
     found, value = state.held("snapshot", key)
     result = cast(FinancialSnapshot | None, value) if found else _fresh_snapshot(settings)
     if result is not None:

@@ -58,6 +58,7 @@ def _plaid_client(settings_key: str, _settings: Settings) -> PlaidClient:
         country_codes=settings.plaid_country_codes,
         products=settings.plaid_products,
         redirect_uri=settings.plaid_redirect_uri,
+        webhook_url=settings.plaid_webhook_url,
         timeouts=Timeouts(settings.connect_timeout_seconds, settings.read_timeout_seconds),
         policy=RetryPolicy(budget_seconds=settings.call_budget_seconds),
     )

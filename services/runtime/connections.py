@@ -13,7 +13,7 @@ import streamlit as st
 
 from integrations.common.errors import UpstreamError
 from integrations.common.logs import register_secret
-from services.runtime import bank_data, credit_file, limits, sharing, state
+from services.runtime import bank_data, credit_file, limits, sharing, state, webhook_events
 from services.runtime import loaders as data
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.clients import plaid_client, vault
@@ -32,6 +32,7 @@ def bootstrap(settings: Settings, visitor: Visitor) -> None:
     starts over empty rather than show them anything of the first."""
     for value in settings.secret_values():
         register_secret(value)
+    webhook_events.point_operator_items(settings)
     if st.session_state.get(state.VISITOR, visitor).key != visitor.key:
         let_go_of_session(settings)
     st.session_state[state.VISITOR] = visitor

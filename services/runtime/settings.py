@@ -97,6 +97,7 @@ class Settings:
     plaid_products: tuple[str, ...] = ("transactions", "liabilities")
     plaid_country_codes: tuple[str, ...] = ("US",)
     plaid_redirect_uri: str | None = None
+    plaid_webhook_url: str | None = None
     experian_client_id: Secret | None = None
     experian_client_secret: Secret | None = None
     experian_username: Secret | None = None
@@ -285,6 +286,17 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
+def _webhook_url(raw: str) -> str:
+    """Where Plaid sends webhooks: reachable from the internet over TLS, or (tests, a local
+    tunnel) this machine."""
+    url = _url(raw)
+    if urlparse(url).scheme != "https" and not _is_loopback(url):
+        raise ExpectationError(
+            "an https:// URL (plain http:// only to this machine: localhost, 127.0.0.1 or ::1)"
+        )
+    return url
+
+
 def _products(raw: str) -> tuple[str, ...]:
     values = tuple(p.strip().lower() for p in raw.split(",") if p.strip())
     unknown = [p for p in values if p not in PLAID_PRODUCTS]
@@ -428,6 +440,7 @@ SETTINGS: Mapping[str, tuple[str, Parser]] = {
     "PLAID_PRODUCTS": ("plaid_products", _products),
     "PLAID_COUNTRY_CODES": ("plaid_country_codes", _countries),
     "PLAID_REDIRECT_URI": ("plaid_redirect_uri", _url),
+    "PLAID_WEBHOOK_URL": ("plaid_webhook_url", _webhook_url),
     "EXPERIAN_CLIENT_ID": ("experian_client_id", _secret),
     "EXPERIAN_CLIENT_SECRET": ("experian_client_secret", _secret),
     "EXPERIAN_USERNAME": ("experian_username", _secret),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 import pandas as pd
@@ -184,3 +184,43 @@ def build_alerts(
     if unusual is not None:
         alerts += unusual_activity_alerts(unusual, today)
     return sorted(alerts, key=lambda a: _ORDER[a.severity])
+
+
+# What Plaid's webhooks said about a bank (services.runtime.webhook_events), by notice kind.
+BANK_NEWS: dict[str, tuple[Severity, str, str]] = {
+    "login_required": (
+        "error",
+        "{bank} needs you to sign in again",
+        "Your bank will not share new data until you sign in again (Setup, Sign in again).",
+    ),
+    "pending_disconnect": (
+        "warning",
+        "{bank} will disconnect soon",
+        "Your bank is about to stop sharing data with this app; sign in again on Setup to "
+        "keep it connected.",
+    ),
+    "pending_expiration": (
+        "warning",
+        "{bank}'s consent expires soon",
+        "Sign in again on Setup to renew it, or new data stops when it expires.",
+    ),
+    "permission_revoked": (
+        "error",
+        "{bank} no longer shares data",
+        "Permission was withdrawn at the bank or at Plaid; connect it again on Setup to see "
+        "new data.",
+    ),
+    "new_accounts": (
+        "info",
+        "{bank} has new accounts",
+        "Sign in again on Setup and choose them to see them here.",
+    ),
+}
+
+
+def bank_news_alert(kind: str, bank: str, since: datetime) -> Alert | None:
+    """An alert for what a webhook said about a bank; None for a kind without one."""
+    if kind not in BANK_NEWS:
+        return None
+    severity, title, detail = BANK_NEWS[kind]
+    return Alert(severity, f"bank_{kind}", title.format(bank=bank), f"{detail} Since {day(since)}.")

@@ -1,8 +1,8 @@
 """The ASGI application: ``uvicorn services.web.asgi:app`` from the repository's root.
 
 The same pages as ``streamlit run app.py`` (``st.App`` runs app.py), plus the routes beside
-them and the security headers on every response. Routes to come go in ``ROUTES``: the JSON
-API under ``/api/``, Plaid's webhooks under ``/webhooks/`` (issue 16, parts 4 and 5).
+them and the security headers on every response. Routes go in ``ROUTES``: health and
+readiness, Plaid's webhooks under ``/webhooks/``; the JSON API to come under ``/api/``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from services.runtime.streamlit_private import (
     apply_environment_options,
     frontend_inline_script_hashes,
 )
-from services.web import api, health
+from services.web import api, health, webhooks
 from services.web.headers import SecurityHeaders, content_security_policy
 
 # Absolute, so the entry does not depend on how it was started (uvicorn resolves a relative
 # script path against its working directory, `streamlit run` against this file's folder).
 ENTRY_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
 
-ROUTES: list[BaseRoute] = [*health.ROUTES, *api.ROUTES]
+ROUTES: list[BaseRoute] = [*health.ROUTES, *api.ROUTES, *webhooks.ROUTES]
 
 
 def no_access_log() -> None:

@@ -112,6 +112,7 @@ def test_setup_shows_a_setting_by_its_type(monkeypatch: pytest.MonkeyPatch) -> N
         "PLAID_PRODUCTS": "transactions",
         "PLAID_COUNTRY_CODES": "US,CA",
         "PLAID_REDIRECT_URI": "https://canary.example/",
+        "PLAID_WEBHOOK_URL": "https://canary.example/webhooks/plaid",
         "EXPERIAN_CLIENT_ID": "canary-experian-client-id",
         "EXPERIAN_CLIENT_SECRET": "canary-experian-secret",
         "EXPERIAN_USERNAME": "canary-experian-user",

@@ -15,8 +15,10 @@ of ``http.server`` and its error printing are silenced, and requests are kept in
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import hashlib
 import itertools
 import json
 import socket
@@ -30,13 +32,16 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 from integrations.plaid.client import PlaidClient
 from tests.support.clock import TODAY
 from tests.support.local_http import LocalServer, ServedDouble
 
-__all__ = ["Fault", "PlaidDouble", "RecordedRequest", "plaid_double"]
+__all__ = ["Fault", "PlaidDouble", "RecordedRequest", "WebhookKey", "plaid_double"]
 
 JsonDict = dict[str, Any]
 
@@ -52,6 +57,7 @@ FaultKind = Literal[
 ]
 
 SYNC_PATH = "/transactions/sync"
+KEY_PATH = "/webhook_verification_key/get"
 DOCUMENTATION_URL = "https://plaid.com/docs/errors/"
 MALFORMED_BODY = b'{"accounts": ['
 GOOD_PASSWORD = "pass_good"
@@ -97,6 +103,47 @@ class RecordedRequest:
     path: str
     body: dict  # parsed JSON request body ({} when it was not a JSON object)
     headers: dict[str, str] = field(repr=False)  # carries PLAID-SECRET: kept out of reprs
+
+
+@dataclass(frozen=True)
+class WebhookKey:
+    """A P-256 key pair that signs webhooks the way Plaid does (a JWT, ES256)."""
+
+    kid: str
+    private: ec.EllipticCurvePrivateKey = field(repr=False)
+    expired: bool = False
+
+    @classmethod
+    def new(cls, kid: str, expired: bool = False) -> WebhookKey:
+        return cls(kid, ec.generate_private_key(ec.SECP256R1()), expired)
+
+    def jwk(self) -> JsonDict:
+        """The public half, as /webhook_verification_key/get answers it."""
+        numbers = self.private.public_key().public_numbers()
+        created = int(datetime.now(UTC).timestamp()) - 86_400
+        return {
+            "alg": "ES256",
+            "crv": "P-256",
+            "kid": self.kid,
+            "kty": "EC",
+            "use": "sig",
+            "x": _b64url(numbers.x.to_bytes(32, "big")),
+            "y": _b64url(numbers.y.to_bytes(32, "big")),
+            "created_at": created,
+            "expired_at": created + 3600 if self.expired else None,
+        }
+
+    def sign(self, body: bytes, *, kid: str | None, issued_at: float) -> str:
+        header = {"alg": "ES256", "kid": kid or self.kid, "typ": "JWT"}
+        claims = {"iat": int(issued_at), "request_body_sha256": hashlib.sha256(body).hexdigest()}
+        signed = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims))
+        der = self.private.sign(signed.encode(), ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        return f"{signed}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,6 +409,12 @@ class PlaidDouble(ServedDouble):
         self._sync_pages_in_pass: dict[str, int] = {}
         self._not_ready_served = 0
         self._demo = _demo_items(today or TODAY)
+        # Webhooks: the key this run signs with (served by id), one Plaid has retired, and
+        # the webhook URL each item was pointed at.
+        self.webhook_key = WebhookKey.new(f"double-key-{uuid.uuid4().hex[:12]}")
+        self.expired_webhook_key = WebhookKey.new("double-key-expired", expired=True)
+        self.item_webhooks: dict[str, str] = {}
+        self.link_webhooks: dict[str, str | None] = {}
         for item in self._demo:
             self.add_item(item.access_token, item)
         self._routes: dict[str, Callable[[JsonDict], JsonDict]] = {
@@ -374,6 +427,8 @@ class PlaidDouble(ServedDouble):
             "/item/remove": self._item_remove,
             "/institutions/get_by_id": self._institutions_get_by_id,
             SYNC_PATH: self._transactions_sync,
+            KEY_PATH: self._webhook_verification_key_get,
+            "/item/webhook/update": self._item_webhook_update,
         }
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -491,6 +546,34 @@ class PlaidDouble(ServedDouble):
             raise ValueError("times must be at least 1")
         with self._lock:
             self._injections.append(_Injection(path, fault, access_token, fault.times))
+
+    def item_id(self, access_token: str) -> str:
+        """The item_id Plaid names this token's item by in webhooks."""
+        with self._lock:
+            return str(self._items[access_token].item_get["item"]["item_id"])
+
+    def signed_webhook(
+        self,
+        body: JsonDict | bytes,
+        *,
+        key: WebhookKey | None = None,
+        kid: str | None = None,
+        issued_at: float | None = None,
+        signed_body: bytes | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """A webhook as Plaid sends it: the headers (``Plaid-Verification`` and the JSON
+        content type) and the body. By default signed now with the key this double serves;
+        ``key`` signs with another (say ``WebhookKey.new("x")``, which nobody serves),
+        ``kid`` names a different key id, ``issued_at`` (epoch seconds) dates the token, and
+        ``signed_body`` is hashed into the token instead of the body sent."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        signer = key or self.webhook_key
+        token = signer.sign(
+            raw if signed_body is None else signed_body,
+            kid=kid,
+            issued_at=datetime.now(UTC).timestamp() if issued_at is None else issued_at,
+        )
+        return {"Plaid-Verification": token, "Content-Type": "application/json"}, raw
 
     def calls(self, path: str) -> list[RecordedRequest]:
         """The recorded requests to one path, oldest first."""
@@ -649,8 +732,12 @@ class PlaidDouble(ServedDouble):
         if body.get("access_token") is not None:
             self._item(body)
             lifetime = timedelta(minutes=30)
+        webhook = body.get("webhook")
+        if webhook is not None and not (isinstance(webhook, str) and webhook.startswith("http")):
+            raise _invalid_field("webhook must be a URL")
         link_token = f"link-sandbox-{uuid.uuid4()}"
         self.link_tokens[link_token] = body.get("redirect_uri")
+        self.link_webhooks[link_token] = webhook
         return {"link_token": link_token, "expiration": _iso_z(datetime.now(UTC) + lifetime)}
 
     def _public_token_exchange(self, body: JsonDict) -> JsonDict:
@@ -721,6 +808,28 @@ class PlaidDouble(ServedDouble):
         self._item(body)
         self.removed_tokens.add(body["access_token"])
         return {}
+
+    def _webhook_verification_key_get(self, body: JsonDict) -> JsonDict:
+        """The public key of a key id this double signs with; Plaid's error for any other."""
+        _require(body, "key_id")
+        for key in (self.webhook_key, self.expired_webhook_key):
+            if body["key_id"] == key.kid:
+                return {"key": key.jwk()}
+        raise _PlaidError(
+            400,
+            "INVALID_INPUT",
+            "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
+            "invalid key_id provided",
+        )
+
+    def _item_webhook_update(self, body: JsonDict) -> JsonDict:
+        """Point the item's webhooks at a new URL; the item comes back with it."""
+        _require(body, "access_token", "webhook")
+        item = self._item(body)
+        if not str(body["webhook"]).startswith("http"):
+            raise _invalid_field("webhook must be a URL")
+        self.item_webhooks[body["access_token"]] = body["webhook"]
+        return {"item": {**item.item_get["item"], "webhook": body["webhook"]}}
 
     def _institutions_get_by_id(self, body: JsonDict) -> JsonDict:
         """The institution of any registered Item, or one of the sandbox institutions."""

@@ -153,6 +153,15 @@ def test_production_redirect_uri_must_be_https() -> None:
         parse_settings({"PLAID_ENV": "production", "PLAID_REDIRECT_URI": "http://x.test/cb"})
 
 
+def test_the_webhook_url_is_https_unless_it_is_this_machine() -> None:
+    public = "https://app.example/webhooks/plaid"
+    assert parse_settings({"PLAID_WEBHOOK_URL": public}).plaid_webhook_url == public
+    local = "http://127.0.0.1:8501/webhooks/plaid"
+    assert parse_settings({"PLAID_WEBHOOK_URL": local}).plaid_webhook_url == local
+    with pytest.raises(SettingsError, match="PLAID_WEBHOOK_URL must be an https:// URL"):
+        parse_settings({"PLAID_WEBHOOK_URL": "http://app.example/webhooks/plaid"})
+
+
 def test_applicant_from_settings_is_validated_and_never_echoed() -> None:
     good = (
         '{"first_name": "Jordan", "last_name": "Demo", "dob": "07041980", '
@@ -207,6 +216,7 @@ def test_well_formed_encryption_keys_are_kept_in_order() -> None:
         ("PLAID_BASE_URL", f"https://proxy-user:{SECRET_VALUE}@proxy.example"),
         ("EXPERIAN_BASE_URL", f"https://{SECRET_VALUE}@proxy.example/experian"),
         ("PLAID_REDIRECT_URI", f"https://me:{SECRET_VALUE}@app.example/return"),
+        ("PLAID_WEBHOOK_URL", f"https://me:{SECRET_VALUE}@app.example/webhooks/plaid"),
     ],
 )
 def test_a_url_with_a_user_name_or_password_is_rejected_without_echoing_it(
