@@ -68,6 +68,7 @@ class KeptItem:
     institution: Institution | None
     sealed_token: bytes
     cursor: str | None  # None until a sync was kept
+    updated_at: datetime | None = None  # when a session last kept it
 
 
 @dataclass(frozen=True, slots=True)
@@ -762,6 +763,7 @@ def _kept_item(row: Mapping[str, Any]) -> KeptItem:
         institution=_institution(row),
         sealed_token=bytes(row["sealed_token"]),
         cursor=row["sync_cursor"],
+        updated_at=row["updated_at"],
     )
 
 
