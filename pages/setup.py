@@ -18,7 +18,16 @@ from pages._plaid_link import (
     resume_oauth_link,
 )
 from pages._shared import CONSENT_TIME, RELINK_ITEM, derived, require_entry, zip_download
-from services.runtime import clients, connections, credit_file, keeping, sharing, state, your_data
+from services.runtime import (
+    api_tokens,
+    clients,
+    connections,
+    credit_file,
+    keeping,
+    sharing,
+    state,
+    your_data,
+)
 from services.runtime.history import kept_history
 from services.runtime.settings import SECRET_SETTINGS, SETTINGS, Settings, current_settings
 from services.runtime.timezone import shown_time
@@ -542,6 +551,64 @@ def render_kept(settings: Settings) -> None:
         confirm_delete_everything(settings)
 
 
+TOKENS_EXPLAINED = (
+    "A token lets a script of yours read what this app keeps about you through the JSON API "
+    "(/api/v1/summary, /cards, /transactions): your kept banks, cards, transactions and newest "
+    "credit report, never anyone else's, and only while this app still lets you in. Tokens "
+    "exist because this app keeps your history in its database (traditional mode): the API "
+    "reads that history, not a live fetch. Only a fingerprint (SHA-256) of each token is "
+    "kept, so it is shown once, when it is made. Revoke a token you no longer use, or one "
+    "that may have leaked: it stops working at once."
+)
+
+
+def _token_line(token: api_tokens.ApiToken) -> str:
+    used = shown_time(token.last_used_at, CONSENT_TIME) if token.last_used_at else "never"
+    return f"{token.name} · made {shown_time(token.created_at, CONSENT_TIME)} · last used {used}"
+
+
+def render_new_token(settings: Settings, name: str) -> None:
+    """Make a token and show it, this once: it is in no session state, so the next run has
+    nothing of it."""
+    try:
+        token = api_tokens.create_token(settings, name)
+    except api_tokens.TokenRefusedError as refusal:
+        st.error(str(refusal))
+        return
+    if token is None:
+        st.warning("The history store is not answering; no token was made. Try again later.")
+        return
+    st.success("Token made. Copy it now: it will not be shown again.")
+    st.code(token, language=None)
+
+
+def render_api_tokens(settings: Settings) -> None:
+    """Traditional mode: the person's API tokens: make one (shown once), list, revoke."""
+    if not api_tokens.offers_tokens(settings):
+        return
+    st.subheader("API tokens")
+    st.caption(TOKENS_EXPLAINED)
+    with st.form("api_token_new", clear_on_submit=True):
+        name = st.text_input(
+            "Name", max_chars=40, key="api_token_name", placeholder="e.g. home spreadsheet"
+        )
+        made = st.form_submit_button("Create token")
+    if made:
+        render_new_token(settings, name)
+    tokens = api_tokens.my_tokens(settings)
+    if tokens is None:
+        st.warning("The history store is not answering; your tokens show here when it does.")
+        return
+    if not tokens:
+        st.caption("You have no API token.")
+    for token in tokens:
+        left, right = st.columns([4, 1])
+        left.text(_token_line(token))
+        if right.button("Revoke", key=f"revoke_api_token-{token.token_id}"):
+            api_tokens.revoke_token(settings, token.token_id)
+            st.rerun()
+
+
 def render() -> None:
     require_entry()
     st.title("Setup")
@@ -556,6 +623,7 @@ def render() -> None:
             render_plaid(settings)
         render_experian(settings)
     render_kept(settings)
+    render_api_tokens(settings)
     render_configuration(settings)
 
 

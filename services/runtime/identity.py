@@ -103,12 +103,23 @@ def _host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+def signed_in_key(settings: Settings, email: str) -> str:
+    """The key of the person signed in with ``email`` (``Visitor.key``): also how the API
+    tells whether a token's person is still on ALLOWED_USERS."""
+    return _person_key(settings, "person", email.strip().lower())
+
+
+def local_owner_key(settings: Settings) -> str:
+    """The key of the owner of a local run (on this machine)."""
+    return _person_key(settings, "local", "-")
+
+
 def signed_in_visitor(settings: Settings, user: Mapping[str, Any]) -> Visitor:
     email = str(user.get("email") or "").strip().lower()
     name = _account_name(user)
     if not user.get("is_logged_in") or not email:
         return Visitor("sign_in", _person_key(settings, "anonymous", "-"), refused="sign_in_needed")
-    key = _person_key(settings, "person", email)
+    key = signed_in_key(settings, email)
     allowed = _revealed(settings.allowed_users)
     if not is_listed(email, allowed):
         return Visitor("sign_in", key, email, name, refused="not_allowed")
@@ -126,7 +137,7 @@ def local_visitor(settings: Settings, ip_address: str | None, host: str | None) 
     """No sign-in configured: everyone may look (the demo is open), but only someone on this
     machine gets the operator's credentials or a bureau pull."""
     local = on_this_machine(ip_address, host)
-    key = _person_key(settings, "local" if local else "visitor", "-" if local else str(ip_address))
+    key = local_owner_key(settings) if local else _person_key(settings, "visitor", str(ip_address))
     return Visitor("local", key, on_this_machine=local, owner=local)
 
 

@@ -3,7 +3,9 @@ file (exact values) and one CSV file (for a spreadsheet, through the app's one C
 per table, each credit report opened as JSON of its own, and a README.txt of the files.
 
 What is sealed stays out: access tokens are not included at all (keys to the bank, not data
-about the person), and a report is included only as the caller's opener opens it.
+about the person), nor the hashes of API tokens (what the person is shown of each token is its
+name and when it was made, used and revoked), and a report is included only as the caller's
+opener opens it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from services.storage.schema import metadata
 from services.views.export import to_csv_bytes
 
 # Columns that leave the store only sealed, or not at all.
-SEALED_COLUMNS = frozenset({"sealed_token", "sealed_report"})
+SEALED_COLUMNS = frozenset({"sealed_token", "sealed_report", "token_hash"})
 ReportOpener = Callable[[bytes], Mapping[str, Any]]
 
 
@@ -35,7 +37,7 @@ bank's sign: a positive amount is money leaving the account.
 
 person_key is how this app names you in its database: a keyed hash, not your address.
 Your bank access tokens are not included, not even encrypted: they are keys to your bank,
-not data about you.
+not data about you. Nor are the hashes of your API tokens: the app never kept the tokens.
 
 Files:
 """
@@ -48,6 +50,8 @@ _FILES = {
     "reports": "when each credit report was pulled (the report itself is in credit_reports/)",
     "scores": "the scores read from each report",
     "audit": "what was done with your data, and whether it worked (no details of yours)",
+    "api_tokens": "your API tokens: name, when made, last used and revoked (never the token; "
+    "domain_key is a keyed hash of your sign-in address's domain)",
 }
 
 

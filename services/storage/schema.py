@@ -9,7 +9,8 @@ this.
 
 In clear: what the history pages query (amounts, dates, merchant and account names, masks,
 balances, scores). Sealed by the caller's vault: access tokens and whole credit reports.
-Never here: SSNs, dates of birth, full account numbers, who a person is.
+Hashed only: a person's API tokens (SHA-256 of 256 random bits). Never here: SSNs, dates of
+birth, full account numbers, who a person is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ metadata = sa.MetaData()
 
 PERSON_KEY_LENGTH = 64
 CODE_LENGTH = 32
+TOKEN_HASH_LENGTH = 64  # SHA-256 in hex
+TOKEN_NAME_LENGTH = 40
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -186,6 +189,24 @@ audit = sa.Table(
     sa.Column("outcome", sa.String(CODE_LENGTH), nullable=False),
     sa.Index("ix_audit_person", "person_key"),
     sa.Index("ix_audit_at", "at"),
+)
+
+# A person's API tokens: only the SHA-256 of each (the token is shown once, when it is made).
+# ``domain_key`` is a keyed hash of the domain of the address the person signed in with (None
+# in local mode): with the person key, what tells whether ALLOWED_USERS still admits them.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_id", sa.Integer, primary_key=True, autoincrement=True),
+    _person(),
+    sa.Column("name", sa.String(TOKEN_NAME_LENGTH), nullable=False),
+    sa.Column("token_hash", sa.String(TOKEN_HASH_LENGTH), nullable=False),
+    sa.Column("domain_key", sa.String(PERSON_KEY_LENGTH), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_used_at", UtcDateTime(), nullable=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+    sa.Index("ix_api_tokens_person", "person_key"),
 )
 
 # Every table that holds rows of a person, parents before children.

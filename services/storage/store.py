@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,10 @@ from services.storage.export import ReportOpener, zip_of
 from services.storage.keys import PersonKeys, checked_person
 from services.storage.schema import (
     PERSON_TABLES,
+    TOKEN_NAME_LENGTH,
     account_days,
     accounts,
+    api_tokens,
     audit,
     items,
     people,
@@ -53,6 +55,9 @@ BUSY_TIMEOUT_SECONDS = 5  # SQLite: how long a writer waits for another to finis
 _CHUNK = 500  # ids per IN (...): well under every backend's limit on bound values
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _TRANSACTION_FIELDS = tuple(f.name for f in fields(Transaction))
+_TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
+MAX_LIVE_TOKENS = 10  # per person: a handful of scripts, never an unbounded table
+TOKEN_USE_PRECISION = timedelta(minutes=1)  # last_used_at is written at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,7 @@ class KeptItem:
     institution: Institution | None
     sealed_token: bytes
     cursor: str | None  # None until a sync was kept
+    updated_at: datetime | None = None  # when a session last kept it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,26 @@ class KeptReport:
     report_id: int
     pulled_at: datetime
     sealed_report: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """What a person sees of one of their API tokens: never the token, nor its hash."""
+
+    token_id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """Whose live token a hash is, and what says whether they are still admitted."""
+
+    token_id: int
+    person: str
+    domain_key: str | None
+    last_used_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +311,40 @@ class HistoryStore:
         with self._reading() as connection:
             return [_account_day(row) for row in connection.execute(query).mappings()]
 
+    def latest_account_days(self, person: str) -> list[AccountDay]:
+        """Each account as it stood on the last day it was kept."""
+        person = checked_person(person)
+        last = (
+            sa.select(account_days.c.account_id, sa.func.max(account_days.c.day).label("day"))
+            .where(account_days.c.person_key == person)
+            .group_by(account_days.c.account_id)
+            .subquery()
+        )
+        query = (
+            sa.select(account_days)
+            .join(
+                last,
+                (account_days.c.account_id == last.c.account_id)
+                & (account_days.c.day == last.c.day),
+            )
+            .where(account_days.c.person_key == person)
+            .order_by(account_days.c.account_id)
+        )
+        with self._reading() as connection:
+            return [_account_day(row) for row in connection.execute(query).mappings()]
+
+    def accounts(self, person: str) -> list[Account]:
+        """The accounts of the person's kept banks, as the last sync named them; balances are
+        kept per day (``latest_account_days``), not here, so they are None."""
+        person = checked_person(person)
+        query = (
+            sa.select(accounts)
+            .where(accounts.c.person_key == person)
+            .order_by(accounts.c.item_id, accounts.c.account_id)
+        )
+        with self._reading() as connection:
+            return [_account(row) for row in connection.execute(query).mappings()]
+
     # --- Credit reports and scores ----------------------------------------------------------
 
     def save_report(
@@ -343,6 +403,98 @@ class HistoryStore:
             rows = connection.execute(query)
             return [ScoreReading(row.day, row.model, row.score) for row in rows]
 
+    # --- API tokens: kept as SHA-256 hashes, made and revoked by their person ---------------
+
+    def add_api_token(
+        self, person: str, name: str, token_hash: str, domain_key: str | None = None
+    ) -> int | None:
+        """Keep a new token's hash under ``name``; its id, or None when the person already has
+        ``MAX_LIVE_TOKENS`` live ones. The token itself never reaches the store."""
+        person = checked_person(person)
+        token_hash = _checked_hash(token_hash)
+        if domain_key is not None:
+            domain_key = checked_person(domain_key)
+        row = {
+            "person_key": person,
+            "name": _token_name(name),
+            "token_hash": token_hash,
+            "domain_key": domain_key,
+            "created_at": _now(),
+        }
+        with self._writing() as connection:
+            _ensure_person(connection, person)
+            if _live_tokens(connection, person) >= MAX_LIVE_TOKENS:
+                return None
+            token_id = connection.execute(
+                sa.insert(api_tokens).values(row).returning(api_tokens.c.token_id)
+            ).scalar_one()
+            _write_audit(connection, person, "api_token", "created", _now())
+        return int(token_id)
+
+    def api_tokens(self, person: str) -> list[ApiToken]:
+        """The person's live tokens, oldest first."""
+        person = checked_person(person)
+        query = (
+            sa.select(
+                api_tokens.c.token_id,
+                api_tokens.c.name,
+                api_tokens.c.created_at,
+                api_tokens.c.last_used_at,
+            )
+            .where((api_tokens.c.person_key == person) & api_tokens.c.revoked_at.is_(None))
+            .order_by(api_tokens.c.created_at, api_tokens.c.token_id)
+        )
+        with self._reading() as connection:
+            return [ApiToken(*row) for row in connection.execute(query)]
+
+    def revoke_api_token(self, person: str, token_id: int) -> bool:
+        """Revoke one of the person's own live tokens; whether there was one to revoke."""
+        person = checked_person(person)
+        statement = (
+            sa.update(api_tokens)
+            .where(api_tokens.c.person_key == person)
+            .where(api_tokens.c.token_id == int(token_id))
+            .where(api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=_now())
+        )
+        with self._writing() as connection:
+            revoked = connection.execute(statement).rowcount == 1
+            if revoked:
+                _write_audit(connection, person, "api_token", "revoked", _now())
+        return revoked
+
+    def token_holder(self, token_hash: str) -> TokenHolder | None:
+        """Whose live token has this hash; None for a token unknown or revoked. Found by an
+        equality on the hash, so no comparison ever runs over the token itself."""
+        if not _TOKEN_HASH.fullmatch(token_hash):
+            return None
+        query = sa.select(
+            api_tokens.c.token_id,
+            api_tokens.c.person_key,
+            api_tokens.c.domain_key,
+            api_tokens.c.last_used_at,
+        ).where((api_tokens.c.token_hash == token_hash) & api_tokens.c.revoked_at.is_(None))
+        with self._reading() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else TokenHolder(*row)
+
+    def token_used(self, holder: TokenHolder, at: datetime | None = None) -> None:
+        """Note that a token was used: written only when what is kept is more than
+        ``TOKEN_USE_PRECISION`` old, so a busy script does not write on every request."""
+        at = _aware(at or _now())
+        if holder.last_used_at is not None and at - holder.last_used_at < TOKEN_USE_PRECISION:
+            return
+        stale = api_tokens.c.last_used_at.is_(None) | (
+            api_tokens.c.last_used_at < at - TOKEN_USE_PRECISION
+        )
+        statement = (
+            sa.update(api_tokens)
+            .where((api_tokens.c.token_id == holder.token_id) & stale)
+            .values(last_used_at=at)
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
+
     # --- Audit ------------------------------------------------------------------------------
 
     def audit(
@@ -398,7 +550,8 @@ class HistoryStore:
     def drop_older_than(self, cutoff: date) -> int:
         """Drop every person's history from before ``cutoff`` (``HISTORY_RETENTION_MONTHS``):
         daily snapshots and transactions by their day, reports with their scores and audit
-        lines by when they happened. People and their connections stay. Rows dropped."""
+        lines by when they happened, API tokens revoked before it. People, their connections
+        and their live tokens stay. Rows dropped."""
         moment = datetime.combine(cutoff, time(), tzinfo=UTC)
         old_reports = sa.select(reports.c.report_id).where(reports.c.pulled_at < moment)
         statements = (
@@ -407,6 +560,7 @@ class HistoryStore:
             sa.delete(transactions).where(transactions.c.date < cutoff),
             sa.delete(account_days).where(account_days.c.day < cutoff),
             sa.delete(audit).where(audit.c.at < moment),
+            sa.delete(api_tokens).where(api_tokens.c.revoked_at < moment),
         )
         with self._writing() as connection:
             return sum(connection.execute(statement).rowcount for statement in statements)
@@ -609,6 +763,7 @@ def _kept_item(row: Mapping[str, Any]) -> KeptItem:
         institution=_institution(row),
         sealed_token=bytes(row["sealed_token"]),
         cursor=row["sync_cursor"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -700,6 +855,45 @@ def _transaction_row(person: str, item_id: str, transaction: Transaction) -> dic
 
 def _transaction(row: Mapping[str, Any]) -> Transaction:
     return Transaction(**{name: row[name] for name in _TRANSACTION_FIELDS})
+
+
+def _account(row: Mapping[str, Any]) -> Account:
+    return Account(
+        account_id=row["account_id"],
+        item_id=row["item_id"],
+        name=row["name"],
+        official_name=row["official_name"],
+        mask=row["mask"],
+        type=row["type"],
+        subtype=row["subtype"],
+        current=None,
+        available=None,
+        limit=None,
+        currency=row["currency"],
+    )
+
+
+def _checked_hash(token_hash: str) -> str:
+    """A SHA-256 in hex: a guard against passing the token itself where its hash belongs."""
+    if not isinstance(token_hash, str) or not _TOKEN_HASH.fullmatch(token_hash):
+        raise ValueError("an API token is kept as the SHA-256 of it in hex, never as itself")
+    return token_hash
+
+
+def _token_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > TOKEN_NAME_LENGTH or not name.isprintable():
+        raise ValueError(f"a token's name is 1 to {TOKEN_NAME_LENGTH} printable characters")
+    return name
+
+
+def _live_tokens(connection: sa.Connection, person: str) -> int:
+    query = (
+        sa.select(sa.func.count())
+        .select_from(api_tokens)
+        .where((api_tokens.c.person_key == person) & api_tokens.c.revoked_at.is_(None))
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 def _account_row(person: str, account: Account) -> dict[str, Any]:

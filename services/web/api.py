@@ -2,15 +2,17 @@
 (JSON or CSV, paged), described by ``/api/v1/openapi.json``.
 
 Who may read: whoever sends the operator's ``API_TOKEN`` as ``Authorization: Bearer …``
-reads the operator's data (``services.runtime.api_data``). The token is compared by its
-SHA-256 hash in constant time, and never logged, echoed or used as a cache key. Without
-``API_TOKEN`` the API does not exist: every address under ``/api/`` answers 404, the same as
-an address that was never there.
+reads the operator's data (``services.runtime.api_data``); the operator's token is compared
+by its SHA-256 hash in constant time. In traditional mode (``DATABASE_URL``) a person's own
+token (made on Setup, ``services.runtime.api_tokens``) reads that person's kept history, and
+only while the app would still let them in (else 403). No token is ever logged, echoed or
+used as a cache key. Without ``API_TOKEN`` or ``DATABASE_URL`` the API does not exist: every
+address under ``/api/`` answers 404, the same as an address that was never there.
 
 Every error is ``{"error": {"code": …, "message": …}}`` in our own words: a bad filter names
 the parameter, never the value given. Each token may make ``RATE_CAPACITY`` requests at once
-and ``RATE_PER_SECOND`` a second after that (a token bucket in this process); beyond it, 429
-with ``Retry-After``.
+and ``RATE_PER_SECOND`` a second after that (a token bucket in this process; a person's
+tokens share one bucket); beyond it, 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from integrations.models import CreditReport
 from services.analytics.money import main_currency
+from services.analytics.snapshot import FinancialSnapshot
 from services.analytics.transaction_query import (
     QUERY_KEYS,
     choice_dates,
@@ -38,8 +42,16 @@ from services.analytics.transaction_query import (
     from_query,
     to_filter,
 )
-from services.runtime.api_data import api_today, held_report, operator_snapshot
+from services.runtime import api_tokens, keeping
+from services.runtime.api_data import (
+    api_today,
+    held_report,
+    operator_snapshot,
+    person_data,
+)
 from services.runtime.settings import Settings
+from services.storage.errors import StoreError
+from services.storage.store import HistoryStore, TokenHolder
 from services.views.api_views import (
     Json,
     Paging,
@@ -63,6 +75,7 @@ log = logging.getLogger(__name__)
 
 MESSAGES = {
     "unauthorized": "A valid API token is needed, sent as 'Authorization: Bearer <token>'.",
+    "forbidden": "This token's person may no longer use this app; its operator decides who may.",
     "not_found": "There is nothing at this address.",
     "rate_limited": "Too many requests with this token: wait the seconds Retry-After says.",
     "unavailable": "The app's configuration cannot be read now; its operator sees why.",
@@ -94,6 +107,12 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "bad_request", message)
 
 
+def tokens_unavailable() -> ApiError:
+    """The history store does not answer: a person's token can be neither checked nor read."""
+    message = "Personal tokens cannot be checked right now; try again in a minute."
+    return ApiError(503, "unavailable", message)
+
+
 # --- Who is asking ------------------------------------------------------------------------------
 
 
@@ -109,28 +128,66 @@ def bearer_token(request: Request) -> str | None:
 
 
 def api_enabled(settings: Settings) -> bool:
-    return settings.api_token is not None
+    """The operator's token, or personal ones (traditional mode), make the API exist."""
+    return settings.api_token is not None or keeping.keeps_history(settings)
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Whose data a request reads, and the name its rate limit is counted under (a hash of
-    its token, never the token)."""
+    """Whose data a request reads (a person's key, or None for the operator's), and the name
+    its rate limit is counted under (a hash, never a token)."""
 
-    owner: str  # "operator"
     limit_key: str
+    person: str | None = None
+
+
+def _invalid_token() -> ApiError:
+    challenge = 'Bearer error="invalid_token"'
+    return ApiError(401, "unauthorized", headers={"WWW-Authenticate": challenge})
+
+
+def is_operator_token(settings: Settings, given: bytes) -> bool:
+    if settings.api_token is None:
+        return False
+    return hmac.compare_digest(given, token_hash(settings.api_token.reveal()))
 
 
 def authenticate(settings: Settings, presented: str | None) -> Reader:
     if presented is None:
         raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
     given = token_hash(presented)
-    if settings.api_token is None or not hmac.compare_digest(
-        given, token_hash(settings.api_token.reveal())
-    ):
-        challenge = 'Bearer error="invalid_token"'
-        raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": challenge})
-    return Reader("operator", "operator-" + given.hex()[:16])
+    if is_operator_token(settings, given):
+        return Reader("operator-" + given.hex()[:16])
+    if not (keeping.keeps_history(settings) and api_tokens.is_personal(presented)):
+        raise _invalid_token()
+    return person_reader(settings, presented)
+
+
+def person_reader(settings: Settings, presented: str) -> Reader:
+    """The person whose live token this is, if the app still lets them in (403 if not)."""
+    store = keeping.kept_store(settings)
+    if store is None:
+        raise tokens_unavailable()
+    try:
+        holder = api_tokens.holder_of(store, presented)
+    except StoreError as error:
+        keeping.failed(error)
+        raise tokens_unavailable() from None
+    if holder is None:
+        raise _invalid_token()
+    if not api_tokens.still_admitted(settings, store, holder):
+        raise ApiError(403, "forbidden")
+    _note_use(store, holder)
+    return Reader("person-" + holder.person[:16], holder.person)
+
+
+def _note_use(store: HistoryStore, holder: TokenHolder) -> None:
+    """When the token was last used, for its person on Setup; a store that cannot write it
+    now does not stop the answer."""
+    try:
+        store.token_used(holder)
+    except StoreError as error:
+        keeping.failed(error)
 
 
 # --- How often ----------------------------------------------------------------------------------
@@ -209,26 +266,44 @@ def refuse_unknown(params: Params, known: Sequence[str]) -> None:
 TRANSACTION_PARAMS = (*QUERY_KEYS, PAGE, PAGE_SIZE, FORMAT)
 
 
-def summary(settings: Settings, params: Params) -> Response:
+def data_of(
+    settings: Settings, reader: Reader, today: date
+) -> tuple[FinancialSnapshot | None, CreditReport | None]:
+    """The reader's snapshot and report already held: the operator's (their banks, never a
+    new pull), or the person's kept history."""
+    if reader.person is None:
+        return operator_snapshot(settings, today), held_report(settings, today)
+    store = keeping.kept_store(settings)
+    if store is None:
+        raise tokens_unavailable()
+    try:
+        kept = person_data(settings, store, reader.person)
+    except StoreError as error:
+        keeping.failed(error)
+        raise tokens_unavailable() from None
+    return kept.snapshot, kept.report
+
+
+def summary(settings: Settings, reader: Reader, params: Params) -> Response:
     refuse_unknown(params, ())
     today = api_today(settings)
-    snap = operator_snapshot(settings, today)
-    return JSONResponse(summary_payload(snap, held_report(settings, today), today))
+    snap, report = data_of(settings, reader, today)
+    return JSONResponse(summary_payload(snap, report, today))
 
 
-def cards(settings: Settings, params: Params) -> Response:
+def cards(settings: Settings, reader: Reader, params: Params) -> Response:
     refuse_unknown(params, ())
     today = api_today(settings)
-    return JSONResponse(cards_payload(operator_snapshot(settings, today), today))
+    return JSONResponse(cards_payload(data_of(settings, reader, today)[0], today))
 
 
-def transactions(settings: Settings, params: Params) -> Response:
+def transactions(settings: Settings, reader: Reader, params: Params) -> Response:
     """The rows the transactions page shows for the same URL: the filter is read by the
     page's own ``from_query``, and a parameter the page would reset is a 400 here."""
     refuse_unknown(params, TRANSACTION_PARAMS)
     paging, chosen = paging_of(params), format_of(params)
     today = api_today(settings)
-    snap = operator_snapshot(settings, today)
+    snap = data_of(settings, reader, today)[0]
     if snap is None or snap.transactions.empty:
         return _no_transactions(chosen, paging, today)
     frame = snap.transactions
@@ -272,7 +347,7 @@ def _no_transactions(chosen: str, paging: Paging, today: date) -> Response:
 
 # --- Routes -------------------------------------------------------------------------------------
 
-Endpoint = Callable[[Settings, Params], Response]
+Endpoint = Callable[[Settings, Reader, Params], Response]
 
 
 @dataclass(frozen=True)
@@ -297,7 +372,7 @@ class Api:
         wait = self.buckets.wait_seconds(reader.limit_key)
         if wait:
             raise ApiError(429, "rate_limited", headers={"Retry-After": str(wait)})
-        return endpoint(settings, query_params(request))
+        return endpoint(settings, reader, query_params(request))
 
     def guarded(self, endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:

@@ -118,18 +118,27 @@ def _errors(*statuses: str) -> dict[str, Schema]:
             "No token, or not a valid one.",
             {"WWW-Authenticate": {"schema": {"type": "string"}}},
         ),
-        "404": _error("The API is not enabled here (no API_TOKEN), or no such address."),
+        "403": _error(
+            "A person's token, but the app no longer lets its person in (ALLOWED_USERS "
+            "changed, or sign-in was turned on or off)."
+        ),
+        "404": _error(
+            "The API is not enabled here (no API_TOKEN, no DATABASE_URL), or no such address."
+        ),
         "429": _error(
             "Too many requests with this token.",
             {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
         ),
         "500": _error("Something went wrong on our side."),
-        "503": _error("The app's configuration cannot be read."),
+        "503": _error(
+            "The app's configuration cannot be read, or (a person's token) the history store "
+            "does not answer."
+        ),
     }
     return {status: known[status] for status in statuses}
 
 
-AUTHENTICATED_ERRORS = ("401", "404", "429", "500", "503")
+AUTHENTICATED_ERRORS = ("401", "403", "404", "429", "500", "503")
 
 
 def _schemas() -> dict[str, Schema]:
@@ -315,7 +324,9 @@ def openapi_document() -> Schema:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "The operator's API_TOKEN.",
+                    "description": "The operator's API_TOKEN (reads the operator's data), or "
+                    "a person's own token made on Setup, `cmk_…` (traditional mode: reads "
+                    "what the app keeps about that person).",
                 }
             },
             "schemas": _schemas(),

@@ -24,7 +24,8 @@ from tests.support.database_rows import raw_database
 from tests.support.databases import HISTORY_KEY
 from tests.support.history_data import CARD, CHECKING, FIRST_SYNC, INSTITUTION, ITEM
 
-PREVIOUS = "0001"
+PREVIOUS = "0002"
+HEAD = "0003"
 
 
 def schema_drift(url: str) -> list[object]:
@@ -36,26 +37,52 @@ def schema_drift(url: str) -> list[object]:
 def test_an_empty_database_is_migrated_to_the_schema_the_code_declares(history_url: str) -> None:
     store = HistoryStore.open(history_url, [HISTORY_KEY])
     assert store.revision() is None
-    assert store.migrate() == migrations.head() == "0002"
+    assert store.migrate() == migrations.head() == HEAD
     assert schema_drift(history_url) == []
-    assert store.migrate() == "0002"  # again: nothing to do
+    assert store.migrate() == HEAD  # again: nothing to do
     store.close()
 
 
-def test_a_database_at_the_previous_revision_keeps_its_history(history_url: str) -> None:
+def test_a_database_at_the_first_revision_keeps_its_history(history_url: str) -> None:
     store = HistoryStore.open(history_url, [HISTORY_KEY])
-    assert store.migrate(PREVIOUS) == PREVIOUS
+    assert store.migrate("0001") == "0001"
     person = store.person_key("ann@example.com")
     store.save_item(person, ITEM, b"sealed-token", INSTITUTION.institution_id, INSTITUTION.name)
     store.apply_sync(person, ITEM, None, FIRST_SYNC, [CARD, CHECKING])
     with pytest.raises(StoreError):  # the audit log comes with the next revision
         store.audit(person, "pulled", "ok")
 
-    assert store.migrate() == "0002"
+    assert store.migrate() == HEAD
     assert store.kept_sync(person, ITEM) == FIRST_SYNC
     store.audit(person, "pulled", "ok")
     assert [line.event for line in store.audit_lines(person)] == ["pulled"]
     assert schema_drift(history_url) == []
+    store.close()
+
+
+def test_api_tokens_come_with_0003_and_go_with_its_downgrade(history_url: str) -> None:
+    store = HistoryStore.open(history_url, [HISTORY_KEY])
+    assert store.migrate(PREVIOUS) == PREVIOUS
+    person = store.person_key("ann@example.com")
+    store.save_item(person, ITEM, b"sealed-token", INSTITUTION.institution_id, INSTITUTION.name)
+    store.apply_sync(person, ITEM, None, FIRST_SYNC, [CARD, CHECKING])
+    with pytest.raises(StoreError):  # no table for them yet
+        store.api_tokens(person)
+
+    assert store.migrate() == HEAD
+    assert store.api_tokens(person) == []
+    assert store.add_api_token(person, "script", "ab" * 32) is not None
+    assert schema_drift(history_url) == []
+
+    engine = sa.create_engine(history_url)
+    with engine.begin() as connection:
+        migrations.downgrade(connection, PREVIOUS)
+    assert "api_tokens" not in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    assert store.revision() == PREVIOUS
+    assert store.kept_sync(person, ITEM) == FIRST_SYNC  # the rest of the history stays
+    assert store.migrate() == HEAD
+    assert store.api_tokens(person) == []
     store.close()
 
 
@@ -67,7 +94,7 @@ def test_a_downgrade_to_nothing_and_back_gives_the_same_schema(history_url: str)
         migrations.downgrade(connection, "base")
     assert sa.inspect(engine).get_table_names() == ["alembic_version"]
     engine.dispose()
-    assert store.migrate() == "0002"
+    assert store.migrate() == HEAD
     assert schema_drift(history_url) == []
     store.close()
 
@@ -99,7 +126,7 @@ def test_make_migrate_brings_the_database_of_database_url_to_the_newest_schema(
 ) -> None:
     done = migrate_command(tmp_path, DATABASE_URL=history_url)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "The history store's schema is at revision 0002."
+    assert done.stdout.strip() == "The history store's schema is at revision 0003."
     assert schema_drift(history_url) == []
 
 

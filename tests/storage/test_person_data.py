@@ -6,6 +6,7 @@ birth, address or name on the credit file, and no one's address."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -38,6 +39,7 @@ from tests.support.history_data import (
 
 ANN, BOB = "ann.canary@example.com", "bob.other@example.com"
 TOKEN = "access-sandbox-canary-9f8e7d6c-0000"
+API_TOKEN = "cmk_api-token-canary-0123456789abcdefghijklmnopq"
 SSN, DOB = "666123987", "07041980"
 NAME_ON_FILE = "CANARY Q PERSON"
 STREET = "1 Canary Lane"
@@ -73,7 +75,13 @@ def keep_a_history(store: HistoryStore, identity: str) -> str:
     sealed = VAULT.seal(json.dumps(report_json(report)))
     store.save_report(person, PULLED_AT, sealed, readings(date(2026, 11, 28), 712))
     store.audit(person, "pulled", "ok", PULLED_AT)
+    store.add_api_token(person, "spreadsheet", api_token_hash(identity))
     return person
+
+
+def api_token_hash(identity: str) -> str:
+    """The hash of the person's API token (the token is ``API_TOKEN`` and their address)."""
+    return hashlib.sha256(f"{API_TOKEN}{identity}".encode()).hexdigest()
 
 
 def plain(value: Any) -> Any:
@@ -135,6 +143,11 @@ def test_download_my_data_holds_every_row_of_theirs_and_nothing_of_anyone_else(
         assert name.split("/")[0] in readme or name == "README.txt", name
     everything = b"".join(files.values())
     assert TOKEN.encode() not in everything
+    assert API_TOKEN.encode() not in everything
+    assert api_token_hash(ANN).encode() not in everything
+    (listed,) = json.loads(files["api_tokens.json"])
+    assert listed["name"] == "spreadsheet"
+    assert "token_hash" not in listed
     assert history_store.person_key(BOB).encode() not in everything
 
 
@@ -180,6 +193,7 @@ def test_history_older_than_the_retention_is_dropped_for_everyone(
         assert history_store.reports(person)  # pulled at 15:30 on the 28th: kept
         assert history_store.audit_lines(person)
         assert history_store.items(person)  # connections are not history
+        assert history_store.api_tokens(person)  # nor are live API tokens
     assert dropped == 2 * (2 + 4)  # per person: two days, four transactions
 
 
@@ -215,6 +229,7 @@ def test_the_same_report_saved_again_replaces_it(history_store: HistoryStore) ->
 
 CANARIES = {
     "access token": TOKEN,
+    "API token": API_TOKEN,
     "SSN": SSN,
     "date of birth": DOB,
     "name on the credit file": NAME_ON_FILE,

@@ -59,7 +59,7 @@ def test_every_operation_describes_its_errors_in_one_shape() -> None:
         responses = item["get"]["responses"]
         assert "404" in responses, path
         if not path.endswith("openapi.json"):
-            assert {"400", "401", "429"} <= set(responses), path
+            assert {"400", "401", "403", "429"} <= set(responses), path
             assert "Retry-After" in responses["429"]["headers"]
         for status, response in responses.items():
             if status != "200":
