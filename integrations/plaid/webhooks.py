@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +38,9 @@ MAX_AGE_SECONDS = 5 * 60  # Plaid's rule: a token older than this is not to be t
 CLOCK_SKEW_SECONDS = 60
 KEY_LIFETIME_SECONDS = 24 * 3600  # a live key is asked for again after this, in case it expired
 REFUSED_KID_SECONDS = 60  # an unknown key id is not asked about again within this
+# Plaid is asked for at most this many keys a minute: forged calls naming new key ids must not
+# spend the app's Plaid quota (Plaid retries a webhook refused with 503).
+KEY_FETCHES_PER_MINUTE = 10
 MAX_REMEMBERED = 10_000  # tokens seen, keys and refused ids: bounded whatever the traffic
 SIGNATURE_BYTES = 64  # ES256: r and s, 32 bytes each (JWS's form, not DER)
 
@@ -63,7 +67,14 @@ def _unavailable() -> KeyUnavailableError:
     return KeyUnavailableError("KEY_UNAVAILABLE", "Plaid could not be asked for the key")
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _b64url(part: str) -> bytes:
+    """JWS's unpadded base64url, strictly: a lenient decoder would let one token be written
+    in many ways (padding, ignored characters)."""
+    if not _BASE64URL.fullmatch(part):
+        raise _refused("MALFORMED_TOKEN", "the verification token is not a JWT")
     try:
         return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except (binascii.Error, ValueError):
@@ -162,6 +173,7 @@ class WebhookVerifier:
         self._keys: dict[str, _CachedKey] = {}
         self._refused_kids: dict[str, float] = {}
         self._seen: dict[str, float] = {}  # hash of an accepted token -> when it goes stale
+        self._fetched_at: list[float] = []  # when keys were last asked for, this minute
 
     def verify(self, header: str | None, body: bytes) -> None:
         """Returns when the call is Plaid's, else raises ``WebhookVerificationError``."""
@@ -174,7 +186,9 @@ class WebhookVerifier:
         now = self._clock()
         self._check_age(token, now)
         self._check_body(token, body)
-        seen = hashlib.sha256(header.strip().encode()).hexdigest()
+        # What was signed, not the header as sent: the signature part can be written anew
+        # (ECDSA's s or n - s) while the call stays the same.
+        seen = hashlib.sha256(token.signed).hexdigest()
         self._check_not_seen(seen, now)
         if not signature_holds(self._key(kid, now), token):
             raise _refused("BAD_SIGNATURE", "the signature does not match")
@@ -234,6 +248,11 @@ class WebhookVerifier:
         return key
 
     def _fetch(self, kid: str, now: float) -> Mapping[str, Any]:
+        with self._lock:
+            self._fetched_at = [t for t in self._fetched_at if now - t < 60]
+            if len(self._fetched_at) >= KEY_FETCHES_PER_MINUTE:
+                raise _unavailable()
+            self._fetched_at.append(now)
         try:
             jwk = self._fetch_key(kid)
         except UpstreamError as error:

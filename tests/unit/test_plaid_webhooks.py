@@ -12,6 +12,7 @@ import pytest
 from integrations.common.errors import Action
 from integrations.plaid.client import PlaidError
 from integrations.plaid.webhooks import (
+    KEY_FETCHES_PER_MINUTE,
     MAX_AGE_SECONDS,
     KeyUnavailableError,
     WebhookBodyError,
@@ -125,6 +126,40 @@ def test_a_replayed_call_is_refused_and_stays_refused_once_stale(
     assert refusal(verifier, headers, body) == "REPLAYED"
     clock.now += MAX_AGE_SECONDS + 1
     assert refusal(verifier, headers, body) == "STALE"
+
+
+def _with_signature(token: str, signature: bytes) -> str:
+    head, claims, _ = token.split(".")
+    return f"{head}.{claims}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
+
+
+def test_a_replay_written_another_way_is_still_a_replay(
+    plaid_double: PlaidDouble, verifier: WebhookVerifier
+) -> None:
+    headers, body = plaid_double.signed_webhook(SYNC)
+    token = headers["Plaid-Verification"]
+    verifier.verify(token, body)
+    head, claims, signature = token.split(".")
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    # ECDSA's other valid signature of the same text: s replaced by n - s.
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    r, s_value = raw[:32], int.from_bytes(raw[32:], "big")
+    mirrored = _with_signature(token, r + (order - s_value).to_bytes(32, "big"))
+    for variant in (f"{token}==", f"{head}.{claims}.~{signature}", mirrored):
+        assert refusal(verifier, {"Plaid-Verification": variant}, body) in (
+            "REPLAYED",
+            "MALFORMED_TOKEN",
+        )
+
+
+def test_forged_calls_naming_new_key_ids_cannot_spend_the_plaid_quota(
+    plaid_double: PlaidDouble, verifier: WebhookVerifier
+) -> None:
+    for n in range(3 * KEY_FETCHES_PER_MINUTE):
+        headers, body = plaid_double.signed_webhook(SYNC, key=WebhookKey.new(f"forged-{n}"))
+        with pytest.raises((WebhookVerificationError, KeyUnavailableError)):
+            verifier.verify(headers["Plaid-Verification"], body)
+    assert len(plaid_double.calls(KEY_PATH)) == KEY_FETCHES_PER_MINUTE
 
 
 def test_claims_changed_under_the_signature_are_refused(
