@@ -538,13 +538,12 @@ def render_kept(settings: Settings) -> None:
         + "Never kept: your SSN, your date of birth, full account numbers."
     )
     left, right = st.columns(2)
-    with left:
-        zip_download(
-            lambda: your_data.copy_of_everything(settings) or b"",
-            "credit-monitor-my-data.zip",
-            "download_my_data",
-            "Download my data",
-        )
+    build = your_data.copy_builder(settings)
+    if build is not None:
+        with left:
+            zip_download(
+                build, "credit-monitor-my-data.zip", "download_my_data", "Download my data"
+            )
     if right.button("Delete everything", key="delete_everything", icon=":material/delete:"):
         st.session_state[PENDING_DELETE] = True
     if st.session_state.get(PENDING_DELETE):

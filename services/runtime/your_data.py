@@ -4,7 +4,10 @@ Plaid; the operator's own connections stay at Plaid)."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +30,17 @@ class Deleted:
     kept_for_operator: int = 0
 
 
-def copy_of_everything(settings: Settings) -> bytes | None:
-    """A zip of everything kept about the person (reports opened, access tokens never), or
-    None when there is nothing to give or the store is not answering."""
+STORE_DOWN_README = (
+    "The history store did not answer, so nothing could be copied this time.\n"
+    'Nothing was changed. Try "Download my data" again in a minute.\n'
+)
+
+
+def copy_builder(settings: Settings) -> Callable[[], bytes] | None:
+    """What builds the zip of everything kept about the person (reports opened, access
+    tokens never) when they click, or None when nothing is kept for them. Decided now, in
+    the page's run: Streamlit builds a download on another thread, with no session there to
+    say who is asking."""
     found = keeping.keeper(settings)
     if found is None:
         return None
@@ -37,11 +48,21 @@ def copy_of_everything(settings: Settings) -> bytes | None:
     def opened(sealed: bytes) -> dict[str, Any]:
         return json.loads(found.vault.open(sealed))
 
-    try:
-        return found.store.export(found.person, open_report=opened)
-    except StoreError as error:
-        keeping.failed(error)
-        return None
+    def build() -> bytes:
+        try:
+            return found.store.export(found.person, open_report=opened)
+        except StoreError as error:
+            keeping.failed(error)
+            return _zip_of_readme(STORE_DOWN_README)
+
+    return build
+
+
+def _zip_of_readme(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", text)
+    return buffer.getvalue()
 
 
 def delete_everything(settings: Settings) -> Deleted | None:

@@ -5,7 +5,10 @@ nothing else a person sees."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pandas as pd
@@ -13,6 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import pages._shared as shared_pages
 from services.analytics.trends import AccountDay
 from services.runtime import last_good
 from services.runtime.identity import local_visitor
@@ -158,3 +162,29 @@ def test_history_older_than_the_retention_goes_when_the_app_opens(
 
     days = {row["day"] for row in rows_of_person(kept, person())["account_days"]}
     assert days == {TODAY}
+
+
+def test_download_my_data_builds_the_persons_zip_on_the_thread_streamlit_uses(
+    kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builders: list[Callable[[], bytes]] = []
+
+    def keep_builder(build: Callable[[], bytes], *_: object) -> None:
+        builders.append(build)
+
+    monkeypatch.setattr(shared_pages, "zip_download", keep_builder)
+    started()
+    started("pages/setup.py")
+    assert builders
+    # Streamlit runs a deferred download on a worker thread with no session of its own.
+    built: list[bytes] = []
+    worker = threading.Thread(target=lambda: built.append(builders[-1]()))
+    worker.start()
+    worker.join()
+
+    with zipfile.ZipFile(io.BytesIO(built[0])) as archive:
+        names = archive.namelist()
+        transactions = archive.read(next(n for n in names if n.endswith("transactions.csv")))
+    assert "README.txt" in names
+    kept_rows = rows_of_person(kept, person())["transactions"]
+    assert transactions.count(b"\n") >= len(kept_rows)  # a header and every row
