@@ -116,6 +116,9 @@ class SyncState:
     cursor: str
     transactions: tuple[Transaction, ...]
     institution: Institution | None = None
+    # Read from the start (no kept cursor, or Plaid refused it): it holds only what Plaid
+    # still serves, so older kept transactions are not gone, only out of its reach.
+    from_start: bool = False
 
 
 # --- Credit report -------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from integrations.common.timeouts import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
 )
-from integrations.models import ItemData, SyncState, Transaction
+from integrations.models import Institution, ItemData, SyncState, Transaction
 from integrations.plaid.parse import PlaidBodyError, institution_name, parse_item_data
 
 PLAID_VERSION = "2020-09-14"
@@ -66,7 +66,7 @@ MUTATION_DURING_PAGINATION = "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"
 # Our own codes for a sync that Plaid never lets finish.
 SYNC_CURSOR_REPEATED, SYNC_TOO_MANY_PAGES = "SYNC_CURSOR_REPEATED", "SYNC_TOO_MANY_PAGES"
 # A kept cursor Plaid will not continue from (an item reset, a cursor too old): start over.
-CURSOR_REFUSED = frozenset({"INVALID_REQUEST"})
+CURSOR_REFUSED = frozenset({("INVALID_REQUEST", "INVALID_FIELD")})
 # A bank without card data still has balances and transactions worth showing.
 NO_LIABILITIES = frozenset({"PRODUCTS_NOT_SUPPORTED", "NO_LIABILITY_ACCOUNTS"})
 
@@ -242,6 +242,12 @@ def _accounts_of_sync(pages: list[dict[str, Any]]) -> dict[str, Any] | None:
     them; None when it carries none."""
     accounts = pages[-1].get("accounts") if pages else None
     return {"accounts": accounts} if isinstance(accounts, list) and accounts else None
+
+
+def _known_institution(kept: SyncState | None) -> Institution | None:
+    """The bank a kept state names, unless it could not be named then (asked again)."""
+    institution = kept.institution if kept is not None else None
+    return institution if institution and institution.institution_id != "unknown" else None
 
 
 def _check_sync_page(page: Mapping[str, Any]) -> None:
@@ -536,7 +542,7 @@ class PlaidClient:
         failure is raised naming the bank."""
         item_body = self.get_item(access_token)
         resuming = kept is not None and bool(kept.cursor)
-        known = kept.institution if kept is not None else None
+        known = _known_institution(kept)
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="plaid-item") as pool:
             institution = None if known else pool.submit(self._institution_or_none, item_body)
             # Resuming, the balances come with the sync's last page: one call fewer.
@@ -569,19 +575,21 @@ class PlaidClient:
             raise _malformed() from None
         cursor = str(pages[-1].get("next_cursor") or "") if pages else ""
         cursor = cursor or (kept.cursor if kept else "")
-        return data, SyncState(cursor, data.transactions, data.item.institution)
+        from_start = kept is None or not kept.cursor or not earlier
+        return data, SyncState(cursor, data.transactions, data.item.institution, from_start)
 
     def _sync_from_kept(
         self, access_token: str, kept: SyncState | None
     ) -> tuple[list[dict[str, Any]], tuple[Transaction, ...]]:
         """The sync pages since ``kept`` and the transactions they apply to; from the start
-        (and nothing earlier) without a kept state or when Plaid refuses its cursor."""
+        (and nothing earlier: the state then says ``from_start``) without a kept state or
+        when Plaid refuses its cursor."""
         if kept is None or not kept.cursor:
             return self.sync_transactions(access_token), ()
         try:
             return self.sync_transactions(access_token, kept.cursor), kept.transactions
         except PlaidError as error:
-            if error.error_type not in CURSOR_REFUSED:
+            if (error.error_type, error.code) not in CURSOR_REFUSED:
                 raise
         log.info("/transactions/sync refused the kept cursor; syncing from the start")
         return self.sync_transactions(access_token), ()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import streamlit as st
@@ -162,7 +162,8 @@ class Keeper:
             )
             if before is None:  # a bank not kept yet, or one whose token changed
                 before = self.store.kept_sync(self.person, item.item_id)
-            self.store.apply_sync(self.person, item.item_id, before, after, data.accounts)
+            compared = _within_reach(before, after)
+            self.store.apply_sync(self.person, item.item_id, compared, after, data.accounts)
             self.store.record_day(self.person, days)
         except StoreError as error:
             failed(error)
@@ -199,6 +200,16 @@ class Keeper:
             except ReconnectRequired:
                 continue
         return None
+
+
+def _within_reach(before: SyncState | None, after: SyncState) -> SyncState | None:
+    """What a sync is compared with: after a sync from the start, only the kept transactions
+    from its oldest day on, so history older than Plaid still serves is kept, not removed."""
+    if before is None or not after.from_start or not after.transactions:
+        return before
+    oldest = min(t.date for t in after.transactions)
+    recent = tuple(t for t in before.transactions if t.date >= oldest)
+    return replace(before, transactions=recent)
 
 
 def keeper(settings: Settings) -> Keeper | None:

@@ -9,6 +9,7 @@ import io
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
@@ -17,6 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import pages._shared as shared_pages
+from integrations.models import SyncState
 from services.analytics.trends import AccountDay
 from services.runtime import last_good
 from services.runtime.identity import local_visitor
@@ -188,3 +190,28 @@ def test_download_my_data_builds_the_persons_zip_on_the_thread_streamlit_uses(
     assert "README.txt" in names
     kept_rows = rows_of_person(kept, person())["transactions"]
     assert transactions.count(b"\n") >= len(kept_rows)  # a header and every row
+
+
+def test_a_sync_from_the_start_keeps_history_older_than_plaid_serves(
+    kept: str, plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HISTORY_RETENTION_MONTHS", "0")  # keep everything: this is not retention
+    started()
+    store = HistoryStore.open(kept, [HISTORY_KEY])
+    item_id = plaid_env.item_id(plaid_env.demo_tokens()[0])
+    before = store.kept_sync(person(), item_id)
+    assert before is not None
+    old = replace(
+        before.transactions[0], transaction_id="kept-long-ago", date=TODAY - timedelta(days=900)
+    )
+    # A cursor Plaid will refuse: the next fetch reads the whole window from the start.
+    after = SyncState("a-cursor-plaid-forgot", (*before.transactions, old), before.institution)
+    assert store.apply_sync(person(), item_id, before, after).applied
+    store.close()
+
+    another_process()
+    started()
+
+    ids = {row["transaction_id"] for row in rows_of_person(kept, person())["transactions"]}
+    assert "kept-long-ago" in ids
+    assert {t.transaction_id for t in before.transactions} <= ids
