@@ -508,6 +508,22 @@ def confirm_delete_everything(settings: Settings) -> None:
         st.rerun()
 
 
+def render_keeping_paused(settings: Settings) -> bool:
+    """After "Delete everything" nothing is kept until the person asks again: whether that
+    is so (and the way to ask)."""
+    since = your_data.deleted_since(settings)
+    if since is None:
+        return False
+    st.info(
+        f"You deleted everything this app kept about you on {day(since)}; since then nothing "
+        "is kept. Your banks and reports still show while you use the app."
+    )
+    if st.button("Keep my history again", key="keep_history_again"):
+        your_data.keep_again(settings)
+        st.rerun()
+    return True
+
+
 def render_kept(settings: Settings) -> None:
     """Traditional mode: what is kept about this person, a copy of it, and deleting it."""
     if not keeping.keeps_history(settings):
@@ -521,6 +537,8 @@ def render_kept(settings: Settings) -> None:
             "Nothing: this app keeps a history only for people signed in (or the owner of a "
             "run on this machine)."
         )
+        return
+    if render_keeping_paused(settings):
         return
     kept = kept_history(settings)
     if kept is None:

@@ -139,6 +139,8 @@ class Keeper:
     def kept(self, token: str) -> SyncState | None:
         """Where this bank's kept history stands, to sync on from."""
         try:
+            if self.store.deleted_since(self.person) is not None:
+                return None
             item_id = self._item_of(token)
             found = None if item_id is None else self.store.kept_sync(self.person, item_id)
         except StoreError as error:
@@ -153,6 +155,10 @@ class Keeper:
         item = data.item
         days = account_days_of((item,), data.accounts, data.liabilities, self.today)
         try:
+            # Deleted everything (maybe while this fetch was under way): nothing is written
+            # until they ask to be kept again.
+            if self.store.deleted_since(self.person) is not None:
+                return
             self.store.save_item(
                 self.person,
                 item.item_id,
@@ -175,6 +181,8 @@ class Keeper:
         """Keep a pulled report, sealed, and its scores; whether it was kept."""
         readings = score_readings(report, pulled_at.date())
         try:
+            if self.store.deleted_since(self.person) is not None:
+                return False
             sealed = self.vault.seal(report_text(report))
             self.store.save_report(self.person, pulled_at, sealed, readings)
         except StoreError as error:

@@ -9,6 +9,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from integrations.common.errors import UpstreamError
@@ -120,3 +121,31 @@ def _remove_kept_item(
     except UpstreamError:
         return "plaid_not_told"
     return "removed_at_plaid"
+
+
+def deleted_since(settings: Settings) -> datetime | None:
+    """When this person deleted everything, while nothing is kept for them since."""
+    found = keeping.keeper(settings)
+    if found is None:
+        return None
+    try:
+        return found.store.deleted_since(found.person)
+    except StoreError as error:
+        keeping.failed(error)
+        return None
+
+
+def keep_again(settings: Settings) -> None:
+    found = keeping.keeper(settings)
+    if found is None:
+        return
+    try:
+        found.store.keep_again(found.person)
+    except StoreError as error:
+        keeping.failed(error)
+        return
+    # Fetched again on the next run, so what the session shows is kept from now on.
+    for connection in state.connections():
+        data.clear_plaid_item(connection.item_key)
+    state.let_go_of_data()
+    keeping.wrote(found.person)

@@ -529,6 +529,28 @@ class HistoryStore:
             kept = {table.name: _rows_of(connection, table, person) for table in PERSON_TABLES}
         return zip_of(kept, open_report)
 
+    def deleted_since(self, person: str) -> datetime | None:
+        """When this person deleted everything, if they have not asked to be kept again since:
+        until then nothing of theirs is written (a fetch already under way included)."""
+        person = checked_person(person)
+        with self._reading() as connection:
+            if connection.execute(
+                sa.select(people.c.person_key).where(people.c.person_key == person)
+            ).first():
+                return None
+            return connection.execute(
+                sa.select(sa.func.max(audit.c.at)).where(
+                    (audit.c.person_key == person) & (audit.c.event == "person_deleted")
+                )
+            ).scalar()
+
+    def keep_again(self, person: str) -> None:
+        """After a deletion: this person's history may be kept again, from now on."""
+        person = checked_person(person)
+        with self._writing() as connection:
+            _ensure_person(connection, person)
+            _write_audit(connection, person, "keeping_resumed", "ok", _now())
+
     def delete_person(self, person: str) -> list[bytes]:
         """Every row of ``person`` in every table, gone in one transaction; one audit line
         (the deletion, under the person key only) remains. Their sealed access tokens, so the

@@ -126,6 +126,15 @@ def test_delete_everything_leaves_no_row_of_the_person_and_tells_plaid(
     assert removed == [mine]  # the operator's banks stay connected at Plaid
     assert at.session_state["plaid_items"] == []
 
+    # The operator's banks come back in a new session, but nothing is kept until asked.
+    another_process()
+    again = started("pages/setup.py")
+    assert rows_of_person(kept, person())["items"] == []
+    assert any("nothing is kept" in i.value for i in again.info)
+    again.button(key="keep_history_again").click().run()
+    again.switch_page("pages/overview.py").run()
+    assert len(rows_of_person(kept, person())["items"]) == 2
+
 
 def test_a_store_that_is_down_changes_nothing_else(
     plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
