@@ -13,7 +13,15 @@ import streamlit as st
 
 from integrations.common.errors import UpstreamError
 from integrations.common.logs import register_secret
-from services.runtime import bank_data, credit_file, limits, sharing, state, webhook_events
+from services.runtime import (
+    bank_data,
+    credit_file,
+    keeping,
+    limits,
+    sharing,
+    state,
+    webhook_events,
+)
 from services.runtime import loaders as data
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.clients import plaid_client, vault
@@ -176,6 +184,7 @@ def disconnect(settings: Settings, item_key: str) -> Disconnected:
             outcome = "removed_at_plaid"
         except (UpstreamError, ReconnectRequired):
             outcome = "plaid_not_told"
+        keeping.forget_bank(settings, connection.sealed)
     remove_connection(settings, item_key)
     limits.audit("disconnect", state.visitor().key, outcome, item=item_key)
     return outcome

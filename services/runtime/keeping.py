@@ -141,7 +141,7 @@ class Keeper:
         try:
             if self.store.deleted_since(self.person) is not None:
                 return None
-            item_id = self._item_of(token)
+            item_id = self.item_of(token)
             found = None if item_id is None else self.store.kept_sync(self.person, item_id)
         except StoreError as error:
             failed(error)
@@ -198,7 +198,7 @@ class Keeper:
         except (ReconnectRequired, ValueError):  # sealed under a key this app no longer has
             return None
 
-    def _item_of(self, token: str) -> str | None:
+    def item_of(self, token: str) -> str | None:
         """The kept item of this token: the token is kept sealed (never searchable), so each
         of the person's few items is opened and compared."""
         for item in self.store.items(self.person):
@@ -218,6 +218,24 @@ def _within_reach(before: SyncState | None, after: SyncState) -> SyncState | Non
     oldest = min(t.date for t in after.transactions)
     recent = tuple(t for t in before.transactions if t.date >= oldest)
     return replace(before, transactions=recent)
+
+
+def forget_bank(settings: Settings, sealed: bytes) -> None:
+    """A bank the person disconnected: its kept connection, accounts and transactions go
+    (its past daily balances stay in their history until they delete everything)."""
+    found = keeper(settings)
+    if found is None:
+        return
+    try:
+        item_id = found.item_of(found.vault.open(sealed))
+        if item_id is not None:
+            found.store.remove_item(found.person, item_id)
+    except ReconnectRequired:
+        return
+    except StoreError as error:
+        failed(error)
+        return
+    wrote(found.person)
 
 
 def keeper(settings: Settings) -> Keeper | None:

@@ -21,6 +21,7 @@ import pages._shared as shared_pages
 from integrations.models import SyncState
 from services.analytics.trends import AccountDay
 from services.runtime import last_good
+from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.identity import local_visitor
 from services.runtime.settings import parse_settings
 from services.storage.store import HistoryStore
@@ -224,3 +225,28 @@ def test_a_sync_from_the_start_keeps_history_older_than_plaid_serves(
     ids = {row["transaction_id"] for row in rows_of_person(kept, person())["transactions"]}
     assert "kept-long-ago" in ids
     assert {t.transaction_id for t in before.transactions} <= ids
+
+
+def test_disconnecting_a_bank_forgets_its_kept_transactions_but_not_the_operators(
+    kept: str, plaid_env: PlaidDouble
+) -> None:
+    client = plaid_env.client()
+    mine = client.exchange_public_token(client.create_sandbox_public_token("ins_109508"))
+    at = app_test().run()
+    connect_pasted(at, mine)
+    at.switch_page("pages/overview.py").run()
+    before = rows_of_person(kept, person())
+    assert len(before["items"]) == 3
+
+    at.switch_page("pages/setup.py").run()
+    mine_key = keyed_item(mine)
+    at.button(key=f"disconnect-{mine_key}").click().run()
+    at.button(key="confirm_disconnect").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    after = rows_of_person(kept, person())
+    assert len(after["items"]) == 2  # the operator's two banks are still kept
+    gone = {row["item_id"] for row in before["items"]} - {row["item_id"] for row in after["items"]}
+    assert len(gone) == 1
+    assert not [row for row in after["transactions"] if row["item_id"] in gone]
+    assert after["transactions"]  # the operator's are untouched
