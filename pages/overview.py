@@ -24,6 +24,7 @@ from services.analytics.money import other_currencies
 from services.runtime import state, webhook_events
 from services.runtime.history import current_history, recent_changes
 from services.runtime.settings import Settings, current_settings
+from services.runtime.timezone import person_timezone
 from services.views.alerts import Alert, bank_news_alert
 from services.views.format import card_label, day, days_left, markdown_money, money, percent, plain
 from services.views.page_figures import MonthSpending, overview_figures
@@ -153,8 +154,9 @@ def render() -> None:
     if snap is not None:
         render_connection_problems(snap)
     unusual = analyses(snap, today).findings if snap is not None else None
-    key = (snapshot_key(snap) if snap is not None else None, report, today)
-    figures = derived("overview", key, lambda: overview_figures(snap, report, today, unusual))
+    zone = person_timezone()
+    key = (snapshot_key(snap) if snap is not None else None, report, today, str(zone))
+    figures = derived("overview", key, lambda: overview_figures(snap, report, today, unusual, zone))
     first, second, third = st.columns(3)
     with first:
         render_utilization(figures.totals)

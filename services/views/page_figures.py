@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 
 import altair as alt
 import pandas as pd
@@ -134,7 +134,9 @@ def overview_figures(
     report: CreditReport | None,
     today: date,
     unusual: pd.DataFrame | None,
+    zone: tzinfo = UTC,
 ) -> OverviewFigures:
+    """``zone`` is the person's time zone, in which ``today`` is theirs."""
     if snap is None:
         cards = cards_frame((), (), (), today)
     else:
@@ -145,7 +147,9 @@ def overview_figures(
         totals=totals,
         next_due=next_payment_due(cards),
         spending=month_spending(snap.transactions, today) if snap is not None else None,
-        alerts=build_alerts(cards, totals, report, today, unusual),
+        alerts=build_alerts(
+            cards, totals, report, today, unusual, snap.items if snap else (), zone
+        ),
         chart=_utilization_chart(cards),
     )
 

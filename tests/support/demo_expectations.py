@@ -6,7 +6,7 @@ page test compares the app's answer with a second, separate derivation.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from integrations.demo.experian import experian_demo_report
@@ -98,3 +98,19 @@ def tradeline_count(today: date, *, closed: bool | None = None) -> int:
     if closed is None:
         return len(lines)
     return sum((t["openOrClosed"] == "C") == closed for t in lines)
+
+
+def consent_expiries(today: date, zone: tzinfo = UTC) -> list[tuple[str, date, int]]:
+    """(bank, day its consent lapses in ``zone``, days from ``today``) for each demo bank
+    whose consent lapses."""
+    found = []
+    for item in plaid_demo_items(today):
+        raw = item.item_get["item"]["consent_expiration_time"]
+        if raw is None:
+            continue
+        moment = datetime.strptime(raw, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        expires_on = moment.astimezone(zone).date()
+        found.append(
+            (item.institution["institution"]["name"], expires_on, (expires_on - today).days)
+        )
+    return found
