@@ -61,6 +61,7 @@ from services.analytics.transactions import (
     spending_by_weekday,
     top_merchants,
 )
+from services.analytics.worth import CashTotal, cash_by_currency, net_worth_by_currency
 from services.views.alerts import Alert, build_alerts
 from services.views.charts import (
     category_chart,
@@ -127,6 +128,8 @@ class OverviewFigures:
     spending: MonthSpending | None  # None without bank data
     alerts: list[Alert]
     chart: alt.LayerChart | None  # None when no card has a known limit
+    cash: tuple[CashTotal, ...] = ()  # per currency, the headline first
+    net_worth: dict[str, float] | None = None  # per currency; None without bank data
 
 
 def overview_figures(
@@ -151,6 +154,8 @@ def overview_figures(
             cards, totals, report, today, unusual, snap.items if snap else (), zone
         ),
         chart=_utilization_chart(cards),
+        cash=cash_by_currency(snap.accounts) if snap is not None else (),
+        net_worth=net_worth_by_currency(snap.accounts) if snap is not None else None,
     )
 
 

@@ -73,6 +73,14 @@ def test_overview_numbers_match_the_demo_bodies() -> None:
     assert metric(at, "Spending this month") == money(expect.spending(today, month_start, today))
 
 
+def test_overview_shows_cash_and_net_worth_from_the_demo_bodies() -> None:
+    at = run_app()
+    current, available = expect.cash(TODAY)
+    assert metric(at, "Cash") == money(current)
+    assert any(c.value == f"Available now {money(available)}" for c in at.caption)
+    assert metric(at, "Net worth") == money(expect.net_worth(TODAY))
+
+
 def test_overview_alerts_cover_due_overdue_inquiry_and_late_payment() -> None:
     at = run_app()
     errors = " ".join(e.value for e in at.error)

@@ -54,6 +54,33 @@ def raw_transactions(today: date) -> list[dict[str, Any]]:
     return [t for t in result if not (t["pending"] and t["transaction_id"] in posted_from)]
 
 
+def raw_accounts(today: date) -> list[dict[str, Any]]:
+    return [a for item in plaid_demo_items(today) for a in item.accounts_get["accounts"]]
+
+
+def cash(today: date, currency: str = "USD") -> tuple[float, float]:
+    """(current, available) over the depository accounts in ``currency``."""
+    current = available = 0.0
+    for account in raw_accounts(today):
+        balances = account["balances"]
+        if account["type"] == "depository" and balances["iso_currency_code"] == currency:
+            current += balances["current"]
+            available += (
+                balances["current"] if balances["available"] is None else balances["available"]
+            )
+    return current, available
+
+
+def net_worth(today: date, currency: str = "USD") -> float:
+    """Cash less every card's balance as reported (a credit balance counts for the person)."""
+    cards = sum(
+        c["balances"]["current"]
+        for c in raw_cards(today)
+        if c["balances"]["iso_currency_code"] == currency
+    )
+    return cash(today, currency)[0] - cards
+
+
 def overall_utilization(today: date) -> tuple[float, float, float]:
     """(owed on all cards, limit of cards with a limit, utilization over those cards)."""
     owed_all = owed_limited = limit = 0.0
