@@ -8,7 +8,7 @@ amount is money leaving the account.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 CREDIT_CARD_SUBTYPES = frozenset({"credit card", "paypal"})
@@ -29,6 +29,9 @@ class Item:
     available_products: tuple[str, ...] = ()
     billed_products: tuple[str, ...] = ()
     error_code: str | None = None
+    # When the person's consent lapses and the bank stops sharing (some OAuth and European
+    # banks); None when it does not expire. Always with its time zone.
+    consent_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,11 @@ from pages._shared import (
 )
 from services.analytics.cards import PaymentDue, UtilizationTotal, utilization_band
 from services.analytics.money import other_currencies
+from services.analytics.worth import CashTotal
 from services.runtime import state, webhook_events
 from services.runtime.history import current_history, recent_changes
 from services.runtime.settings import Settings, current_settings
+from services.runtime.timezone import person_timezone
 from services.views.alerts import Alert, bank_news_alert
 from services.views.format import card_label, day, days_left, markdown_money, money, percent, plain
 from services.views.page_figures import MonthSpending, overview_figures
@@ -83,6 +85,32 @@ def render_spending(spending: MonthSpending) -> None:
     st.caption(f"Last month in total: {markdown_money(last_full, currency)}")
     for code, amount in other_currencies(spending.this_month, currency).items():
         st.caption(f"Plus {plain(money(amount, code))} spent in {plain(code)} (not converted).")
+
+
+def render_cash(cash: tuple[CashTotal, ...]) -> None:
+    if not cash:
+        st.metric("Cash", "—", help="No checking or savings account connected.")
+        return
+    headline = cash[0]
+    st.metric("Cash", markdown_money(headline.current, headline.currency))
+    st.caption(f"Available now {markdown_money(headline.available, headline.currency)}")
+    for other in cash[1:]:
+        st.caption(
+            f"Also {plain(money(other.current, other.currency))} in {plain(other.currency)}."
+        )
+
+
+def render_net_worth(worth: dict[str, float], currency: str | None) -> None:
+    """Net worth in the cash headline's currency; any other currency on its own line."""
+    if not worth:
+        st.metric("Net worth", "—")
+        return
+    main = currency if currency in worth else sorted(worth)[0]
+    st.metric("Net worth", markdown_money(worth[main], main))
+    st.caption("Cash less card balances; loans are not counted yet.")
+    for code, amount in sorted(worth.items()):
+        if code != main:
+            st.caption(f"Also {plain(money(amount, code))} in {plain(code)} (not converted).")
 
 
 def render_score(report: CreditReport | None) -> None:
@@ -153,8 +181,9 @@ def render() -> None:
     if snap is not None:
         render_connection_problems(snap)
     unusual = analyses(snap, today).findings if snap is not None else None
-    key = (snapshot_key(snap) if snap is not None else None, report, today)
-    figures = derived("overview", key, lambda: overview_figures(snap, report, today, unusual))
+    zone = person_timezone()
+    key = (snapshot_key(snap) if snap is not None else None, report, today, str(zone))
+    figures = derived("overview", key, lambda: overview_figures(snap, report, today, unusual, zone))
     first, second, third = st.columns(3)
     with first:
         render_utilization(figures.totals)
@@ -162,12 +191,18 @@ def render() -> None:
         render_owed(figures.totals)
     with third:
         render_next_payment(figures.next_due)
-    fourth, fifth, _ = st.columns(3)
+    fourth, fifth, sixth = st.columns(3)
     with fourth:
         if figures.spending is not None:
             render_spending(figures.spending)
     with fifth:
         render_score(report)
+    if figures.net_worth is not None:
+        with sixth:
+            render_cash(figures.cash)
+        seventh, _, _ = st.columns(3)
+        with seventh:
+            render_net_worth(figures.net_worth, figures.cash[0].currency if figures.cash else None)
     render_alerts(figures.alerts)
     render_bank_news()
     render_history_changes(settings, today, figures.alerts)

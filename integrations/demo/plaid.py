@@ -225,6 +225,7 @@ _ACCOUNTS = (
     ),
 )
 
+_CONSENT_DAYS_LEFT = 10  # the OAuth bank's consent lapses within the warning window
 _CARD_A_TARGET_CENTS = 694_821  # 92.6 % of the limit: the "nearly maxed out" card
 _CARD_C_TARGET_CENTS = -1_240  # a small credit balance left by a refund
 
@@ -1193,10 +1194,17 @@ class _DemoBuilder:
             "billed_products": ["liabilities", "transactions"],
             "products": ["liabilities", "transactions"],
             "consented_products": ["liabilities", "transactions"],
-            "consent_expiration_time": None,
+            "consent_expiration_time": self._consent_expiration(spec),
             "update_type": "background",
             "auth_method": None,
         }
+
+    def _consent_expiration(self, spec: _InstitutionSpec) -> str | None:
+        """The OAuth bank's consent lapses in ten days, at noon UTC: the same calendar day
+        in every time zone from UTC-11 to UTC+11, so the overview warns of it."""
+        if not spec.oauth:
+            return None
+        return _iso_datetime(self.today + timedelta(days=_CONSENT_DAYS_LEFT), 12 * 60)
 
     @staticmethod
     def _institution(spec: _InstitutionSpec) -> JsonDict:

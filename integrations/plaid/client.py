@@ -69,6 +69,11 @@ SYNC_CURSOR_REPEATED, SYNC_TOO_MANY_PAGES = "SYNC_CURSOR_REPEATED", "SYNC_TOO_MA
 CURSOR_REFUSED = frozenset({("INVALID_REQUEST", "INVALID_FIELD")})
 # A bank without card data still has balances and transactions worth showing.
 NO_LIABILITIES = frozenset({"PRODUCTS_NOT_SUPPORTED", "NO_LIABILITY_ACCOUNTS"})
+# Products only some accounts have (liabilities needs a card or a loan). Listed in Link's
+# `products`, they would hide every bank and account without them (a checking or savings
+# account alone); as `required_if_supported_products` they are taken wherever the bank has
+# them, and the link succeeds without them.
+IF_SUPPORTED_PRODUCTS = frozenset({"liabilities"})
 
 log = get_logger("plaid")
 
@@ -257,6 +262,17 @@ def _check_sync_page(page: Mapping[str, Any]) -> None:
         raise _malformed()
 
 
+def _link_products(products: tuple[str, ...]) -> tuple[list[Products], list[Products]]:
+    """The configured products split for Link: those every linked bank must have, and those
+    taken only where the bank has them. Link needs at least one of the first kind, so a
+    configuration of only the second kind requires them all, as before."""
+    required = [p for p in products if p not in IF_SUPPORTED_PRODUCTS]
+    if not required:
+        return [Products(p) for p in products], []
+    if_supported = [p for p in products if p in IF_SUPPORTED_PRODUCTS]
+    return [Products(p) for p in required], [Products(p) for p in if_supported]
+
+
 @dataclass(frozen=True)
 class Timeouts:
     connect: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
@@ -290,6 +306,7 @@ class PlaidClient:
         self._api = plaid_api.PlaidApi(plaid.ApiClient(configuration))
         self._countries = [CountryCode(c) for c in country_codes]
         self._products = [Products(p) for p in products]
+        self._link_required, self._link_if_supported = _link_products(products)
         self._redirect_uri = redirect_uri
         self._webhook_url = webhook_url
         self._timeouts = timeouts
@@ -345,7 +362,9 @@ class PlaidClient:
         if access_token:
             fields["access_token"] = access_token
         else:
-            fields["products"] = self._products
+            fields["products"] = self._link_required
+            if self._link_if_supported:
+                fields["required_if_supported_products"] = self._link_if_supported
             fields["transactions"] = LinkTokenTransactions(days_requested=DAYS_REQUESTED)
         if self._redirect_uri:
             fields["redirect_uri"] = self._redirect_uri

@@ -8,7 +8,7 @@ string values), so the demo bodies and live responses share one path.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from integrations.models import (
@@ -36,6 +36,14 @@ def _as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def _as_moment(value: Any) -> datetime | None:
+    """A timestamp as an aware datetime; Plaid's are UTC, so one without a zone is UTC."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _as_float(value: Any) -> float | None:
@@ -88,6 +96,7 @@ def parse_item(body: Body, institution: Institution | None = None) -> Item:
         available_products=tuple(str(p) for p in item.get("available_products") or ()),
         billed_products=tuple(str(p) for p in item.get("billed_products") or ()),
         error_code=_text(error.get("error_code")) if error else None,
+        consent_expires_at=_as_moment(item.get("consent_expiration_time")),
     )
 
 

@@ -169,6 +169,9 @@ def _plain(value: object) -> object:
         return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, datetime) and value.tzinfo is None:
+        # Read back, it could not say which moment it was.
+        raise CodecError("a moment without a time zone")
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -234,6 +237,8 @@ _SCALARS: dict[Any, Callable[[object], bool]] = {
 def _as_scalar(hint: Any, value: object, where: str) -> object:
     if hint is date:
         return _as_date(value, where)
+    if hint is datetime:
+        return _as_moment(value, where)
     accepts = _SCALARS.get(hint)
     if accepts is None:
         raise CodecError(f"{where}: a type this codec does not write")
@@ -250,6 +255,16 @@ def _as_date(value: object, where: str) -> date:
     if day is None or day.isoformat() != value:
         raise CodecError(f"{where}: not a date written YYYY-MM-DD")
     return day
+
+
+def _as_moment(value: object, where: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or moment.isoformat() != value:
+        raise CodecError(f"{where}: not a moment written in ISO 8601 with its offset")
+    return moment
 
 
 # --- Transactions <-> Arrow ------------------------------------------------------------------

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
+from services.runtime import loaders
+
 
 def person_timezone() -> tzinfo:
     name = st.context.timezone
@@ -21,7 +23,8 @@ def person_timezone() -> tzinfo:
 
 
 def person_now() -> datetime:
-    return datetime.now(person_timezone())
+    """Now in the person's zone, read from the app's one clock (``loaders.now``)."""
+    return loaders.now().astimezone(person_timezone())
 
 
 def shown_time(moment: datetime, pattern: str = "%H:%M") -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
 
 import pandas as pd
 
-from integrations.models import CreditReport
+from integrations.models import CreditReport, Item
 from services.analytics.cards import (
     DUE_SOON_DAYS,
     HIGH_UTILIZATION,
@@ -17,9 +17,10 @@ from services.analytics.cards import (
     UtilizationTotal,
     upcoming_payments,
 )
+from services.analytics.consent import ConsentExpiry, consent_expiries
 from services.analytics.credit import recent_hard_inquiries, recent_late_payments
 from services.analytics.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, recent
-from services.views.format import card_label, day, money, percent
+from services.views.format import card_label, day, days_left, money, percent
 
 Severity = Literal["error", "warning", "info"]
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -170,16 +171,42 @@ def unusual_activity_alerts(findings: pd.DataFrame, today: date) -> list[Alert]:
     return alerts
 
 
+def _consent_alert(expiry: ConsentExpiry) -> Alert:
+    when = day(expiry.expires_on)
+    if expiry.days_left < 0:
+        return Alert(
+            "error",
+            "consent_expired",
+            f"{expiry.bank}'s connection expired on {when}",
+            "The bank no longer shares new data with this app; sign in again on Setup to renew it.",
+        )
+    return Alert(
+        "warning",
+        "consent_expiring",
+        f"{expiry.bank}'s connection expires on {when} ({days_left(expiry.days_left)})",
+        "After that the bank stops sharing new data; sign in again on Setup to renew it.",
+    )
+
+
+def consent_alerts(items: Sequence[Item], today: date, zone: tzinfo) -> list[Alert]:
+    """Banks whose consent lapses soon or has lapsed, the days counted in ``zone``."""
+    return [_consent_alert(e) for e in consent_expiries(items, today, zone)]
+
+
 def build_alerts(
     cards: pd.DataFrame,
     totals: Sequence[UtilizationTotal],
     report: CreditReport | None,
     today: date,
     unusual: pd.DataFrame | None = None,
+    items: Sequence[Item] = (),
+    zone: tzinfo = UTC,
 ) -> list[Alert]:
     """Everything that needs attention, errors first; ``unusual`` is what
-    ``services.analytics.unusual.find_unusual`` found, computed once per fetch by the caller."""
-    alerts = payment_alerts(cards) + utilization_alerts(cards, totals)
+    ``services.analytics.unusual.find_unusual`` found, computed once per fetch by the caller;
+    ``zone`` is the person's, in which a bank's consent lapses on one day or the next."""
+    alerts = consent_alerts(items, today, zone)
+    alerts += payment_alerts(cards) + utilization_alerts(cards, totals)
     alerts += credit_report_alerts(report, today)
     if unusual is not None:
         alerts += unusual_activity_alerts(unusual, today)

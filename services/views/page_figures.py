@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 
 import altair as alt
 import pandas as pd
@@ -61,6 +61,7 @@ from services.analytics.transactions import (
     spending_by_weekday,
     top_merchants,
 )
+from services.analytics.worth import CashTotal, cash_by_currency, net_worth_by_currency
 from services.views.alerts import Alert, build_alerts
 from services.views.charts import (
     category_chart,
@@ -127,6 +128,8 @@ class OverviewFigures:
     spending: MonthSpending | None  # None without bank data
     alerts: list[Alert]
     chart: alt.LayerChart | None  # None when no card has a known limit
+    cash: tuple[CashTotal, ...] = ()  # per currency, the headline first
+    net_worth: dict[str, float] | None = None  # per currency; None without bank data
 
 
 def overview_figures(
@@ -134,7 +137,9 @@ def overview_figures(
     report: CreditReport | None,
     today: date,
     unusual: pd.DataFrame | None,
+    zone: tzinfo = UTC,
 ) -> OverviewFigures:
+    """``zone`` is the person's time zone, in which ``today`` is theirs."""
     if snap is None:
         cards = cards_frame((), (), (), today)
     else:
@@ -145,8 +150,12 @@ def overview_figures(
         totals=totals,
         next_due=next_payment_due(cards),
         spending=month_spending(snap.transactions, today) if snap is not None else None,
-        alerts=build_alerts(cards, totals, report, today, unusual),
+        alerts=build_alerts(
+            cards, totals, report, today, unusual, snap.items if snap else (), zone
+        ),
         chart=_utilization_chart(cards),
+        cash=cash_by_currency(snap.accounts) if snap is not None else (),
+        net_worth=net_worth_by_currency(snap.accounts) if snap is not None else None,
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.runtime import loaders
 from tests.support import demo_expectations as expect
 from tests.support.apps import app_on_page, app_test
 from tests.support.clock import TODAY
@@ -70,6 +73,14 @@ def test_overview_numbers_match_the_demo_bodies() -> None:
     assert metric(at, "Spending this month") == money(expect.spending(today, month_start, today))
 
 
+def test_overview_shows_cash_and_net_worth_from_the_demo_bodies() -> None:
+    at = run_app()
+    current, available = expect.cash(TODAY)
+    assert metric(at, "Cash") == money(current)
+    assert any(c.value == f"Available now {money(available)}" for c in at.caption)
+    assert metric(at, "Net worth") == money(expect.net_worth(TODAY))
+
+
 def test_overview_alerts_cover_due_overdue_inquiry_and_late_payment() -> None:
     at = run_app()
     errors = " ".join(e.value for e in at.error)
@@ -81,6 +92,44 @@ def test_overview_alerts_cover_due_overdue_inquiry_and_late_payment() -> None:
     assert "New hard inquiry from HARBORLINE BANK" in warnings
     assert "Late payment reported on JUNIPER CARD SVCS" in warnings
     assert "utilization is 9" in errors  # the card near its limit
+
+
+def warnings_as_read(at: AppTest) -> str:
+    """The warnings' text as a person reads it: without the Markdown escapes."""
+    return re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))
+
+
+def consent_warning(bank: str, expires_on: date, days: int) -> str:
+    return f"{bank}'s connection expires on {expires_on:%b %d, %Y} (in {days} days)"
+
+
+def test_overview_warns_before_a_banks_consent_lapses() -> None:
+    at = run_app()
+    ((bank, expires_on, days),) = expect.consent_expiries(TODAY)
+    assert 0 < days <= 14
+    warnings = warnings_as_read(at)
+    assert consent_warning(bank, expires_on, days) in warnings
+    assert "sign in again on Setup" in warnings
+
+
+def test_consent_days_are_the_persons_near_midnight_in_los_angeles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Just after midnight UTC on Dec 1 it is still Nov 30 in Los Angeles: the demo is built
+    for the person's Nov 30 and its lapse date is read on their calendar."""
+    zone = ZoneInfo("America/Los_Angeles")
+    now = datetime(2026, 12, 1, 3, 30, tzinfo=UTC)
+    person_today = now.astimezone(zone).date()
+    assert person_today == date(2026, 11, 30) != now.date()
+    monkeypatch.delenv("AS_OF_DATE")
+    monkeypatch.setattr(loaders, "now", lambda: now)
+    at = app_test()
+    at.context = {"timezone": "America/Los_Angeles"}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    ((bank, expires_on, days),) = expect.consent_expiries(person_today, zone)
+    warnings = warnings_as_read(at)
+    assert consent_warning(bank, expires_on, days) in warnings
 
 
 def test_cards_page_lists_every_card_with_unknown_utilization_for_null_limit() -> None:

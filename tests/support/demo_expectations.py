@@ -6,7 +6,7 @@ page test compares the app's answer with a second, separate derivation.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from integrations.demo.experian import experian_demo_report
@@ -54,6 +54,33 @@ def raw_transactions(today: date) -> list[dict[str, Any]]:
     return [t for t in result if not (t["pending"] and t["transaction_id"] in posted_from)]
 
 
+def raw_accounts(today: date) -> list[dict[str, Any]]:
+    return [a for item in plaid_demo_items(today) for a in item.accounts_get["accounts"]]
+
+
+def cash(today: date, currency: str = "USD") -> tuple[float, float]:
+    """(current, available) over the depository accounts in ``currency``."""
+    current = available = 0.0
+    for account in raw_accounts(today):
+        balances = account["balances"]
+        if account["type"] == "depository" and balances["iso_currency_code"] == currency:
+            current += balances["current"]
+            available += (
+                balances["current"] if balances["available"] is None else balances["available"]
+            )
+    return current, available
+
+
+def net_worth(today: date, currency: str = "USD") -> float:
+    """Cash less every card's balance as reported (a credit balance counts for the person)."""
+    cards = sum(
+        c["balances"]["current"]
+        for c in raw_cards(today)
+        if c["balances"]["iso_currency_code"] == currency
+    )
+    return cash(today, currency)[0] - cards
+
+
 def overall_utilization(today: date) -> tuple[float, float, float]:
     """(owed on all cards, limit of cards with a limit, utilization over those cards)."""
     owed_all = owed_limited = limit = 0.0
@@ -98,3 +125,19 @@ def tradeline_count(today: date, *, closed: bool | None = None) -> int:
     if closed is None:
         return len(lines)
     return sum((t["openOrClosed"] == "C") == closed for t in lines)
+
+
+def consent_expiries(today: date, zone: tzinfo = UTC) -> list[tuple[str, date, int]]:
+    """(bank, day its consent lapses in ``zone``, days from ``today``) for each demo bank
+    whose consent lapses."""
+    found = []
+    for item in plaid_demo_items(today):
+        raw = item.item_get["item"]["consent_expiration_time"]
+        if raw is None:
+            continue
+        moment = datetime.strptime(raw, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        expires_on = moment.astimezone(zone).date()
+        found.append(
+            (item.institution["institution"]["name"], expires_on, (expires_on - today).days)
+        )
+    return found

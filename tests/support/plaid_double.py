@@ -35,6 +35,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from plaid.model.products import Products
 
 from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 from integrations.plaid.client import PlaidClient
@@ -70,6 +71,10 @@ SANDBOX_INSTITUTIONS = {
     "ins_109511": "Tartan Bank",
     "ins_109512": "Houndstooth Bank",
 }
+
+# Plaid's product names, as plaid-python's Products enum knows them.
+PRODUCT_NAMES = frozenset(Products.allowed_values[("value",)].values())
+PRODUCT_LISTS = ("products", "required_if_supported_products", "optional_products")
 
 # Keys whose values are ids: a sandbox Item gets fresh ones so it never collides with the demo.
 _ID_KEYS = frozenset({"item_id", "account_id", "transaction_id", "pending_transaction_id"})
@@ -250,6 +255,20 @@ def _require(body: JsonDict, *names: str) -> None:
     absent = [name for name in names if body.get(name) in (None, "", [], {})]
     if absent:
         raise _missing_fields(*absent)
+
+
+def _check_products(body: JsonDict) -> None:
+    """Link's product lists: known names only, and no product in two lists (Plaid's rule)."""
+    seen: set[str] = set()
+    for name in PRODUCT_LISTS:
+        products = body.get(name)
+        if products is None:
+            continue
+        if not isinstance(products, list) or not set(products) <= PRODUCT_NAMES:
+            raise _invalid_field(f"{name} must be a list of Plaid products")
+        if seen & set(products):
+            raise _invalid_field(f"{name} must not repeat a product of another list")
+        seen |= set(products)
 
 
 def _fresh_id(old: str) -> str:
@@ -732,6 +751,7 @@ class PlaidDouble(ServedDouble):
         if body.get("access_token") is not None:
             self._item(body)
             lifetime = timedelta(minutes=30)
+        _check_products(body)
         webhook = body.get("webhook")
         if webhook is not None and not (isinstance(webhook, str) and webhook.startswith("http")):
             raise _invalid_field("webhook must be a URL")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 
 import pyarrow as pa
@@ -75,6 +75,26 @@ def test_hostile_text_comes_back_as_it_went() -> None:
     assert decode_report(encode_report(report)) == report
 
 
+def test_a_banks_consent_expiry_comes_back_as_the_same_moment() -> None:
+    bank = demo_item_data(TODAY)[1]  # the demo's OAuth bank, whose consent lapses
+    assert bank.item.consent_expires_at is not None
+    assert decode_item(encode_item(bank)).item.consent_expires_at == bank.item.consent_expires_at
+
+
+def test_a_moment_without_its_offset_is_neither_written_nor_read() -> None:
+    bank = small_item()
+    naive = dataclasses.replace(bank.item, consent_expires_at=datetime(2026, 12, 10, 12))
+    with pytest.raises(CodecError, match="time zone"):
+        encode_item(dataclasses.replace(bank, item=naive))
+
+    def strip_offset(document: dict) -> dict:
+        document["item"]["consent_expires_at"] = "2026-12-10T12:00:00"
+        return document
+
+    with pytest.raises(CodecError, match="offset"):
+        decode_item(with_json(encode_item(bank), strip_offset))
+
+
 def test_a_sync_state_keeps_its_cursor_and_transactions() -> None:
     item = demo_item_data(TODAY)[0]
     state = SyncState("cursor-\u00e9-42", item.transactions, item.item.institution)
@@ -113,6 +133,9 @@ text = st.text(max_size=40)
 maybe_text = st.none() | text
 amounts = st.floats(allow_nan=False, width=64)
 days = st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31))
+offsets = st.sampled_from([UTC, timezone(timedelta(hours=-8)), timezone(timedelta(hours=5.5))])
+moments = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31),
+                       timezones=offsets)  # fmt: skip
 transactions = st.builds(
     Transaction,
     transaction_id=text,
@@ -148,7 +171,8 @@ items = st.builds(
     ItemData,
     item=st.builds(Item, item_id=text, institution=st.builds(Institution, text, text),
                    available_products=st.lists(text, max_size=3).map(tuple),
-                   billed_products=st.lists(text, max_size=3).map(tuple), error_code=maybe_text),
+                   billed_products=st.lists(text, max_size=3).map(tuple), error_code=maybe_text,
+                   consent_expires_at=st.none() | moments),
     accounts=st.lists(accounts, max_size=3).map(tuple),
     transactions=st.lists(transactions, max_size=20).map(tuple),
     liabilities=st.just(()),

@@ -41,6 +41,7 @@ def make_client(
         policy=RetryPolicy(sleep=sleeps, base_delay=0.01, budget_seconds=30.0),
         sleep=sleeps,
         poll_delay=0.01,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -240,17 +241,30 @@ def test_sandbox_connect_exchange_link_token_and_remove(plaid_double: PlaidDoubl
 
     assert client.create_link_token("session-1").startswith("link-")
     new_mode = plaid_double.calls("/link/token/create")[0].body
-    assert new_mode["products"] == ["transactions", "liabilities"]
+    # Cards where the bank has them, without hiding banks that only hold checking or savings.
+    assert new_mode["products"] == ["transactions"]
+    assert new_mode["required_if_supported_products"] == ["liabilities"]
     assert new_mode["transactions"] == {"days_requested": 730}
     client.create_link_token("session-1", access_token=access)
     update_mode = plaid_double.calls("/link/token/create")[-1].body
     assert update_mode["access_token"] == access
     assert "products" not in update_mode
+    assert "required_if_supported_products" not in update_mode
 
     client.remove_item(access)
     with pytest.raises(PlaidError) as caught:
         client.get_accounts(access)
     assert caught.value.action is Action.RECONNECT
+
+
+def test_liabilities_alone_stay_required_as_link_needs_one_product(
+    plaid_double: PlaidDouble,
+) -> None:
+    client = make_client(plaid_double, products=("liabilities",))
+    client.create_link_token("session-1")
+    sent = plaid_double.calls("/link/token/create")[-1].body
+    assert sent["products"] == ["liabilities"]
+    assert "required_if_supported_products" not in sent
 
 
 def test_reused_public_token_asks_to_connect_again(plaid_double: PlaidDouble) -> None:

@@ -702,6 +702,45 @@ def test_link_token_needs_a_user(api: PlaidApi) -> None:
     _expect_error(lambda: api.link_token_create(request), 400, "INVALID_REQUEST", "MISSING_FIELDS")
 
 
+def test_link_token_takes_liabilities_where_supported(
+    plaid_double: PlaidDouble, api: PlaidApi
+) -> None:
+    api.link_token_create(
+        _link_request(
+            products=[Products("transactions")],
+            required_if_supported_products=[Products("liabilities")],
+        )
+    )
+    sent = plaid_double.calls("/link/token/create")[-1].body
+    assert sent["required_if_supported_products"] == ["liabilities"]
+
+
+def test_link_token_refuses_a_product_in_two_lists(api: PlaidApi) -> None:
+    request = _link_request(
+        products=[Products("transactions")],
+        required_if_supported_products=[Products("transactions")],
+    )
+    _expect_error(lambda: api.link_token_create(request), 400, "INVALID_REQUEST", "INVALID_FIELD")
+
+
+def test_link_token_refuses_an_unknown_product(plaid_double: PlaidDouble) -> None:
+    # plaid-python refuses an unknown product before sending it, so this goes as raw JSON.
+    body = {
+        "client_name": "Credit Monitor",
+        "language": "en",
+        "country_codes": ["US"],
+        "user": {"client_user_id": "user-1"},
+        "products": ["transactions"],
+        "required_if_supported_products": ["teleportation"],
+    }
+    headers = {"PLAID-CLIENT-ID": PlaidDouble.CLIENT_ID, "PLAID-SECRET": PlaidDouble.SECRET}
+    reply = urllib3.request(
+        "POST", f"{plaid_double.url}/link/token/create", json=body, headers=headers
+    )
+    assert reply.status == 400
+    assert reply.json()["error_code"] == "INVALID_FIELD"
+
+
 def test_item_without_liabilities(
     plaid_double: PlaidDouble, api: PlaidApi, demo: tuple[DemoPlaidItem, ...]
 ) -> None:
