@@ -481,11 +481,19 @@ def _keep_everything() -> None:
 def deleted_words(done: your_data.Deleted | None) -> str:
     if done is None:
         return "Nothing was deleted: the history store is not answering. Try again later."
-    words = "Everything this app kept about you is deleted."
+    words = (
+        "Everything this app kept about you is deleted."
+        if done.rows_deleted
+        else "Your banks are disconnected, but the history store stopped answering: what it "
+        "keeps is not deleted yet. Try again in a minute."
+    )
     if done.removed_at_plaid:
         words += f" {done.removed_at_plaid} bank connection(s) removed at Plaid."
     if done.not_told:
-        words += f" Plaid could not be told about {done.not_told}; they expire on their own."
+        words += (
+            f" Plaid could not be told to remove {done.not_told}: end this app's access at your "
+            "bank or at my.plaid.com."
+        )
     if done.kept_for_operator:
         words += f" {done.kept_for_operator} belong to this app's operator and stay connected."
     return words

@@ -27,8 +27,9 @@ class Deleted:
     """What "Delete everything" did at Plaid, for the person to read."""
 
     removed_at_plaid: int = 0
-    not_told: int = 0  # Plaid could not be told: the connection expires on its own
+    not_told: int = 0  # Plaid could not be told: the person ends it at their bank or Plaid
     kept_for_operator: int = 0
+    rows_deleted: bool = True  # False: the store stopped answering half-way
 
 
 STORE_DOWN_README = (
@@ -74,7 +75,9 @@ def delete_everything(settings: Settings) -> Deleted | None:
     if found is None:
         return None
     try:
-        sealed_tokens = found.store.delete_person(found.person)
+        # Read first, removed at Plaid next, deleted last: a token deleted before Plaid was
+        # told would leave a live connection no one can end from here.
+        sealed_tokens = [item.sealed_token for item in found.store.items(found.person)]
     except StoreError as error:
         keeping.failed(error)
         return None
@@ -86,11 +89,20 @@ def delete_everything(settings: Settings) -> Deleted | None:
         outcome = _remove_kept_item(settings, sealed, in_session)
         if outcome is not None:
             done[outcome] += 1
+    try:
+        found.store.delete_person(found.person)
+    except StoreError as error:
+        keeping.failed(error)
+        return Deleted(*_counts(done), rows_deleted=False)
     credit_file.forget_applicant(settings)
     keeping.wrote(found.person)
     history.forget_kept()
     limits.audit("delete_everything", state.visitor().key, "deleted")
-    return Deleted(done["removed_at_plaid"], done["plaid_not_told"], done["kept_for_operator"])
+    return Deleted(*_counts(done))
+
+
+def _counts(done: dict[connections.Disconnected, int]) -> tuple[int, int, int]:
+    return done["removed_at_plaid"], done["plaid_not_told"], done["kept_for_operator"]
 
 
 DISCONNECTED: tuple[connections.Disconnected, ...] = (
