@@ -147,9 +147,11 @@ def versions(item_keys: Iterable[str], settings: Settings | None = None) -> tupl
 
 def _shared_versions(item_keys: tuple[str, ...], settings: Settings | None) -> list[int | None]:
     store = None if settings is None else shared_store(settings)
+    if store is None:
+        return [None] * len(item_keys)
     ids = inbox().ids_of(item_keys)
     known = [item_id for item_id in ids if item_id is not None]
-    found = None if store is None or not known else store.item_versions(known)
+    found = store.item_versions(known)  # nothing asked when none is known
     if found is None:
         return [None] * len(item_keys)
     by_id = dict(zip(known, found, strict=True))
