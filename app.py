@@ -225,11 +225,11 @@ def watch_for_bank_news(settings: Settings) -> None:
     items = tuple(connection.item_key for connection in state.connections())
     if not settings.plaid_webhook_url or not items:
         return
-    seen = webhook_events.versions(items)
+    seen = webhook_events.versions(items, settings)
 
     @st.fragment(run_every=WEBHOOK_POLL_SECONDS)
     def bank_news_check() -> None:
-        if webhook_events.versions(items) != seen:
+        if webhook_events.versions(items, settings) != seen:
             st.rerun(scope="app")
 
     with st.sidebar:

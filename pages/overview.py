@@ -134,11 +134,11 @@ def render_alerts(alerts: list[Alert]) -> None:
         ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
 
 
-def render_bank_news() -> None:
+def render_bank_news(settings: Settings) -> None:
     """What Plaid's webhooks said about this session's banks (a new login needed, a
     disconnect coming...), newest last; nothing without webhooks."""
     items = [connection.item_key for connection in state.connections()]
-    for item_key, notice in webhook_events.notices(items):
+    for item_key, notice in webhook_events.notices(items, settings):
         alert = bank_news_alert(notice.kind, state.connection_label(item_key), notice.since)
         if alert is not None:
             ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
@@ -204,7 +204,7 @@ def render() -> None:
         with seventh:
             render_net_worth(figures.net_worth, figures.cash[0].currency if figures.cash else None)
     render_alerts(figures.alerts)
-    render_bank_news()
+    render_bank_news(settings)
     render_history_changes(settings, today, figures.alerts)
     render_card_chart(figures.chart)
 
