@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages._shared import (
     analyses,
+    choose_among,
     connected_snapshot,
     csv_download,
     derived,
@@ -185,10 +186,10 @@ def render() -> None:
         st.info(f"Nothing is expected in the next {horizon} days.")
         return
     left, right = st.columns(2)
-    kinds = left.multiselect("Kind", figures.kinds, default=figures.kinds, key="bills_kinds")
-    accounts = right.multiselect(
-        "Account", figures.accounts, default=figures.accounts, key="bills_accounts"
-    )
+    with left:
+        kinds = choose_among("Kind", figures.kinds, "bills_kinds")
+    with right:
+        accounts = choose_among("Account", figures.accounts, "bills_accounts")
     shown = shown_events(figures.events, kinds, accounts)
     render_calendar(figures, shown, (key, tuple(kinds), tuple(accounts)))
     render_list(shown)
