@@ -25,7 +25,7 @@ from services.views.bills_figures import (
     BILLS_EXPORT_COLUMNS,
     BillsFigures,
     bills_figures,
-    calendar_chart,
+    calendar_charts,
     shown_events,
 )
 from services.views.format import day, markdown_money, money, plain
@@ -68,11 +68,11 @@ def render_cash_metrics(figures: BillsFigures, horizon: int) -> None:
         now, out, income, low = st.columns(4)
         now.metric(f"Cash today ({code})", markdown_money(opening, currency))
         out.metric(
-            f"Out in {horizon} days ({code})",
+            f"Paid out, next {horizon} days ({code})",
             markdown_money(figures.out.get(currency, 0.0), currency),
         )
         income.metric(
-            f"In in {horizon} days ({code})",
+            f"Coming in, next {horizon} days ({code})",
             markdown_money(figures.income.get(currency, 0.0), currency),
         )
         low.metric(
@@ -141,14 +141,15 @@ def render_calendar(figures: BillsFigures, shown: pd.DataFrame, key: Hashable) -
     currency = currencies[0]
     if len(currencies) > 1:
         currency = st.selectbox("Currency", currencies, key="bills_currency")
-    chart = derived(
-        "bills_chart", (key, currency), lambda: calendar_chart(figures, shown, currency)
+    cash, flows = derived(
+        "bills_chart", (key, currency), lambda: calendar_charts(figures, shown, currency)
     )
-    draw_chart(chart, width="stretch")
+    draw_chart(cash, width="stretch", height=260)
+    draw_chart(flows, width="stretch", height=220)
     st.caption(
         "The line is the cash projected at each day's end; the dashed red line is zero. "
-        "Bars are what comes in (up) and goes out (down); faded bars are charges billed to a "
-        "card, paid with the card's payment rather than from cash on their day."
+        "Below it, bars are what comes in (up) and goes out (down); faded bars are charges "
+        "billed to a card, paid with the card's payment rather than from cash on their day."
     )
 
 

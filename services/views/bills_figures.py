@@ -25,7 +25,7 @@ from services.analytics.bills_ahead import (
 from services.analytics.money import totals_by_currency
 from services.analytics.snapshot import FinancialSnapshot
 from services.analytics.worth import cash_by_currency
-from services.views.charts import bills_ahead_chart
+from services.views.charts import bills_ahead_chart, cash_ahead_chart
 
 # The list's columns, in this order, on screen and in its CSV.
 BILLS_EXPORT_COLUMNS = (
@@ -104,7 +104,12 @@ def shown_events(
     return events[events["kind"].isin(kinds) & events["account"].isin(accounts)]
 
 
-def calendar_chart(figures: BillsFigures, shown: pd.DataFrame, currency: str) -> alt.VConcatChart:
-    return bills_ahead_chart(
-        figures.projections[currency], shown[shown["currency"] == currency], currency
+def calendar_charts(
+    figures: BillsFigures, shown: pd.DataFrame, currency: str
+) -> tuple[alt.LayerChart, alt.Chart]:
+    """The projected cash of one currency, and the shown events of that currency per day."""
+    days = figures.projections[currency]
+    return (
+        cash_ahead_chart(days, currency),
+        bills_ahead_chart(days, shown[shown["currency"] == currency], currency),
     )

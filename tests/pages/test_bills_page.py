@@ -164,7 +164,10 @@ def test_a_longer_horizon_reaches_further_and_the_calendar_draws_every_day() -> 
     two_months = at.dataframe[0].value
     assert len(two_months) > len(month)
     assert two_months["date"].max() <= pd.Timestamp(TODAY + timedelta(days=60))
-    assert metric(at, "Out in 60 days (USD)")
+    counted = two_months[two_months["counted_in_cash"]]
+    assert metric(at, "Paid out, next 60 days (USD)") == money(
+        counted["amount"].clip(lower=0).sum()
+    )
     days = chart_data(at, "balance")
     assert len(days) == 61  # today and the 60 days after it, both ends included
     assert days["balance"].iloc[-1] == pytest.approx(two_months["balance_after"].iloc[-1])
