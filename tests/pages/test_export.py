@@ -47,6 +47,7 @@ EXPECTED_BUTTONS = {
     "tx_csv",
     "tx_recurring_csv",
     "tx_unusual_csv",
+    "bills_csv",
     "tl_csv",
     "ph_csv",
     "inq_csv",
@@ -222,6 +223,9 @@ def test_every_download_on_every_page_opens_upstream_formulas_as_text(
         at.run()
         assert_fine(at)
         served |= clicked_downloads(at, deferred_downloads)
+    at.switch_page("pages/bills.py").run()
+    assert_fine(at)
+    served |= clicked_downloads(at, deferred_downloads)
     at.switch_page("pages/credit_report.py").run()
     assert_fine(at)
     served |= clicked_downloads(at, deferred_downloads)

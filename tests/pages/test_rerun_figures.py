@@ -132,7 +132,7 @@ def test_a_session_keeps_its_data_while_the_cache_would_serve_the_same(
     assert len(loads) == 4
     for _ in range(3):
         at.run()
-    for page in ("transactions", "cards", "credit_report", "overview"):
+    for page in ("transactions", "cards", "bills", "credit_report", "overview"):
         at.switch_page(f"pages/{page}.py").run()
     assert not at.exception
     assert len(loads) == 4  # reruns and other pages use what the session holds
