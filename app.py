@@ -30,6 +30,7 @@ log = configure_logging()
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/cards.py", title="Cards", icon=":material/credit_card:"),
+    st.Page("pages/accounts.py", title="Accounts", icon=":material/account_balance:"),
     st.Page("pages/transactions.py", title="Transactions", icon=":material/receipt_long:"),
     st.Page("pages/bills.py", title="Bills ahead", icon=":material/event_upcoming:"),
     st.Page("pages/credit_report.py", title="Credit report", icon=":material/fact_check:"),
@@ -53,7 +54,7 @@ def load_settings_or_stop() -> Settings:
 
 
 # The addresses of the pages after the first (Streamlit names a page by its file's stem).
-PAGE_PATHS = ("cards", "transactions", "bills", "credit_report", "history", "setup")
+PAGE_PATHS = ("cards", "accounts", "transactions", "bills", "credit_report", "history", "setup")
 
 
 def only_page(render: Callable[[], None], title: str) -> None:

@@ -50,13 +50,24 @@ LIST_COLUMNS = {
     "note": st.column_config.TextColumn("How it was predicted"),
 }
 ASSUMPTIONS = (
-    "Cash is what your checking and savings accounts hold today. A card's payment is taken "
+    "Cash is what your checking and other everyday accounts hold today; savings, CDs and "
+    "health savings are kept aside (named in a warning when they would cover it). A loan's "
+    "payment is what the lender asks on its due date. A card's payment is taken "
     "at its statement balance (paying in full, the safer assumption), less what you paid "
     "since the statement; its minimum is shown beside it. Only each card's next due date is "
     "known. A charge billed to a card is listed but not taken from cash on its day: the "
     "card's payment pays it. Recurring bills and income come from your transactions' "
     "patterns, at their typical amount; on a day with both, income is counted first."
 )
+
+
+def reserve_help(figures: BillsFigures, currency: str) -> str:
+    held = figures.reserve.get(currency)
+    said = "Checking and other everyday accounts, which bills are paid from."
+    if held is None:
+        return said
+    kept = markdown_money(held, currency)
+    return f"{said} Savings and the like ({kept}) are kept aside, not counted."
 
 
 def render_cash_metrics(figures: BillsFigures, horizon: int) -> None:
@@ -66,7 +77,11 @@ def render_cash_metrics(figures: BillsFigures, horizon: int) -> None:
         lowest = days.loc[days["balance"].idxmin()]
         code = plain(currency)
         now, out, income, low = st.columns(4)
-        now.metric(f"Cash today ({code})", markdown_money(opening, currency))
+        now.metric(
+            f"Cash today ({code})",
+            markdown_money(opening, currency),
+            help=reserve_help(figures, currency),
+        )
         out.metric(
             f"Paid out, next {horizon} days ({code})",
             markdown_money(figures.out.get(currency, 0.0), currency),
@@ -99,6 +114,12 @@ def shortfall_message(shortfall: Shortfall, figures: BillsFigures, horizon: int)
         f"To stay above zero, have {needed} more in your cash accounts before "
         f"{day(shortfall.day)}, or ask to move a payment {later}."
     )
+    held = figures.reserve.get(currency, 0.0)
+    if held >= shortfall.needed:
+        advice += (
+            f" Your savings hold {money(held, currency)}: moving {needed} from them before "
+            f"{day(shortfall.day)} covers it."
+        )
     savings = figures.card_savings.get(currency, 0.0)
     if savings > 0:
         advice += (

@@ -107,7 +107,7 @@ def render_net_worth(worth: dict[str, float], currency: str | None) -> None:
         return
     main = currency if currency in worth else sorted(worth)[0]
     st.metric("Net worth", markdown_money(worth[main], main))
-    st.caption("Cash less card balances; loans are not counted yet.")
+    st.caption("Cash less card and loan balances; the parts are on the Accounts page.")
     for code, amount in sorted(worth.items()):
         if code != main:
             st.caption(f"Also {plain(money(amount, code))} in {plain(code)} (not converted).")

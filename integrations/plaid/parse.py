@@ -18,6 +18,7 @@ from integrations.models import (
     Institution,
     Item,
     ItemData,
+    LoanLiability,
     Transaction,
 )
 
@@ -200,6 +201,66 @@ def parse_card_liabilities(body: Body | None) -> tuple[CardLiability, ...]:
     return tuple(parse_card_liability(raw) for raw in credit)
 
 
+def _last_four(number: Any) -> str | None:
+    """The last four digits of a loan number: all a page shows of it, so all that is kept."""
+    digits = "".join(c for c in str(number or "") if c.isascii() and c.isdigit())
+    return digits[-4:] if len(digits) >= 4 else None
+
+
+def _mapping(value: Any) -> Body:
+    return value if isinstance(value, Mapping) else {}
+
+
+def parse_student_loan(raw: Body) -> LoanLiability:
+    status = _mapping(raw.get("loan_status"))
+    return LoanLiability(
+        account_id=str(_required(raw, "account_id", "student loan")),
+        kind="student",
+        name=_text(raw.get("loan_name")),
+        account_number_last4=_last_four(raw.get("account_number")),
+        interest_rate_percentage=_as_float(raw.get("interest_rate_percentage")),
+        minimum_payment_amount=_as_float(raw.get("minimum_payment_amount")),
+        next_payment_due_date=_as_date(raw.get("next_payment_due_date")),
+        last_payment_amount=_as_float(raw.get("last_payment_amount")),
+        last_payment_date=_as_date(raw.get("last_payment_date")),
+        is_overdue=raw.get("is_overdue"),
+        status=_text(status.get("type")),
+        origination_date=_as_date(raw.get("origination_date")),
+        origination_principal_amount=_as_float(raw.get("origination_principal_amount")),
+        payoff_date=_as_date(raw.get("expected_payoff_date")),
+    )
+
+
+def parse_mortgage(raw: Body) -> LoanLiability:
+    rate = _mapping(raw.get("interest_rate"))
+    return LoanLiability(
+        account_id=str(_required(raw, "account_id", "mortgage")),
+        kind="mortgage",
+        name=_text(raw.get("loan_type_description")),
+        account_number_last4=_last_four(raw.get("account_number")),
+        interest_rate_percentage=_as_float(rate.get("percentage")),
+        interest_rate_type=_text(rate.get("type")),
+        next_monthly_payment=_as_float(raw.get("next_monthly_payment")),
+        next_payment_due_date=_as_date(raw.get("next_payment_due_date")),
+        last_payment_amount=_as_float(raw.get("last_payment_amount")),
+        last_payment_date=_as_date(raw.get("last_payment_date")),
+        past_due_amount=_as_float(raw.get("past_due_amount")),
+        origination_date=_as_date(raw.get("origination_date")),
+        origination_principal_amount=_as_float(raw.get("origination_principal_amount")),
+        payoff_date=_as_date(raw.get("maturity_date")),
+    )
+
+
+def parse_loan_liabilities(body: Body | None) -> tuple[LoanLiability, ...]:
+    """The student loans and mortgages of a /liabilities/get body; a missing list means
+    none."""
+    if not body:
+        return ()
+    liabilities = body.get("liabilities") or {}
+    students = tuple(parse_student_loan(raw) for raw in liabilities.get("student") or ())
+    return students + tuple(parse_mortgage(raw) for raw in liabilities.get("mortgage") or ())
+
+
 def parse_item_data(
     *,
     item_body: Body,
@@ -222,4 +283,5 @@ def parse_item_data(
         transactions=apply_sync_pages(earlier, sync_pages),
         liabilities=parse_card_liabilities(liabilities_body),
         notes=notes,
+        loans=parse_loan_liabilities(liabilities_body),
     )

@@ -2,10 +2,13 @@
 leaves, per currency (pure; no Streamlit).
 
 Every source becomes ``ExpectedEvent`` rows through one builder each (card due dates,
-recurring streams; loan due dates fit the same shape), and ``project_cash`` runs them against
+loan due dates, recurring streams), and ``project_cash`` runs them against
 the cash held today. Amounts keep Plaid's sign: positive is money out, negative money in.
 
-What moves cash: a card payment, a loan payment and a bill or income on a cash account. A
+What moves cash: a card payment, a loan payment and a bill or income on a cash account. Cash is
+the spending accounts' (``worth.spending_cash_by_currency``): savings are kept aside. A
+detected stream that pays a linked loan is dropped for that loan's due date, so the payment is
+counted once. A
 charge billed to a credit card is listed but does not move cash on its day: it is paid with
 the card, and the card's payment is what leaves the cash account (counting both would count
 it twice). A card's payment is taken at its statement balance (paying in full, the
@@ -114,6 +117,67 @@ def card_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> l
             )
         )
     return events
+
+
+def loan_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> list[ExpectedEvent]:
+    """Each loan's next payment (student loan or mortgage): on its due date within the
+    horizon, or today when the lender says it is overdue. A mortgage's past-due amount is
+    added to what is asked; a loan that asks for nothing is left out."""
+    accounts = {a.account_id: a for a in snapshot.accounts}
+    events = []
+    for loan in snapshot.loans:
+        account = accounts.get(loan.account_id)
+        due = loan.next_payment_due_date
+        if account is None or due is None:
+            continue
+        overdue = bool(loan.is_overdue) or bool(loan.past_due_amount)
+        overdue = overdue and due <= today
+        if not (overdue or within(due, today, horizon)):
+            continue
+        payment = loan.payment_due
+        if payment is not None and loan.past_due_amount:
+            payment += loan.past_due_amount
+        if payment is not None and payment <= 0:
+            continue
+        why = "the lender's next payment" if payment is not None else "amount not reported"
+        if overdue:
+            why = f"overdue since {due.isoformat()}: {why}"
+        events.append(
+            ExpectedEvent(
+                day=today if overdue else due,
+                kind="loan_due",
+                label=account.name,
+                account=account.display_name,
+                amount=payment,
+                currency=account.currency,
+                moves_cash=payment is not None,
+                why=why,
+                minimum=loan.payment_due,
+            )
+        )
+    return events
+
+
+LOAN_CATEGORY = "LOAN_PAYMENTS"
+SAME_PAYMENT = 0.10  # a loan payment stream within 10% of a linked loan's payment is that loan
+
+
+def without_linked_loan_streams(
+    streams: pd.DataFrame, loan_events: Iterable[ExpectedEvent]
+) -> pd.DataFrame:
+    """The recurring streams less those that pay a linked loan: its due date already
+    expects that payment, and counting the stream too would take it from cash twice."""
+    payments = [(e.currency, e.minimum) for e in loan_events if e.minimum]
+    if streams.empty or not payments or "category" not in streams:
+        return streams
+    category = streams["category"].astype("string").fillna("")
+    is_loan = category.str.upper().str.startswith(LOAN_CATEGORY)
+    amount = streams["typical_amount"].abs()
+    paying = pd.Series(False, index=streams.index)
+    for currency, payment in payments:
+        close = (amount - payment).abs() <= SAME_PAYMENT * payment
+        paying |= is_loan & (streams["currency"] == currency) & close
+    return streams[~paying]
 
 
 # --- recurring streams ----------------------------------------------------------------------

@@ -17,14 +17,16 @@ from services.analytics.bills_ahead import (
     Shortfall,
     card_due_events,
     events_frame,
+    loan_due_events,
     project_cash,
     recurring_events,
     shortfalls,
     unprojected_currencies,
+    without_linked_loan_streams,
 )
 from services.analytics.money import totals_by_currency
 from services.analytics.snapshot import FinancialSnapshot
-from services.analytics.worth import cash_by_currency
+from services.analytics.worth import spending_cash_by_currency
 from services.views.charts import bills_ahead_chart, cash_ahead_chart
 
 # The list's columns, in this order, on screen and in its CSV.
@@ -46,7 +48,8 @@ BILLS_EXPORT_COLUMNS = (
 class BillsFigures:
     events: pd.DataFrame  # the list, every event (BILLS_EXPORT_COLUMNS)
     projections: dict[str, pd.DataFrame]  # per currency with cash: date, out, balance
-    opening: dict[str, float]  # cash today per currency
+    opening: dict[str, float]  # spending cash today per currency (checking and the like)
+    reserve: dict[str, float]  # savings, CDs...: kept aside, not projected, named in advice
     shortfalls: tuple[Shortfall, ...]
     unprojected: tuple[str, ...]  # currencies with events but no cash account
     out: dict[str, float]  # per currency: what leaves cash within the horizon
@@ -61,9 +64,12 @@ def expected_events(
 ) -> list[ExpectedEvent]:
     """Every source of expected money movements, each through its own builder."""
     cards = {card.display_name for card in snap.cards}
+    loans = loan_due_events(snap, today, horizon)
+    bills = without_linked_loan_streams(streams, loans)
     return [
         *card_due_events(snap, today, horizon),
-        *recurring_events(streams, today, horizon, card_accounts=cards),
+        *loans,
+        *recurring_events(bills, today, horizon, card_accounts=cards),
     ]
 
 
@@ -75,7 +81,7 @@ def bills_figures(
     snap: FinancialSnapshot, streams: pd.DataFrame, today: date, horizon: int
 ) -> BillsFigures:
     events = expected_events(snap, streams, today, horizon)
-    opening = {total.currency: total.current for total in cash_by_currency(snap.accounts)}
+    opening, reserve = spending_cash_by_currency(snap.accounts)
     projections = project_cash(opening, events, today, horizon)
     listed = events_frame(events, opening)
     counted = listed[listed["counted_in_cash"]]
@@ -84,6 +90,7 @@ def bills_figures(
         events=listed,
         projections=projections,
         opening=opening,
+        reserve=reserve,
         shortfalls=shortfalls(projections, events),
         unprojected=unprojected_currencies(events, opening),
         out=_sums(counted, counted["amount"].clip(lower=0)),

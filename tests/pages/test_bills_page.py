@@ -76,7 +76,7 @@ def last_rent(today: date) -> tuple[date, float]:
 def test_card_payments_due_ahead_are_those_of_the_demo_bodies() -> None:
     at = open_bills()
     assert [t.value for t in at.title] == ["Bills ahead"]
-    assert metric(at, "Cash today (USD)") == money(expect.cash(TODAY)[0])
+    assert metric(at, "Cash today (USD)") == money(expect.spending_and_savings(TODAY)[0])
     table = at.dataframe[0].value
     cards = table[table["kind"] == "Card payment"]
     expected = card_payments(TODAY, 30)
@@ -93,7 +93,7 @@ def test_card_payments_due_ahead_are_those_of_the_demo_bodies() -> None:
 
 def test_the_demo_warns_of_the_first_day_below_zero_with_its_amount() -> None:
     at = open_bills()
-    opening = expect.cash(TODAY)[0]
+    opening, savings = expect.spending_and_savings(TODAY)
     rent_day, rent = last_rent(TODAY)
     payments = card_payments(TODAY, 30)
     overdue = sum(amount for day, amount, _ in payments.values() if day == TODAY)
@@ -107,10 +107,18 @@ def test_the_demo_warns_of_the_first_day_below_zero_with_its_amount() -> None:
     first_below = opening - overdue - rent - statement
     assert first_below < 0
     warnings = [as_read(e.value) for e in at.error]
-    assert any(
-        f"projected to go below zero on {due_day:%b %d, %Y} ({money(first_below)})" in w
+    warning = next(
+        w
         for w in warnings
-    ), warnings
+        if f"projected to go below zero on {due_day:%b %d, %Y} ({money(first_below)})" in w
+    )
+    # Savings are not spent from, but they are named as the way out when they cover it.
+    assert savings > -first_below
+    moved = re.search(
+        rf"Your savings hold {re.escape(money(savings))}\W+moving \$([\d,.]+) from", warning
+    )
+    assert moved, warning
+    assert -first_below <= float(moved.group(1).replace(",", "")) <= savings
 
 
 def test_charges_billed_to_a_card_are_listed_but_leave_cash_as_it_was() -> None:
@@ -123,7 +131,7 @@ def test_charges_billed_to_a_card_are_listed_but_leave_cash_as_it_was() -> None:
         assert table.loc[index, "balance_after"] == table.loc[index - 1, "balance_after"]
     counted = table[table["counted_in_cash"]]
     assert table["balance_after"].iloc[-1] == pytest.approx(
-        expect.cash(TODAY)[0] - counted["amount"].sum()
+        expect.spending_and_savings(TODAY)[0] - counted["amount"].sum()
     )
 
 
@@ -189,7 +197,7 @@ def test_the_page_shows_the_same_bills_on_the_plaid_double(
     monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
     at = open_bills()
     assert at.session_state["data_source"] == "plaid"
-    assert metric(at, "Cash today (USD)") == money(expect.cash(TODAY)[0])
+    assert metric(at, "Cash today (USD)") == money(expect.spending_and_savings(TODAY)[0])
     table = at.dataframe[0].value
     cards = table[table["kind"] == "Card payment"]
     assert {a[-4:] for a in cards["account"]} == set(card_payments(TODAY, 30))

@@ -53,6 +53,9 @@ EXPECTED_BUTTONS = {
     "inq_csv",
     "pr_csv",
     "xc_csv",
+    "xc_loans_csv",
+    "accounts_cash_csv",
+    "accounts_loans_csv",
 }
 
 
@@ -227,6 +230,9 @@ def test_every_download_on_every_page_opens_upstream_formulas_as_text(
     assert_fine(at)
     served |= clicked_downloads(at, deferred_downloads)
     at.switch_page("pages/credit_report.py").run()
+    assert_fine(at)
+    served |= clicked_downloads(at, deferred_downloads)
+    at.switch_page("pages/accounts.py").run()
     assert_fine(at)
     served |= clicked_downloads(at, deferred_downloads)
     assert set(served) == EXPECTED_BUTTONS

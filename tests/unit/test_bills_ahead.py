@@ -9,18 +9,21 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from integrations.models import Account, CardLiability
+from integrations.models import Account, CardLiability, LoanLiability
 from services.analytics.bills_ahead import (
     ExpectedEvent,
     card_due_events,
     events_frame,
+    loan_due_events,
     occurrences,
     project_cash,
     recurring_events,
     shortfalls,
     unprojected_currencies,
+    without_linked_loan_streams,
 )
 from services.analytics.snapshot import FinancialSnapshot
+from services.analytics.worth import spending_cash_by_currency
 
 TODAY = date(2026, 11, 30)
 CHECKING = "Checking ••1111"
@@ -260,3 +263,106 @@ def test_two_currencies_are_projected_apart_and_a_currency_without_cash_is_liste
     assert listed.loc["EUR bill", "balance_after"] == 460.0
     assert pd.isna(listed.loc["GBP bill", "balance_after"])
     assert not listed.loc["GBP bill", "counted_in_cash"]
+
+
+# --- loans and where the projection starts ---------------------------------------------------
+
+
+def loan_account(
+    account_id: str = "loan-1", currency: str = "USD", subtype: str = "student"
+) -> Account:
+    return Account(
+        account_id=account_id,
+        item_id="item",
+        name="Cedarline Student Loan",
+        official_name=None,
+        mask="6218",
+        type="loan",
+        subtype=subtype,
+        current=9_900.0,
+        available=None,
+        limit=None,
+        currency=currency,
+    )
+
+
+def depository(account_id: str, subtype: str, current: float, currency: str = "USD") -> Account:
+    return Account(
+        account_id=account_id,
+        item_id="item",
+        name=subtype.title(),
+        official_name=None,
+        mask=account_id[-4:],
+        type="depository",
+        subtype=subtype,
+        current=current,
+        available=None,
+        limit=None,
+        currency=currency,
+    )
+
+
+def with_loans(*pairs: tuple[Account, LoanLiability]) -> FinancialSnapshot:
+    return FinancialSnapshot(
+        source="demo",
+        fetched_at=datetime(2026, 11, 30, tzinfo=UTC),
+        items=(),
+        accounts=tuple(a for a, _ in pairs),
+        liabilities=(),
+        transactions=pd.DataFrame(),
+        loans=tuple(loan for _, loan in pairs),
+    )
+
+
+def test_a_loan_due_in_the_horizon_is_a_payment_from_cash_and_one_past_it_is_not() -> None:
+    soon = LoanLiability(
+        "loan-1", "student", minimum_payment_amount=196.0, next_payment_due_date=date(2026, 12, 6)
+    )
+    later = LoanLiability(
+        "loan-2", "mortgage", next_monthly_payment=1_790.0, next_payment_due_date=date(2027, 1, 1)
+    )
+    snap = with_loans((loan_account(), soon), (loan_account("loan-2", subtype="mortgage"), later))
+    events = loan_due_events(snap, TODAY, 30)
+    assert [(e.day, e.kind, e.amount, e.moves_cash) for e in events] == [
+        (date(2026, 12, 6), "loan_due", 196.0, True)
+    ]
+    assert len(loan_due_events(snap, TODAY, 32)) == 2  # Jan 1 is day 32
+
+
+def test_an_overdue_mortgage_asks_today_for_its_payment_and_what_is_past_due() -> None:
+    overdue = LoanLiability(
+        "loan-1",
+        "mortgage",
+        next_monthly_payment=1_790.0,
+        past_due_amount=1_790.0,
+        next_payment_due_date=date(2026, 11, 1),
+    )
+    (event,) = loan_due_events(with_loans((loan_account(subtype="mortgage"), overdue)), TODAY, 30)
+    assert (event.day, event.amount, event.minimum) == (TODAY, 3_580.0, 1_790.0)
+    assert event.why.startswith("overdue since 2026-11-01")
+
+
+def test_a_detected_loan_payment_stream_is_not_counted_beside_the_loans_due_date() -> None:
+    loan = LoanLiability(
+        "loan-1", "student", minimum_payment_amount=196.0, next_payment_due_date=date(2026, 12, 6)
+    )
+    events = loan_due_events(with_loans((loan_account(), loan)), TODAY, 30)
+    found = streams(
+        stream(merchant="Cedarline", category="LOAN_PAYMENTS", typical_amount=196.0),
+        stream(merchant="Auto loan", category="LOAN_PAYMENTS", typical_amount=452.0),
+        stream(merchant="Gym", category="PERSONAL_CARE", typical_amount=196.0),
+    )
+    kept = without_linked_loan_streams(found, events)
+    assert list(kept["merchant"]) == ["Auto loan", "Gym"]
+
+
+def test_bills_are_paid_from_checking_and_savings_are_kept_aside_per_currency() -> None:
+    accounts = (
+        depository("chk-1111", "checking", 1_200.0),
+        depository("sav-5512", "savings", 15_000.0),
+        depository("eur-2222", "savings", 300.0, currency="EUR"),
+    )
+    spending, reserve = spending_cash_by_currency(accounts)
+    # Euros are held only in savings: that is what euro bills are paid from.
+    assert spending == {"USD": 1_200.0, "EUR": 300.0}
+    assert reserve == {"USD": 15_000.0}
