@@ -211,11 +211,10 @@ def _regular_streams(work: pd.DataFrame) -> pd.DataFrame:
     return _with_days_of_month(work, streams)
 
 
-def _month_slots(dates: pd.Series) -> np.ndarray:
+def _month_slots(days: np.ndarray, month_days: np.ndarray) -> np.ndarray:
     """Day of the month, the last three days of any month counted as LAST_DAY (a payday on
     the 30th or 31st moved to the Friday before lands there)."""
-    days = dates.dt.day.to_numpy()
-    return np.where(dates.dt.days_in_month.to_numpy() - days <= 2, LAST_DAY, days)
+    return np.where(month_days - days <= 2, LAST_DAY, days)
 
 
 def _month_distance(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
@@ -223,24 +222,24 @@ def _month_distance(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     return np.minimum(apart, LAST_DAY - apart)
 
 
-def _two_days(dates: pd.Series) -> tuple[int, int, bool] | None:
+def _two_days(days: np.ndarray, month_days: np.ndarray) -> tuple[int, int, bool] | None:
     """The two days of the month a twice-a-month stream keeps (the most common, then the
     most common at least HALF_MONTH_APART from it), and whether weekend dates move earlier;
     None when too few charges fall near those two days."""
-    slots = _month_slots(dates)
-    counts = pd.Series(slots).value_counts(sort=True)
-    first = int(counts.index[0])
-    apart = counts[_month_distance(counts.index.to_numpy(), first) >= HALF_MONTH_APART]
-    if apart.empty:
+    slots = _month_slots(days, month_days)
+    values, counts = np.unique(slots, return_counts=True)
+    order = np.argsort(-counts, kind="stable")  # most common first, ties by the earlier day
+    values = values[order]
+    first = int(values[0])
+    apart = values[_month_distance(values, first) >= HALF_MONTH_APART]
+    if apart.size == 0:
         return None
-    second = int(apart.index[0])
-    near = np.minimum(_month_distance(slots, first), _month_distance(slots, second))
-    if (near <= WEEKEND_SHIFT).mean() < REGULAR_SHARE:
+    second = int(apart[0])
+    to_first, to_second = _month_distance(slots, first), _month_distance(slots, second)
+    if (np.minimum(to_first, to_second) <= WEEKEND_SHIFT).mean() < REGULAR_SHARE:
         return None
-    nominal = np.where(
-        _month_distance(slots, first) <= _month_distance(slots, second), first, second
-    )
-    offset = dates.dt.day.to_numpy() - np.minimum(nominal, dates.dt.days_in_month.to_numpy())
+    nominal = np.where(to_first <= to_second, first, second)
+    offset = days - np.minimum(nominal, month_days)
     moved_early = int(((offset < 0) & (offset >= -WEEKEND_SHIFT)).sum())
     moved_late = int(((offset > 0) & (offset <= WEEKEND_SHIFT)).sum())
     low, high = sorted((first, second))
@@ -255,15 +254,22 @@ def _with_days_of_month(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFra
     twice = streams.index[streams["cadence_index"] == SEMIMONTHLY]
     if twice.empty:
         return streams
-    dates = work.loc[work["stream"].isin(twice), ["stream", "date"]]
-    dropped = []
-    for stream, rows in dates.groupby("stream"):
-        found = _two_days(rows["date"])
-        if found is None:
-            dropped.append(stream)
-            continue
-        streams.loc[stream, ["day_one", "day_two", "moves_early"]] = found
-    return streams.drop(index=dropped)
+    rows = work.loc[work["stream"].isin(twice), ["stream", "date"]]
+    stream_ids = rows["stream"].to_numpy()
+    days, month_days = rows["date"].dt.day.to_numpy(), rows["date"].dt.days_in_month.to_numpy()
+    # Rows are sorted by stream: each stream's rows are one slice.
+    starts = np.flatnonzero(np.r_[True, stream_ids[1:] != stream_ids[:-1]])
+    ends = np.r_[starts[1:], len(stream_ids)]
+    found = {
+        stream_ids[a]: _two_days(days[a:b], month_days[a:b])
+        for a, b in zip(starts, ends, strict=True)
+    }
+    kept = {stream: days for stream, days in found.items() if days is not None}
+    schedule = pd.DataFrame.from_dict(
+        kept, orient="index", columns=["day_one", "day_two", "moves_early"]
+    )
+    streams.update(schedule)
+    return streams.drop(index=[stream for stream, days in found.items() if days is None])
 
 
 def _price_levels(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
