@@ -139,6 +139,34 @@ class LoanLiability:
         return bool(self.is_overdue) or (self.past_due_amount or 0.0) > 0
 
 
+StreamDirection = Literal["inflow", "outflow"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringStream:
+    """One stream of Plaid's /transactions/recurring/get: money coming in (paychecks) or
+    going out (bills) at a regular frequency. Amounts keep Plaid's sign (an inflow's are
+    negative) and travel with their currency."""
+
+    stream_id: str
+    direction: StreamDirection
+    account_id: str
+    description: str
+    merchant_name: str | None
+    category: str | None  # personal_finance_category.primary
+    category_detailed: str | None
+    first_date: date
+    last_date: date
+    predicted_next_date: date | None
+    frequency: str  # WEEKLY, BIWEEKLY, SEMI_MONTHLY, MONTHLY, ANNUALLY or UNKNOWN
+    status: str  # MATURE, EARLY_DETECTION, TOMBSTONED or UNKNOWN
+    is_active: bool
+    average_amount: float
+    last_amount: float
+    currency: str
+    transactions: int = 0  # how many transactions Plaid counts in the stream
+
+
 @dataclass(frozen=True, slots=True)
 class ItemData:
     """Everything fetched for one item, parsed."""
@@ -149,6 +177,10 @@ class ItemData:
     liabilities: tuple[CardLiability, ...]
     notes: tuple[str, ...] = ()  # what this bank does not share, said once
     loans: tuple[LoanLiability, ...] = ()  # student loans and mortgages
+    # Plaid's own recurring streams, when the item has the product and Plaid answered;
+    # otherwise the app finds the streams in the transactions itself.
+    recurring: tuple[RecurringStream, ...] = ()
+    recurring_from_plaid: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -250,6 +250,6 @@ def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
     def compute() -> SnapshotAnalyses:
         if snap.version:
             return data.analyse_snapshot(snap.version, today, snap)
-        return snapshot_analyses(snap.transactions, today)
+        return snapshot_analyses(snap.transactions, today, snap.recurring, snap.recurring_items)
 
     return derived("analyses", (snapshot_key(snap), today), compute)

@@ -198,7 +198,7 @@ def render() -> None:
         "Days ahead", list(HORIZONS), default=HORIZONS[0], key="bills_horizon"
     )
     horizon = horizon or HORIZONS[0]
-    streams = analyses(snap, today).streams
+    streams = analyses(snap, today).all_streams
     key = (snapshot_key(snap), today, horizon)
     figures = derived("bills", key, lambda: bills_figures(snap, streams, today, horizon))
     render_cash_metrics(figures, horizon)

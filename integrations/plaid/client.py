@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import plaid
@@ -35,6 +35,7 @@ from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCr
 from plaid.model.sandbox_public_token_create_request_options import (
     SandboxPublicTokenCreateRequestOptions,
 )
+from plaid.model.transactions_recurring_get_request import TransactionsRecurringGetRequest
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
 
@@ -47,7 +48,12 @@ from integrations.common.timeouts import (
     DEFAULT_READ_TIMEOUT_SECONDS,
 )
 from integrations.models import Institution, ItemData, SyncState, Transaction
-from integrations.plaid.parse import PlaidBodyError, institution_name, parse_item_data
+from integrations.plaid.parse import (
+    PlaidBodyError,
+    institution_name,
+    parse_item_data,
+    parse_recurring,
+)
 
 PLAID_VERSION = "2020-09-14"
 CLIENT_NAME = "Credit Monitor"
@@ -74,6 +80,13 @@ NO_LIABILITIES = frozenset({"PRODUCTS_NOT_SUPPORTED", "NO_LIABILITY_ACCOUNTS"})
 # account alone); as `required_if_supported_products` they are taken wherever the bank has
 # them, and the link succeeds without them.
 IF_SUPPORTED_PRODUCTS = frozenset({"liabilities"})
+# Plaid's recurring streams (/transactions/recurring/get), an add-on to Transactions billed
+# per item once used: asked only of items already billed for it (docs/PLAID.md).
+RECURRING_PRODUCT = Products("recurring_transactions").value
+RECURRING_REFUSED_NOTE = (
+    "Plaid's recurring payments and paychecks were not available for this bank, so the app "
+    "found them in the transactions itself."
+)
 
 log = get_logger("plaid")
 
@@ -262,6 +275,14 @@ def _check_sync_page(page: Mapping[str, Any]) -> None:
         raise _malformed()
 
 
+def has_recurring_product(item_body: Mapping[str, Any]) -> bool:
+    """Whether /item/get says the item is billed for (or was given) Plaid's recurring
+    streams. Merely available is not enough: the first call would start billing it."""
+    item = item_body.get("item") or {}
+    products = {str(p) for key in ("billed_products", "products") for p in item.get(key) or ()}
+    return RECURRING_PRODUCT in products
+
+
 def _link_products(products: tuple[str, ...]) -> tuple[list[Products], list[Products]]:
     """The configured products split for Link: those every linked bank must have, and those
     taken only where the bank has them. Link needs at least one of the first kind, so a
@@ -317,10 +338,17 @@ class PlaidClient:
     # --- one call -------------------------------------------------------------------------
 
     def _call(
-        self, endpoint: str, method: Callable[..., Any], request: Any, *, typed: bool = True
+        self,
+        endpoint: str,
+        method: Callable[..., Any],
+        request: Any,
+        *,
+        typed: bool = True,
+        policy: RetryPolicy | None = None,
     ) -> dict[str, Any]:
-        """One endpoint, with retries. ``typed=False`` skips plaid-python's type checks of
-        the response, which cost milliseconds per transaction; our parser checks instead."""
+        """One endpoint, with retries (``policy``, else the client's). ``typed=False`` skips
+        plaid-python's type checks of the response, which cost milliseconds per transaction;
+        our parser checks instead."""
 
         def attempt() -> dict[str, Any]:
             started = time.monotonic()
@@ -347,7 +375,7 @@ class PlaidClient:
             )
             return body
 
-        return call_with_retry(attempt, self._policy)
+        return call_with_retry(attempt, policy or self._policy)
 
     # --- connecting -----------------------------------------------------------------------
 
@@ -464,6 +492,37 @@ class PlaidClient:
             raise
         return body, None
 
+    def get_recurring(self, access_token: str) -> dict[str, Any]:
+        """Plaid's recurring inflow and outflow streams of the item's accounts."""
+        return self._call(
+            "/transactions/recurring/get",
+            self._api.transactions_recurring_get,
+            TransactionsRecurringGetRequest(access_token=access_token),
+            # Tried once: the app has its own detection to fall back on, and the next fetch
+            # asks again, so a refusal (not ready yet) is not worth holding the page for.
+            policy=replace(self._policy, max_attempts=1),
+        )
+
+    def _recurring_or_note(self, access_token: str) -> tuple[dict[str, Any] | None, str | None]:
+        """Plaid's recurring streams, or why not in words for the person. Any refusal of
+        this one call (not supported, not ready, more consent needed, a fault) leaves the
+        item whole: the app finds the streams in the transactions instead."""
+        try:
+            body = self.get_recurring(access_token)
+            parse_recurring(body)  # a body we cannot read is a refusal too, not a broken item
+        except PlaidError as error:
+            code = error.code
+        except (PlaidBodyError, KeyError, TypeError, ValueError):
+            code = "MALFORMED_RESPONSE"
+        else:
+            return body, None
+        log.warning(
+            "/transactions/recurring/get refused (%s); the app finds this bank's recurring "
+            "payments in its transactions instead",
+            code,
+        )
+        return None, RECURRING_REFUSED_NOTE
+
     def _sync_request(self, access_token: str, cursor: str | None) -> TransactionsSyncRequest:
         if cursor:
             return TransactionsSyncRequest(
@@ -551,7 +610,8 @@ class PlaidClient:
         history); a cursor Plaid no longer accepts means one sync from the start instead.
         Balances and liabilities are always fetched afresh (the balances from the sync's last
         page, which carries the accounts; /accounts/get if it does not), the institution is
-        the one kept: three calls for an item with little news.
+        the one kept: three calls for an item with little news (four for an item billed for
+        Plaid's recurring streams, asked each time: they change as transactions arrive).
 
         /item/get goes first and alone: a bad token shows there, before anything else is
         asked. The other calls then go out together (the sync pages follow one another), so
@@ -562,17 +622,23 @@ class PlaidClient:
         item_body = self.get_item(access_token)
         resuming = kept is not None and bool(kept.cursor)
         known = _known_institution(kept)
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="plaid-item") as pool:
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="plaid-item") as pool:
             institution = None if known else pool.submit(self._institution_or_none, item_body)
             # Resuming, the balances come with the sync's last page: one call fewer.
             accounts = None if resuming else pool.submit(self.get_accounts, access_token)
             sync = pool.submit(self._sync_from_kept, access_token, kept)
             liabilities = pool.submit(self._liabilities_or_note, access_token)
+            recurring = (
+                pool.submit(self._recurring_or_note, access_token)
+                if has_recurring_product(item_body)
+                else None
+            )
         institution_body = institution.result() if institution else None
         try:
             accounts_body = accounts.result() if accounts else None
             pages, earlier = sync.result()
             liabilities_body, note = liabilities.result()
+            recurring_body, recurring_note = recurring.result() if recurring else (None, None)
             if accounts_body is None:
                 accounts_body = _accounts_of_sync(pages) or self.get_accounts(access_token)
         except PlaidError as error:
@@ -586,9 +652,10 @@ class PlaidClient:
                 accounts_body=accounts_body,
                 sync_pages=pages,
                 liabilities_body=liabilities_body,
-                notes=(note,) if note else (),
+                notes=tuple(n for n in (note, recurring_note) if n),
                 earlier=earlier,
                 known_institution=known,
+                recurring_body=recurring_body,
             )
         except (PlaidBodyError, KeyError, TypeError, ValueError):
             raise _malformed() from None

@@ -261,7 +261,9 @@ def analyse_snapshot(version: str, today: date, _snapshot: FinancialSnapshot) ->
     2 s at 500k transactions), once per fetched snapshot for every session showing it. The
     version names the fetch (keyed hashes of the items and when they were fetched), never a
     secret; a snapshot without one is not cached here."""
-    return snapshot_analyses(_snapshot.transactions, today)
+    return snapshot_analyses(
+        _snapshot.transactions, today, _snapshot.recurring, _snapshot.recurring_items
+    )
 
 
 def clear_plaid_item(item_key: str) -> None:

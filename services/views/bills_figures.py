@@ -24,9 +24,11 @@ from services.analytics.bills_ahead import (
     unprojected_currencies,
     without_linked_loan_streams,
 )
-from services.analytics.money import totals_by_currency
+from services.analytics.income import income_streams
+from services.analytics.money import CARD_PAYMENT, TRANSFERS, totals_by_currency
+from services.analytics.recurring import outflows
 from services.analytics.snapshot import FinancialSnapshot
-from services.analytics.worth import spending_cash_by_currency
+from services.analytics.worth import is_reserve, spending_cash_by_currency
 from services.views.charts import bills_ahead_chart, cash_ahead_chart
 
 # The list's columns, in this order, on screen and in its CSV.
@@ -59,13 +61,43 @@ class BillsFigures:
     accounts: list[str]
 
 
+def _card_payment_streams(snap: FinancialSnapshot) -> set[tuple[str, str]]:
+    """Plaid's outflow streams that pay a card, by (payee, currency): the card's due date
+    already expects that payment."""
+    return {
+        (s.merchant_name or s.description, s.currency)
+        for s in snap.recurring
+        if s.direction == "outflow" and s.category_detailed == CARD_PAYMENT
+    }
+
+
+def bill_and_income_streams(snap: FinancialSnapshot, streams: pd.DataFrame) -> pd.DataFrame:
+    """The streams that are bills or income (``recurring.STREAM_COLUMNS``, or outflows alone
+    without a direction): not money moved between the person's own accounts, not a card's
+    payment, and of the inflows only income (paychecks, benefits, interest); none on a savings
+    account."""
+    if streams.empty or "direction" not in streams:
+        return streams
+    out = outflows(streams)
+    out = out[~out["category"].isin(TRANSFERS)]
+    income = income_streams(streams)
+    # Savings are kept aside (their interest and fees move no spending cash).
+    reserves = {a.display_name for a in snap.accounts if a.type == "depository" and is_reserve(a)}
+    out, income = out[~out["account"].isin(reserves)], income[~income["account"].isin(reserves)]
+    paying = _card_payment_streams(snap)
+    if paying:
+        pairs = pd.Series(list(zip(out["merchant"], out["currency"], strict=True)), index=out.index)
+        out = out[~pairs.isin(paying)]
+    return pd.concat([out, income], ignore_index=True)
+
+
 def expected_events(
     snap: FinancialSnapshot, streams: pd.DataFrame, today: date, horizon: int
 ) -> list[ExpectedEvent]:
     """Every source of expected money movements, each through its own builder."""
     cards = {card.display_name for card in snap.cards}
     loans = loan_due_events(snap, today, horizon)
-    bills = without_linked_loan_streams(streams, loans)
+    bills = without_linked_loan_streams(bill_and_income_streams(snap, streams), loans)
     return [
         *card_due_events(snap, today, horizon),
         *loans,

@@ -172,9 +172,9 @@ def test_the_history_is_analysed_once_per_fetch_for_every_session(
     analysed: list[str] = []
     original = data.snapshot_analyses
 
-    def counted(frame: pd.DataFrame, today: date) -> object:
+    def counted(frame: pd.DataFrame, today: date, *plaid: object) -> object:
         analysed.append("once")
-        return original(frame, today)
+        return original(frame, today, *plaid)
 
     monkeypatch.setattr(data, "snapshot_analyses", counted)
     first = app_test()
