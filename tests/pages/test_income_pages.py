@@ -21,6 +21,7 @@ PAYER = "Northwind Analytics"
 # TODAY, Monday 2026-11-30, is a payday (the last day of the month). The demo pays on the
 # 15th and the last day; Tuesday 2026-12-15 is the next.
 NEXT_PAYDAY = date(2026, 12, 15)
+SAVINGS_INTEREST = "INTEREST PAYMENT"
 PAYCHECK = 3326.84  # the demo's net pay since its raise eleven months ago
 
 
@@ -64,7 +65,14 @@ def test_the_overview_shows_income_of_the_last_30_days_and_the_next_paycheck() -
     at = open_app()
     start = TODAY - timedelta(days=29)  # the last 30 days, today included: Nov 1 to Nov 30
     received = income_between(start, TODAY)
-    assert received == pytest.approx(2 * PAYCHECK, abs=1.0)  # two paychecks and interest
+    interest = -sum(
+        r.amount
+        for r in ledger.ledger(TODAY)
+        if r.detailed == "INCOME_INTEREST_EARNED" and start <= r.day <= TODAY
+    )
+    # Two paychecks and the month's interest on checking and on savings.
+    assert received == pytest.approx(2 * PAYCHECK + interest, abs=0.01)
+    assert interest > 0
     assert metric(at, "Income, last 30 days") == dollars(received)
     assert f"This month so far: {dollars(received)}" in captions(at)
     assert metric(at, "Next paycheck") == dollars(PAYCHECK)
@@ -82,17 +90,18 @@ def test_the_income_tab_lists_months_and_the_paycheck_stream(
         "USD",
     )
     assert november["income"] == pytest.approx(income_between(date(2026, 11, 1), TODAY))
-    assert november["payments"] == 3  # two paychecks and the month's interest
-    # The tax refund is income in its month, but no stream to plan on.
-    assert list(streams["merchant"]) == [PAYER]
-    (paycheck,) = streams.to_dict("records")
+    assert november["payments"] == 4  # two paychecks, interest on checking and on savings
+    # The tax refund is income in its month, but no stream to plan on; the savings interest,
+    # steady month after month, is.
+    assert list(streams["merchant"]) == [PAYER, SAVINGS_INTEREST]
+    paycheck = streams.to_dict("records")[0]
     assert paycheck["cadence"] == "Twice a month"
     assert paycheck["typical_amount"] == PAYCHECK
     assert pd.Timestamp(paycheck["last_date"]).date() == TODAY
     assert pd.Timestamp(paycheck["next_date"]).date() == NEXT_PAYDAY
     assert (paycheck["status"], paycheck["source"]) == ("Running", "Found by this app")
     exported = downloads["tx_income_streams_csv"]
-    assert list(exported["merchant"]) == [PAYER]
+    assert list(exported["merchant"]) == [PAYER, SAVINGS_INTEREST]
     assert not downloads["tx_income_months_csv"].empty
 
 
@@ -131,6 +140,6 @@ def test_a_refusal_shows_the_apps_own_streams_and_says_so_once(
     at = open_income_tab()
     assert not at.error
     streams = at.dataframe[1].value
-    assert list(streams["merchant"]) == [PAYER]
-    assert list(streams["source"]) == ["Found by this app"]
+    assert list(streams["merchant"]) == [PAYER, SAVINGS_INTEREST]
+    assert set(streams["source"]) == {"Found by this app"}
     assert sum(plain(RECURRING_REFUSED_NOTE) in c for c in captions(at)) == 1
