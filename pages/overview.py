@@ -8,6 +8,7 @@ import altair as alt
 import streamlit as st
 
 from integrations.models import CreditReport
+from pages._live_balance import render_live_balances
 from pages._shared import (
     analyses,
     credit_report,
@@ -200,6 +201,8 @@ def render() -> None:
     if figures.net_worth is not None:
         with sixth:
             render_cash(figures.cash)
+            if snap is not None:
+                render_live_balances(settings, snap)
         seventh, _, _ = st.columns(3)
         with seventh:
             render_net_worth(figures.net_worth, figures.cash[0].currency if figures.cash else None)

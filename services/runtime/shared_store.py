@@ -71,6 +71,7 @@ PULL_COUNT_TTL_SECONDS = 2 * 86400
 PULLS_BY_PERSON = "pulls"  # identity: the day and the person's keyed hash
 PULLS_BY_DEPLOYMENT = "pulls-all"  # identity: the day
 REFRESHED = "refreshed"  # identity: the person's keyed hash
+LIVE_BALANCE = "live-balance"  # identity: the person's keyed hash and the bank's key
 
 _log = get_logger("shared_cache")
 T = TypeVar("T")
@@ -185,6 +186,11 @@ def pull_count_names(keys: SharedKeys, person: str, day: date) -> tuple[str, str
 def refresh_name(keys: SharedKeys, person: str) -> str:
     """The name of ``person``'s running refresh interval."""
     return keys.name(REFRESHED, person)
+
+
+def live_balance_name(keys: SharedKeys, person: str, bank: str) -> str:
+    """The name of ``person``'s running interval between live balance checks of ``bank``."""
+    return keys.name(LIVE_BALANCE, f"{person}\0{bank}")
 
 
 def _refuses_writes(error: BaseException) -> bool:
@@ -367,7 +373,15 @@ class SharedStore:
         """Start ``person``'s refresh interval for every replica: 0.0 when this refresh may go
         ahead, else the seconds left of the one running. None when Redis could not be asked:
         the caller decides."""
-        name = refresh_name(self._keys, person)
+        return self._claim_interval(refresh_name(self._keys, person), interval_seconds)
+
+    def claim_live_balance(self, person: str, bank: str, interval_seconds: float) -> float | None:
+        """Start ``person``'s interval between live balance checks of ``bank`` (each one is
+        billed) for every replica: 0.0 when this check may go ahead, else the seconds left.
+        None when Redis could not be asked: the caller decides."""
+        return self._claim_interval(live_balance_name(self._keys, person, bank), interval_seconds)
+
+    def _claim_interval(self, name: str, interval_seconds: float) -> float | None:
         ttl = _milliseconds(interval_seconds)
         script = self._claim_interval_script
 
