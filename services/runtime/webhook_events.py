@@ -133,6 +133,21 @@ def notices(item_keys: Iterable[str]) -> list[tuple[str, ItemNotice]]:
     return sorted(found, key=lambda pair: pair[1].since)
 
 
+def settle(item_key: str, kinds: Iterable[NoticeKind]) -> None:
+    """The person dealt with this news about their bank (update mode succeeded): it goes
+    from every session's overview, and the sessions holding the item show it again."""
+    box = inbox()
+    wanted = set(kinds)
+    with box.lock:
+        for item_id in [i for i, key in box.item_keys.items() if key == item_key]:
+            news = box.notices.get(item_id, {})
+            for kind in wanted & set(news):
+                del news[kind]
+            if not news:
+                box.notices.pop(item_id, None)
+    box.bump(item_key)
+
+
 # --- Verifying -----------------------------------------------------------------------------
 
 
