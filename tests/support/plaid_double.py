@@ -555,6 +555,11 @@ class PlaidDouble(ServedDouble):
                 item, accounts_get=accounts, transactions_sync_pages=pages
             )
 
+    def login_repaired(self, access_token: str) -> None:
+        """The person signed in again (Link's update mode): the Item answers as before."""
+        with self._lock:
+            self._login_required.discard(access_token)
+
     def require_login(self, access_token: str) -> None:
         """The bank wants a new login: /item/get still answers, with the error in
         ``item.error``; the data endpoints fail with ITEM_LOGIN_REQUIRED."""
