@@ -30,7 +30,9 @@ log = configure_logging()
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/cards.py", title="Cards", icon=":material/credit_card:"),
+    st.Page("pages/accounts.py", title="Accounts", icon=":material/account_balance:"),
     st.Page("pages/transactions.py", title="Transactions", icon=":material/receipt_long:"),
+    st.Page("pages/bills.py", title="Bills ahead", icon=":material/event_upcoming:"),
     st.Page("pages/credit_report.py", title="Credit report", icon=":material/fact_check:"),
     st.Page("pages/history.py", title="History", icon=":material/timeline:"),
     st.Page("pages/setup.py", title="Setup", icon=":material/settings:"),
@@ -52,7 +54,7 @@ def load_settings_or_stop() -> Settings:
 
 
 # The addresses of the pages after the first (Streamlit names a page by its file's stem).
-PAGE_PATHS = ("cards", "transactions", "credit_report", "history", "setup")
+PAGE_PATHS = ("cards", "accounts", "transactions", "bills", "credit_report", "history", "setup")
 
 
 def only_page(render: Callable[[], None], title: str) -> None:
@@ -225,11 +227,11 @@ def watch_for_bank_news(settings: Settings) -> None:
     items = tuple(connection.item_key for connection in state.connections())
     if not settings.plaid_webhook_url or not items:
         return
-    seen = webhook_events.versions(items)
+    seen = webhook_events.versions(items, settings)
 
     @st.fragment(run_every=WEBHOOK_POLL_SECONDS)
     def bank_news_check() -> None:
-        if webhook_events.versions(items) != seen:
+        if webhook_events.versions(items, settings) != seen:
             st.rerun(scope="app")
 
     with st.sidebar:

@@ -99,6 +99,74 @@ class CardLiability:
         return next((a.apr_percentage for a in self.aprs if a.apr_type == apr_type), None)
 
 
+LoanKind = Literal["student", "mortgage"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoanLiability:
+    """A student loan or a mortgage from /liabilities/get; its balance stays on the account
+    (type "loan"). Only the last four digits of the loan's number are kept."""
+
+    account_id: str
+    kind: LoanKind
+    # The student loan's name, or the mortgage's type in words (Plaid names no servicer: the
+    # institution the item is at is who the person deals with).
+    name: str | None = None
+    account_number_last4: str | None = None
+    interest_rate_percentage: float | None = None
+    interest_rate_type: str | None = None  # mortgage: "fixed" or "variable"
+    minimum_payment_amount: float | None = None  # student: the minimum due next
+    next_monthly_payment: float | None = None  # mortgage: the next scheduled payment
+    next_payment_due_date: date | None = None
+    last_payment_amount: float | None = None
+    last_payment_date: date | None = None
+    is_overdue: bool | None = None  # student loans say so; a mortgage has past_due_amount
+    past_due_amount: float | None = None
+    status: str | None = None  # student: repayment, deferment, forbearance, delinquent...
+    origination_date: date | None = None
+    origination_principal_amount: float | None = None
+    payoff_date: date | None = None  # student: expected payoff; mortgage: maturity
+
+    @property
+    def payment_due(self) -> float | None:
+        """What the next payment asks for, whichever way the loan's kind says it."""
+        if self.minimum_payment_amount is not None:
+            return self.minimum_payment_amount
+        return self.next_monthly_payment
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.is_overdue) or (self.past_due_amount or 0.0) > 0
+
+
+StreamDirection = Literal["inflow", "outflow"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringStream:
+    """One stream of Plaid's /transactions/recurring/get: money coming in (paychecks) or
+    going out (bills) at a regular frequency. Amounts keep Plaid's sign (an inflow's are
+    negative) and travel with their currency."""
+
+    stream_id: str
+    direction: StreamDirection
+    account_id: str
+    description: str
+    merchant_name: str | None
+    category: str | None  # personal_finance_category.primary
+    category_detailed: str | None
+    first_date: date
+    last_date: date
+    predicted_next_date: date | None
+    frequency: str  # WEEKLY, BIWEEKLY, SEMI_MONTHLY, MONTHLY, ANNUALLY or UNKNOWN
+    status: str  # MATURE, EARLY_DETECTION, TOMBSTONED or UNKNOWN
+    is_active: bool
+    average_amount: float
+    last_amount: float
+    currency: str
+    transactions: int = 0  # how many transactions Plaid counts in the stream
+
+
 @dataclass(frozen=True, slots=True)
 class ItemData:
     """Everything fetched for one item, parsed."""
@@ -108,6 +176,11 @@ class ItemData:
     transactions: tuple[Transaction, ...]
     liabilities: tuple[CardLiability, ...]
     notes: tuple[str, ...] = ()  # what this bank does not share, said once
+    loans: tuple[LoanLiability, ...] = ()  # student loans and mortgages
+    # Plaid's own recurring streams, when the item has the product and Plaid answered;
+    # otherwise the app finds the streams in the transactions itself.
+    recurring: tuple[RecurringStream, ...] = ()
+    recurring_from_plaid: bool = False
 
 
 @dataclass(frozen=True, slots=True)

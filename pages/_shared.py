@@ -50,6 +50,21 @@ def csv_download(
     )
 
 
+def choose_among(label: str, options: list[str], key: str) -> list[str]:
+    """A multiselect of every option at first. When the options change (another horizon
+    brings an account or a kind), what the person took out stays out and the new ones are in:
+    a widget with a key would otherwise keep its old choice and hide the newcomers."""
+    offered = f"{key}_offered"
+    before = st.session_state.get(offered)
+    if before is None or key not in st.session_state:
+        st.session_state[key] = list(options)
+    elif before != options:
+        dropped = set(before) - set(st.session_state[key])
+        st.session_state[key] = [option for option in options if option not in dropped]
+    st.session_state[offered] = list(options)
+    return st.multiselect(label, options, key=key)
+
+
 def zip_download(build: Callable[[], bytes], file_name: str, key: str, label: str) -> None:
     """A download button for a zip built only when clicked (``your_data``'s copy, whose CSV
     files go through the same export as every table's)."""
@@ -265,6 +280,6 @@ def analyses(snap: FinancialSnapshot, today: date) -> SnapshotAnalyses:
     def compute() -> SnapshotAnalyses:
         if snap.version:
             return data.analyse_snapshot(snap.version, today, snap)
-        return snapshot_analyses(snap.transactions, today)
+        return snapshot_analyses(snap.transactions, today, snap.recurring, snap.recurring_items)
 
     return derived("analyses", (snapshot_key(snap), today), compute)

@@ -38,6 +38,7 @@ from services.runtime import credit_file, state
 from services.runtime.settings import Settings, current_settings
 from services.views.format import day, money, percent, plain
 from services.views.page_figures import (
+    CrosscheckFigures,
     ReportFigures,
     crosscheck_figures,
     history_figures,
@@ -84,6 +85,29 @@ CROSSCHECK_COLUMNS = {
     "balance_difference": st.column_config.NumberColumn("Balance difference", format="dollar"),
     "balance_difference_pct": st.column_config.NumberColumn("Balance diff. %", format="percent"),
     "balance_flag": st.column_config.CheckboxColumn("Balance differs"),
+    "note": st.column_config.TextColumn("Note", width="large"),
+}
+
+LOAN_CROSSCHECK_COLUMNS = {
+    "status": st.column_config.TextColumn("Result"),
+    "matched_by": st.column_config.TextColumn("Matched by"),
+    "creditor": st.column_config.TextColumn("On the report"),
+    "report_account": st.column_config.TextColumn("Report account"),
+    "report_type": st.column_config.TextColumn("Report type"),
+    "institution": st.column_config.TextColumn("Bank"),
+    "bank_loan": st.column_config.TextColumn("Linked loan"),
+    "bank_account": st.column_config.TextColumn("Loan"),
+    "kind": st.column_config.TextColumn("Kind"),
+    "report_balance": st.column_config.NumberColumn("Balance (report)", format="dollar"),
+    "report_balance_date": st.column_config.DateColumn("Report balance as of"),
+    "bank_balance": st.column_config.NumberColumn("Balance (bank, today)", format="dollar"),
+    "balance_difference": st.column_config.NumberColumn("Balance difference", format="dollar"),
+    "balance_difference_pct": st.column_config.NumberColumn("Balance diff. %", format="percent"),
+    "balance_flag": st.column_config.CheckboxColumn("Balance differs"),
+    "report_monthly_payment": st.column_config.NumberColumn(
+        "Monthly payment (report)", format="dollar"
+    ),
+    "bank_payment": st.column_config.NumberColumn("Next payment (bank)", format="dollar"),
     "note": st.column_config.TextColumn("Note", width="large"),
 }
 
@@ -325,16 +349,9 @@ def render_flags(flagged: pd.DataFrame) -> None:
         st.warning(f"**{plain(row.creditor)} {plain(row.report_account)}**: {'; '.join(parts)}.")
 
 
-def render_crosscheck(
-    report: CreditReport, summary: AccountSummary, snap: FinancialSnapshot | None, today: date
+def render_card_crosscheck(
+    figures: CrosscheckFigures, summary: AccountSummary, snap: FinancialSnapshot
 ) -> None:
-    figures = None
-    if snap is not None:
-        key = (report, snapshot_key(snap), today)
-        figures = derived("crosscheck", key, lambda: crosscheck_figures(report, snap, today))
-    if snap is None or figures is None:
-        st.info("Link a credit card on the Setup page to compare it with the report.")
-        return
     render_utilization_comparison(summary, figures.linked)
     frame, counts = figures.frame, figures.counts
     cols = st.columns(3)
@@ -359,6 +376,54 @@ def render_crosscheck(
         key="xc_table",
     )
     csv_download(frame, "crosscheck.csv", key="xc_csv")
+
+
+def render_loan_crosscheck(figures: CrosscheckFigures) -> None:
+    st.subheader("Loans")
+    frame, counts = figures.loans, figures.loan_counts
+    cols = st.columns(3)
+    cols[0].metric("Loans matched", str(counts.get("matched", 0)))
+    cols[1].metric("Loans on the report, not linked", str(counts.get("not linked", 0)))
+    cols[2].metric("Loans linked, not on the report", str(counts.get("not on report", 0)))
+    st.caption(
+        "Student loans and mortgages linked at a bank, set against the report's education "
+        "loans and real estate mortgages. Lenders report monthly and the bank's balance is "
+        "today's, interest included, so a month's payment or interest is a normal difference. "
+        f"Flagged: a balance that differs by more than {money(BALANCE_TOLERANCE_AMOUNT)} and "
+        f"{percent(BALANCE_TOLERANCE_SHARE)}."
+    )
+    for row in figures.loans_flagged.itertuples(index=False):
+        st.warning(
+            f"**{plain(row.creditor)} {plain(row.report_account)}**: balance "
+            f"{money(row.report_balance)} on the report vs {money(row.bank_balance)} at the "
+            f"bank ({percent(row.balance_difference_pct)})."
+        )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_order=list(LOAN_CROSSCHECK_COLUMNS),
+        column_config=LOAN_CROSSCHECK_COLUMNS,
+        key="xc_loans_table",
+    )
+    csv_download(frame, "crosscheck_loans.csv", key="xc_loans_csv")
+
+
+def render_crosscheck(
+    report: CreditReport, summary: AccountSummary, snap: FinancialSnapshot | None, today: date
+) -> None:
+    figures = None
+    if snap is not None:
+        key = (report, snapshot_key(snap), today)
+        figures = derived("crosscheck", key, lambda: crosscheck_figures(report, snap, today))
+    if snap is None or figures is None:
+        st.info("Link a credit card or a loan on the Setup page to compare it with the report.")
+        return
+    if figures.frame.empty:
+        st.info("No credit card is linked: link one on the Setup page to compare it.")
+    else:
+        render_card_crosscheck(figures, summary, snap)
+    if not figures.loans.empty:
+        render_loan_crosscheck(figures)
 
 
 def render_new_pull(settings: Settings) -> None:

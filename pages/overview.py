@@ -1,4 +1,5 @@
-"""Overview: utilization, what is owed and due, this month's spending, the score, alerts."""
+"""Overview: utilization, what is owed and due, this month's spending, income and the next
+paycheck, the score, alerts."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from pages._shared import (
     snapshot_key,
 )
 from services.analytics.cards import PaymentDue, UtilizationTotal, utilization_band
+from services.analytics.income import RECENT_DAYS, IncomeSummary, NextPaycheck, income_summary
 from services.analytics.money import other_currencies
+from services.analytics.snapshot import FinancialSnapshot
 from services.analytics.worth import CashTotal
 from services.runtime import state, webhook_events
 from services.runtime.history import current_history, recent_changes
@@ -110,10 +113,47 @@ def render_net_worth(worth: dict[str, float], currency: str | None) -> None:
         return
     main = currency if currency in worth else sorted(worth)[0]
     st.metric("Net worth", markdown_money(worth[main], main))
-    st.caption("Cash less card balances; loans are not counted yet.")
+    st.caption("Cash less card and loan balances; the parts are on the Accounts page.")
     for code, amount in sorted(worth.items()):
         if code != main:
             st.caption(f"Also {plain(money(amount, code))} in {plain(code)} (not converted).")
+
+
+def render_recent_income(recent: dict[str, float], month: dict[str, float], main: str) -> None:
+    if not recent and not month:
+        st.metric(f"Income, last {RECENT_DAYS} days", "—", help="No income in these accounts.")
+        return
+    currency = main if main in recent or main in month else sorted({*recent, *month})[0]
+    st.metric(
+        f"Income, last {RECENT_DAYS} days", markdown_money(recent.get(currency, 0.0), currency)
+    )
+    st.caption(f"This month so far: {markdown_money(month.get(currency, 0.0), currency)}")
+    for code, amount in other_currencies(recent, currency).items():
+        st.caption(f"Plus {plain(money(amount, code))} received in {plain(code)} (not converted).")
+
+
+def render_next_paycheck(paycheck: NextPaycheck | None, today: date) -> None:
+    if paycheck is None:
+        st.metric("Next paycheck", "—", help="No regular income found yet.")
+        return
+    st.metric("Next paycheck", markdown_money(paycheck.amount, paycheck.currency))
+    left = (paycheck.expected - today).days
+    st.caption(f"{plain(paycheck.payer)}, expected {day(paycheck.expected)} ({days_left(left)})")
+
+
+def render_income(snap: FinancialSnapshot, today: date) -> None:
+    """Income received lately and the next paycheck expected, on the person's calendar."""
+    known = analyses(snap, today)
+    summary: IncomeSummary = derived(
+        "overview_income",
+        (snapshot_key(snap), today),
+        lambda: income_summary(snap.transactions, known.income_streams, today),
+    )
+    first, second, _ = st.columns(3)
+    with first:
+        render_recent_income(summary.recent, summary.this_month, known.currency)
+    with second:
+        render_next_paycheck(summary.next_paycheck, today)
 
 
 def render_score(report: CreditReport | None) -> None:
@@ -137,12 +177,12 @@ def render_alerts(alerts: list[Alert]) -> None:
         ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
 
 
-def render_bank_news(offered: set[str] = frozenset()) -> None:
+def render_bank_news(settings: Settings, offered: set[str] = frozenset()) -> None:
     """What Plaid's webhooks said about this session's banks (a new login needed, a
     disconnect coming...), newest last; nothing without webhooks. News that Link's update
     mode answers gets its button, unless a problem card above already offers it."""
     items = [connection.item_key for connection in state.connections()]
-    for item_key, notice in webhook_events.notices(items):
+    for item_key, notice in webhook_events.notices(items, settings):
         alert = bank_news_alert(notice.kind, state.connection_label(item_key), notice.since)
         if alert is not None:
             ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
@@ -211,8 +251,10 @@ def render() -> None:
         seventh, _, _ = st.columns(3)
         with seventh:
             render_net_worth(figures.net_worth, figures.cash[0].currency if figures.cash else None)
+    if snap is not None and not snap.transactions.empty:
+        render_income(snap, today)
     render_alerts(figures.alerts)
-    render_bank_news(relink_offered(snap) if snap is not None else set())
+    render_bank_news(settings, relink_offered(snap) if snap is not None else set())
     render_history_changes(settings, today, figures.alerts)
     render_card_chart(figures.chart)
 

@@ -285,11 +285,11 @@ def render_relink(settings: Settings) -> None:
             st.warning(plain(result.display_message))
 
 
-def render_update_offers() -> None:
+def render_update_offers(settings: Settings) -> None:
     """News about this session's banks that Link's update mode answers (new accounts to
     share), each with its button, above the Link it opens."""
     items = [c.item_key for c in state.connections()]
-    for item_key, notice in webhook_events.notices(items):
+    for item_key, notice in webhook_events.notices(items, settings):
         if notice.kind == "new_accounts" and st.session_state.get(RELINK_ITEM) != item_key:
             offer_update(item_key, notice.kind, key="setup-offer", go_to_setup=False)
 
@@ -336,7 +336,7 @@ def render_token_connect(settings: Settings) -> None:
 
 def render_plaid(settings: Settings) -> None:
     render_connections(settings)
-    render_update_offers()
+    render_update_offers(settings)
     render_relink(settings)
     st.subheader("Connect a bank")
     if returning_from_bank(settings):

@@ -21,6 +21,7 @@ from pages._shared import (
     require_entry,
     snapshot_key,
 )
+from services.analytics.income import income_by_month
 from services.analytics.recurring import RecurringSummary
 from services.analytics.transaction_query import (
     CUSTOM,
@@ -93,7 +94,27 @@ UNUSUAL_TABLE = {
     "account": st.column_config.TextColumn("Account"),
 }
 
-TABS = ("Transactions", "Charts", "Recurring payments", "Unusual activity")
+INCOME_MONTHS_TABLE = {
+    "month": st.column_config.DateColumn("Month", format="YYYY-MM"),
+    "currency": st.column_config.TextColumn("Currency"),
+    "income": st.column_config.NumberColumn("Income", format="%.2f"),
+    "payments": st.column_config.NumberColumn("Payments"),
+}
+INCOME_STREAMS_TABLE = {
+    "merchant": st.column_config.TextColumn("Payer"),
+    "cadence": st.column_config.TextColumn("Cadence"),
+    "typical_amount": st.column_config.NumberColumn("Typical amount", format="%.2f"),
+    "currency": st.column_config.TextColumn("Currency"),
+    "last_date": st.column_config.DateColumn("Last received", format="YYYY-MM-DD"),
+    "last_amount": st.column_config.NumberColumn("Last amount", format="%.2f"),
+    "next_date": st.column_config.DateColumn("Next expected", format="YYYY-MM-DD"),
+    "status": st.column_config.TextColumn("Status"),
+    "source": st.column_config.TextColumn("Source"),
+    "account": st.column_config.TextColumn("Account"),
+}
+SOURCE_LABELS = {"plaid": "Plaid", "detected": "Found by this app"}
+
+TABS = ("Transactions", "Charts", "Recurring payments", "Income", "Unusual activity")
 TAB_KEY = "tx_tab"
 
 # Widget keys; the URL parameters are in services.analytics.transaction_query.
@@ -416,6 +437,54 @@ def render_recurring(streams: pd.DataFrame, summary: RecurringSummary) -> None:
     csv_download(streams, "recurring.csv", key="tx_recurring_csv")
 
 
+def render_income(months: pd.DataFrame, streams: pd.DataFrame) -> None:
+    st.caption(
+        "Money received under an income category (wages, interest, benefits, tax refunds), "
+        "per month and currency, across your whole history: the filters above do not apply. "
+        "Transfers from your own accounts, refunds and card payments are not income."
+    )
+    if months.empty:
+        st.info("No income found in these transactions.")
+    else:
+        currencies = sorted(months["currency"].unique())
+        if len(currencies) > 1:
+            picked = st.multiselect(
+                "Currencies", currencies, default=currencies, key="tx_income_currencies"
+            )
+            months = months[months["currency"].isin(picked)]
+        st.dataframe(
+            months,
+            hide_index=True,
+            column_order=list(INCOME_MONTHS_TABLE),
+            column_config=INCOME_MONTHS_TABLE,
+            key="tx_income_months",
+        )
+        csv_download(months, "income_by_month.csv", key="tx_income_months_csv")
+    st.markdown("**Income that repeats**")
+    if streams.empty:
+        st.info("No regular income found yet (it takes a few paychecks).")
+        return
+    st.caption(
+        "Paychecks and other income at a regular cadence: Plaid's own streams where your bank "
+        "shares them, otherwise found by this app in your transactions. A tax refund is "
+        "income, but not a pattern to plan on."
+    )
+    table = streams.assign(
+        status=streams["stopped"].map({True: "Stopped", False: "Running"}),
+        source=streams["source"].map(SOURCE_LABELS),
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_order=list(INCOME_STREAMS_TABLE),
+        column_config=INCOME_STREAMS_TABLE,
+        key="tx_income_streams",
+    )
+    csv_download(
+        table, "income_streams.csv", key="tx_income_streams_csv", columns=list(INCOME_STREAMS_TABLE)
+    )
+
+
 def render_unusual(shown: pd.DataFrame) -> None:
     st.caption(
         "Among the transactions shown: charges far above the usual amount at that merchant "
@@ -471,7 +540,7 @@ def render() -> None:
 
     # Only the open tab is computed and drawn: a filter change costs the table, not five
     # charts nobody is looking at. Switching tabs reruns the page (figures kept, not redone).
-    table_tab, charts_tab, recurring_tab, unusual_tab = st.tabs(
+    table_tab, charts_tab, recurring_tab, income_tab, unusual_tab = st.tabs(
         list(TABS), key=TAB_KEY, on_change="rerun"
     )
     if table_tab.open:
@@ -484,6 +553,12 @@ def render() -> None:
     if recurring_tab.open:
         with recurring_tab:
             render_recurring(known.streams, known.recurring)
+    if income_tab.open:
+        with income_tab:
+            months = derived(
+                "transactions_income", snapshot_key(snap), lambda: income_by_month(frame)
+            )
+            render_income(months, known.income_streams)
     if unusual_tab.open:
         with unusual_tab:
             unusual = derived(

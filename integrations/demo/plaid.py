@@ -31,6 +31,7 @@ _SEED = 20200914
 # while spending and transaction ids still vary only with the calendar.
 _STATIC_SEED = _SEED + 1
 _TXN_ID_SEED = _SEED + 2
+_LATER_TXN_ID_SEED = _SEED + 3
 
 _PAGE_SIZE = 500
 _HISTORY_MONTHS = 24
@@ -74,7 +75,8 @@ class DemoPlaidItem:
 
 
 def plaid_demo_items(today: date) -> tuple[DemoPlaidItem, ...]:
-    """Two demo Items (a bank with checking and two cards, a card issuer with one card)."""
+    """Two demo Items: a bank with checking, savings, two cards and a student loan; a card
+    issuer with one card."""
     return _DemoBuilder(today).build()
 
 
@@ -224,6 +226,49 @@ _ACCOUNTS = (
         limit_cents=300_000,
     ),
 )
+
+# Accounts added to the demo later: their ids are drawn after every earlier id, so the ids of
+# the accounts, merchants and transactions above never change.
+_LATER_ACCOUNTS = (
+    _AccountSpec(
+        "savings",
+        "harborline",
+        "Everyday Savings",
+        "Harborline Everyday Savings",
+        "5512",  # the checking's monthly "ONLINE TRANSFER TO SAV ...5512" lands here
+        "depository",
+        "savings",
+    ),
+    # A private student loan made through the bank and serviced under the Cedarline name: the
+    # bureau lists it as CEDARLINE STUDENT LOAN (integrations/demo/experian.py).
+    _AccountSpec(
+        "student_loan",
+        "harborline",
+        "Cedarline Student Loan",
+        "Cedarline Private Student Loan",
+        "6218",
+        "loan",
+        "student",
+    ),
+)
+_ALL_ACCOUNTS = _ACCOUNTS + _LATER_ACCOUNTS
+
+_SAVINGS_OPENING_CENTS = 840_000  # what the savings held when the demo's history starts
+_SAVINGS_TRANSFER_CENTS = 25_000  # the checking's transfer on the 16th
+_SAVINGS_RATE = 4.00  # percent a year, credited on the last day of each month
+
+# The student loan agrees with the bureau's CEDARLINE STUDENT LOAN tradeline: $18,000 lent
+# 76 months ago on the 11th, $196 a month, $9,870 of principal left after the last payment.
+_LOAN_ORIGINAL_CENTS = 1_800_000
+_LOAN_OPENED_MONTHS_AGO = 76
+_LOAN_OPENED_DAY = 11
+_LOAN_PAYMENT_CENTS = 19_600
+_LOAN_PRINCIPAL_CENTS = 987_000
+_LOAN_RATE = 5.50  # percent a year, fixed
+_LOAN_DUE_IN_DAYS = 6  # the next payment falls inside the overview's due-soon window
+_LOAN_PAYMENTS_LEFT = 58  # the payoff month, counted from the next payment
+_LOAN_NUMBER = "57100386218"  # the bureau shows it as 57100XXXXXX
+_LOAN_STATEMENT_DAYS_BEFORE_DUE = 21
 
 _CONSENT_DAYS_LEFT = 10  # the OAuth bank's consent lapses within the warning window
 _CARD_A_TARGET_CENTS = 694_821  # 92.6 % of the limit: the "nearly maxed out" card
@@ -423,6 +468,12 @@ _MERCHANTS: tuple[_Merchant, ...] = (
     _M("thameside", "THAMESIDE GALLERY", "Thameside Gallery",
        "ENTERTAINMENT_SPORTING_EVENTS_AMUSEMENT_PARKS_AND_MUSEUMS", "in store", None,
        _Place("Bankside", "London", None, "SE1 9TG", "GB", 51.5076, -0.0994)),
+    # Added later (last, so the ids drawn for the merchants above never change).
+    _M("student_loan_pmt", "CEDARLINE STUDENT LN PMT", "Cedarline Student Loan Servicing",
+       "LOAN_PAYMENTS_STUDENT_LOAN_PAYMENT", "other", "cedarline-loans.example", None,
+       "financial_institution", "VERY_HIGH", "payee"),
+    _M("savings_in", "ONLINE TRANSFER FROM CHK ...1180", None, "TRANSFER_IN_SAVINGS", "other",
+       None, None, "financial_institution", "HIGH"),
 )  # fmt: skip
 _MERCHANT_BY_KEY = {m.key: m for m in _MERCHANTS}
 
@@ -662,6 +713,10 @@ class _DemoBuilder:
         self.item_ids = {spec.key: static.token() for spec in _INSTITUTIONS}
         self.account_ids = {spec.key: static.token() for spec in _ACCOUNTS}
         self.entity_ids = {m.key: static.token() for m in _MERCHANTS if m.merchant_name}
+        self.account_ids.update({spec.key: static.token() for spec in _LATER_ACCOUNTS})
+        # The later accounts' transactions take their ids from a stream of their own, so the
+        # ids of every earlier transaction stay as they were.
+        self.later_ids = _Ids(_LATER_TXN_ID_SEED)
         self.ppd_ids = {m.key: str(9_000_000_000 + i * 7_919) for i, m in enumerate(_MERCHANTS)}
         self.trip_start = add_months(today, -_TRIP_MONTHS_AGO)
         self.away = {
@@ -675,6 +730,7 @@ class _DemoBuilder:
         self.card_outcomes: dict[str, _CardOutcome] = {}
         self.balances: dict[str, JsonDict] = {}
         self.liabilities: dict[str, JsonDict] = {}
+        self.loans: dict[str, JsonDict] = {}
 
     # ---------------------------------------------------------------- orchestration
 
@@ -687,8 +743,10 @@ class _DemoBuilder:
         self._add_transactions_later_modified()
         self._add_recent_pending()
         self._add_checking_life()
+        self._add_savings_and_student_loan()
         self._settle_cards()
         self._settle_checking()
+        self._settle_savings_and_student_loan()
         return tuple(self._item(spec) for spec in _INSTITUTIONS)
 
     # ---------------------------------------------------------------- generation
@@ -897,6 +955,126 @@ class _DemoBuilder:
             fee_day = add_months(self.today, -months_back)
             self._scheduled("checking", "maintenance_fee", fee_day, 12.00)
         self._add_cash_and_friends()
+
+    def _later(self, account: str, merchant_key: str, day: date, cents: int, minute: int) -> None:
+        """A posted transaction of the later additions: no draw from the spending streams."""
+        if self.start <= day <= self.today:
+            self.txns.append(
+                _Txn(
+                    account=account,
+                    merchant=_MERCHANT_BY_KEY[merchant_key],
+                    auth_date=day,
+                    date=day,
+                    cents=cents,
+                    transaction_id=self.later_ids.quick_token(),
+                    minute=minute,
+                )
+            )
+
+    def _add_savings_and_student_loan(self) -> None:
+        """The savings receives the checking's transfer on the 16th and interest at each month's
+        end; the checking pays the student loan on its due day each month."""
+        balance = _SAVINGS_OPENING_CENTS
+        for year, month in _months_spanned(self.start, self.today):
+            transfer_day = date(year, month, 16)
+            if self.start <= transfer_day <= self.today:
+                self._later("savings", "savings_in", transfer_day, -_SAVINGS_TRANSFER_CENTS, 9 * 60)
+                balance += _SAVINGS_TRANSFER_CENTS
+            month_end = date(year, month, calendar.monthrange(year, month)[1])
+            if self.start <= month_end <= self.today:
+                interest = round(balance * _SAVINGS_RATE / 100 / 12)
+                self._later("savings", "interest_earned", month_end, -interest, 5 * 60)
+                balance += interest
+        for day in self._loan_payment_days():
+            self._later("checking", "student_loan_pmt", day, _LOAN_PAYMENT_CENTS, 7 * 60)
+
+    def _loan_next_due(self) -> date:
+        return self.today + timedelta(days=_LOAN_DUE_IN_DAYS)
+
+    def _loan_payment_days(self) -> list[date]:
+        """Every past payment, newest first: the due day of each month before the next."""
+        days = []
+        months_back = 1
+        while (day := add_months(self._loan_next_due(), -months_back)) >= self.start:
+            days.append(day)
+            months_back += 1
+        return days
+
+    def _settle_savings_and_student_loan(self) -> None:
+        savings = _SAVINGS_OPENING_CENTS - sum(
+            t.cents for t in self.txns if t.account == "savings" and not t.pending
+        )
+        self.balances["savings"] = self._balance(savings, savings)
+        last_paid = add_months(self._loan_next_due(), -1)
+        owed = _LOAN_PRINCIPAL_CENTS + self._loan_interest(last_paid, self.today)
+        self.balances["student_loan"] = self._balance(owed, None)
+        self.loans["student_loan"] = self._student_loan(last_paid)
+
+    @staticmethod
+    def _loan_interest(since: date, until: date) -> int:
+        """Simple daily interest on the principal left after the last payment."""
+        days = max((until - since).days, 0)
+        return round(_LOAN_PRINCIPAL_CENTS * _LOAN_RATE / 100 / 365 * days)
+
+    def _loan_year_to_date(self) -> tuple[int, int]:
+        """(interest, principal) paid this calendar year: each payment's interest is a month
+        of the rate on the balance before it, worked back from the principal left now."""
+        interest_paid = principal_paid = 0
+        after = float(_LOAN_PRINCIPAL_CENTS)
+        for day in self._loan_payment_days():
+            before = (after + _LOAN_PAYMENT_CENTS) / (1 + _LOAN_RATE / 100 / 12)
+            if day.year == self.today.year:
+                principal_paid += round(before - after)
+                interest_paid += _LOAN_PAYMENT_CENTS - round(before - after)
+            after = before
+        return interest_paid, principal_paid
+
+    def _student_loan(self, last_paid: date) -> JsonDict:
+        next_due = self._loan_next_due()
+        opened = add_months(self.today, -_LOAN_OPENED_MONTHS_AGO)
+        opened = _month_day(opened.year, opened.month, _LOAN_OPENED_DAY)
+        statement_day = next_due - timedelta(days=_LOAN_STATEMENT_DAYS_BEFORE_DUE)
+        payoff = add_months(next_due, _LOAN_PAYMENTS_LEFT - 1)
+        interest_ytd, principal_ytd = self._loan_year_to_date()
+        return {
+            "account_id": self.account_ids["student_loan"],
+            "account_number": _LOAN_NUMBER,
+            "disbursement_dates": [opened.isoformat()],
+            "expected_payoff_date": payoff.isoformat(),
+            "guarantor": None,  # a private loan: no federal guarantor
+            "interest_rate_percentage": _LOAN_RATE,
+            "is_overdue": False,
+            "last_payment_amount": _dollars(_LOAN_PAYMENT_CENTS),
+            "last_payment_date": last_paid.isoformat(),
+            "last_statement_balance": _dollars(
+                _LOAN_PRINCIPAL_CENTS + self._loan_interest(last_paid, statement_day)
+            ),
+            "last_statement_issue_date": statement_day.isoformat(),
+            "loan_name": "Cedarline Private Student Loan",
+            "loan_status": {"end_date": payoff.isoformat(), "type": "repayment"},
+            "minimum_payment_amount": _dollars(_LOAN_PAYMENT_CENTS),
+            "next_payment_due_date": next_due.isoformat(),
+            "origination_date": opened.isoformat(),
+            "origination_principal_amount": _dollars(_LOAN_ORIGINAL_CENTS),
+            "outstanding_interest_amount": _dollars(self._loan_interest(last_paid, self.today)),
+            "payment_reference_number": _LOAN_NUMBER,
+            "pslf_status": {
+                "estimated_eligibility_date": None,
+                "payments_made": None,
+                "payments_remaining": None,
+            },
+            "repayment_plan": {"description": "Standard Repayment", "type": "standard"},
+            "sequence_number": "1",
+            "servicer_address": {
+                "city": "Boise",
+                "country": "US",
+                "postal_code": "83707",
+                "region": "ID",
+                "street": "PO Box 7440",
+            },
+            "ytd_interest_paid": _dollars(interest_ytd),
+            "ytd_principal_paid": _dollars(principal_ytd),
+        }
 
     def _energy(self, month: int) -> float:
         winter = (math.cos((month - 1) / 12 * 2 * math.pi) + 1) / 2  # 1 in January, 0 in July
@@ -1137,17 +1315,18 @@ class _DemoBuilder:
     # ---------------------------------------------------------------- rendering
 
     def _item(self, spec: _InstitutionSpec) -> DemoPlaidItem:
-        account_keys = [a.key for a in _ACCOUNTS if a.institution == spec.key]
+        account_keys = [a.key for a in _ALL_ACCOUNTS if a.institution == spec.key]
         cards = [k for k in account_keys if _spec(k).type == "credit"]
+        students = [k for k in account_keys if _spec(k).subtype == "student"]
         liabilities = None
-        if cards:
+        if cards or students:
             liabilities = {
                 "accounts": self._accounts(account_keys),
                 "item": self._item_object(spec),
                 "liabilities": {
-                    "credit": [self.liabilities[k] for k in cards],
+                    "credit": [self.liabilities[k] for k in cards] or None,
                     "mortgage": None,
-                    "student": None,
+                    "student": [self.loans[k] for k in students] or None,
                 },
                 "request_id": self.ids.request_id(),
             }
@@ -1357,7 +1536,7 @@ class _DemoBuilder:
 
 
 def _spec(account: str) -> _AccountSpec:
-    return next(a for a in _ACCOUNTS if a.key == account)
+    return next(a for a in _ALL_ACCOUNTS if a.key == account)
 
 
 def _apr(

@@ -37,6 +37,7 @@ from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCr
 from plaid.model.sandbox_public_token_create_request_options import (
     SandboxPublicTokenCreateRequestOptions,
 )
+from plaid.model.transactions_recurring_get_request import TransactionsRecurringGetRequest
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
 
@@ -54,6 +55,7 @@ from integrations.plaid.parse import (
     institution_name,
     parse_item_data,
     parse_live_balances,
+    parse_recurring,
 )
 
 PLAID_VERSION = "2020-09-14"
@@ -81,6 +83,13 @@ NO_LIABILITIES = frozenset({"PRODUCTS_NOT_SUPPORTED", "NO_LIABILITY_ACCOUNTS"})
 # account alone); as `required_if_supported_products` they are taken wherever the bank has
 # them, and the link succeeds without them.
 IF_SUPPORTED_PRODUCTS = frozenset({"liabilities"})
+# Plaid's recurring streams (/transactions/recurring/get), an add-on to Transactions billed
+# per item once used: asked only of items already billed for it (docs/PLAID.md).
+RECURRING_PRODUCT = Products("recurring_transactions").value
+RECURRING_REFUSED_NOTE = (
+    "Plaid's recurring payments and paychecks were not available for this bank, so the app "
+    "found them in the transactions itself."
+)
 
 log = get_logger("plaid")
 
@@ -267,6 +276,14 @@ def _check_sync_page(page: Mapping[str, Any]) -> None:
     lists_ok = all(isinstance(page.get(k, []), list) for k in ("added", "modified", "removed"))
     if not lists_ok or "has_more" not in page or "next_cursor" not in page:
         raise _malformed()
+
+
+def has_recurring_product(item_body: Mapping[str, Any]) -> bool:
+    """Whether /item/get says the item is billed for (or was given) Plaid's recurring
+    streams. Merely available is not enough: the first call would start billing it."""
+    item = item_body.get("item") or {}
+    products = {str(p) for key in ("billed_products", "products") for p in item.get(key) or ()}
+    return RECURRING_PRODUCT in products
 
 
 def _link_products(products: tuple[str, ...]) -> tuple[list[Products], list[Products]]:
@@ -503,6 +520,37 @@ class PlaidClient:
             raise
         return body, None
 
+    def get_recurring(self, access_token: str) -> dict[str, Any]:
+        """Plaid's recurring inflow and outflow streams of the item's accounts."""
+        return self._call(
+            "/transactions/recurring/get",
+            self._api.transactions_recurring_get,
+            TransactionsRecurringGetRequest(access_token=access_token),
+            # Tried once: the app has its own detection to fall back on, and the next fetch
+            # asks again, so a refusal (not ready yet) is not worth holding the page for.
+            policy=replace(self._policy, max_attempts=1),
+        )
+
+    def _recurring_or_note(self, access_token: str) -> tuple[dict[str, Any] | None, str | None]:
+        """Plaid's recurring streams, or why not in words for the person. Any refusal of
+        this one call (not supported, not ready, more consent needed, a fault) leaves the
+        item whole: the app finds the streams in the transactions instead."""
+        try:
+            body = self.get_recurring(access_token)
+            parse_recurring(body)  # a body we cannot read is a refusal too, not a broken item
+        except PlaidError as error:
+            code = error.code
+        except (PlaidBodyError, KeyError, TypeError, ValueError):
+            code = "MALFORMED_RESPONSE"
+        else:
+            return body, None
+        log.warning(
+            "/transactions/recurring/get refused (%s); the app finds this bank's recurring "
+            "payments in its transactions instead",
+            code,
+        )
+        return None, RECURRING_REFUSED_NOTE
+
     def _sync_request(self, access_token: str, cursor: str | None) -> TransactionsSyncRequest:
         if cursor:
             return TransactionsSyncRequest(
@@ -590,7 +638,8 @@ class PlaidClient:
         history); a cursor Plaid no longer accepts means one sync from the start instead.
         Balances and liabilities are always fetched afresh (the balances from the sync's last
         page, which carries the accounts; /accounts/get if it does not), the institution is
-        the one kept: three calls for an item with little news.
+        the one kept: three calls for an item with little news (four for an item billed for
+        Plaid's recurring streams, asked each time: they change as transactions arrive).
 
         /item/get goes first and alone: a bad token shows there, before anything else is
         asked. The other calls then go out together (the sync pages follow one another), so
@@ -601,17 +650,23 @@ class PlaidClient:
         item_body = self.get_item(access_token)
         resuming = kept is not None and bool(kept.cursor)
         known = _known_institution(kept)
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="plaid-item") as pool:
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="plaid-item") as pool:
             institution = None if known else pool.submit(self._institution_or_none, item_body)
             # Resuming, the balances come with the sync's last page: one call fewer.
             accounts = None if resuming else pool.submit(self.get_accounts, access_token)
             sync = pool.submit(self._sync_from_kept, access_token, kept)
             liabilities = pool.submit(self._liabilities_or_note, access_token)
+            recurring = (
+                pool.submit(self._recurring_or_note, access_token)
+                if has_recurring_product(item_body)
+                else None
+            )
         institution_body = institution.result() if institution else None
         try:
             accounts_body = accounts.result() if accounts else None
             pages, earlier = sync.result()
             liabilities_body, note = liabilities.result()
+            recurring_body, recurring_note = recurring.result() if recurring else (None, None)
             if accounts_body is None:
                 accounts_body = _accounts_of_sync(pages) or self.get_accounts(access_token)
         except PlaidError as error:
@@ -625,9 +680,10 @@ class PlaidClient:
                 accounts_body=accounts_body,
                 sync_pages=pages,
                 liabilities_body=liabilities_body,
-                notes=(note,) if note else (),
+                notes=tuple(n for n in (note, recurring_note) if n),
                 earlier=earlier,
                 known_institution=known,
+                recurring_body=recurring_body,
             )
         except (PlaidBodyError, KeyError, TypeError, ValueError):
             raise _malformed() from None

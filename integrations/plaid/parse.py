@@ -18,6 +18,9 @@ from integrations.models import (
     Institution,
     Item,
     ItemData,
+    LoanLiability,
+    RecurringStream,
+    StreamDirection,
     Transaction,
 )
 
@@ -209,6 +212,107 @@ def parse_card_liabilities(body: Body | None) -> tuple[CardLiability, ...]:
     return tuple(parse_card_liability(raw) for raw in credit)
 
 
+def _last_four(number: Any) -> str | None:
+    """The last four digits of a loan number: all a page shows of it, so all that is kept."""
+    digits = "".join(c for c in str(number or "") if c.isascii() and c.isdigit())
+    return digits[-4:] if len(digits) >= 4 else None
+
+
+def _mapping(value: Any) -> Body:
+    return value if isinstance(value, Mapping) else {}
+
+
+def parse_student_loan(raw: Body) -> LoanLiability:
+    status = _mapping(raw.get("loan_status"))
+    return LoanLiability(
+        account_id=str(_required(raw, "account_id", "student loan")),
+        kind="student",
+        name=_text(raw.get("loan_name")),
+        account_number_last4=_last_four(raw.get("account_number")),
+        interest_rate_percentage=_as_float(raw.get("interest_rate_percentage")),
+        minimum_payment_amount=_as_float(raw.get("minimum_payment_amount")),
+        next_payment_due_date=_as_date(raw.get("next_payment_due_date")),
+        last_payment_amount=_as_float(raw.get("last_payment_amount")),
+        last_payment_date=_as_date(raw.get("last_payment_date")),
+        is_overdue=raw.get("is_overdue"),
+        status=_text(status.get("type")),
+        origination_date=_as_date(raw.get("origination_date")),
+        origination_principal_amount=_as_float(raw.get("origination_principal_amount")),
+        payoff_date=_as_date(raw.get("expected_payoff_date")),
+    )
+
+
+def parse_mortgage(raw: Body) -> LoanLiability:
+    rate = _mapping(raw.get("interest_rate"))
+    return LoanLiability(
+        account_id=str(_required(raw, "account_id", "mortgage")),
+        kind="mortgage",
+        name=_text(raw.get("loan_type_description")),
+        account_number_last4=_last_four(raw.get("account_number")),
+        interest_rate_percentage=_as_float(rate.get("percentage")),
+        interest_rate_type=_text(rate.get("type")),
+        next_monthly_payment=_as_float(raw.get("next_monthly_payment")),
+        next_payment_due_date=_as_date(raw.get("next_payment_due_date")),
+        last_payment_amount=_as_float(raw.get("last_payment_amount")),
+        last_payment_date=_as_date(raw.get("last_payment_date")),
+        past_due_amount=_as_float(raw.get("past_due_amount")),
+        origination_date=_as_date(raw.get("origination_date")),
+        origination_principal_amount=_as_float(raw.get("origination_principal_amount")),
+        payoff_date=_as_date(raw.get("maturity_date")),
+    )
+
+
+def parse_loan_liabilities(body: Body | None) -> tuple[LoanLiability, ...]:
+    """The student loans and mortgages of a /liabilities/get body; a missing list means
+    none."""
+    if not body:
+        return ()
+    liabilities = body.get("liabilities") or {}
+    students = tuple(parse_student_loan(raw) for raw in liabilities.get("student") or ())
+    return students + tuple(parse_mortgage(raw) for raw in liabilities.get("mortgage") or ())
+
+
+def _stream_amount(raw: Any) -> tuple[float, str | None]:
+    amount = raw if isinstance(raw, Mapping) else {}
+    currency = amount.get("iso_currency_code") or amount.get("unofficial_currency_code")
+    return float(_required(amount, "amount", "stream amount")), _text(currency)
+
+
+def parse_recurring_stream(raw: Body, direction: StreamDirection) -> RecurringStream:
+    """One stream of /transactions/recurring/get; its amounts keep Plaid's sign."""
+    category = raw.get("personal_finance_category") or {}
+    average, average_currency = _stream_amount(raw.get("average_amount"))
+    last, last_currency = _stream_amount(raw.get("last_amount"))
+    return RecurringStream(
+        stream_id=str(_required(raw, "stream_id", "stream")),
+        direction=direction,
+        account_id=str(_required(raw, "account_id", "stream")),
+        description=str(raw.get("description") or raw.get("merchant_name") or ""),
+        merchant_name=_text(raw.get("merchant_name")) or None,
+        category=_text(category.get("primary")),
+        category_detailed=_text(category.get("detailed")),
+        first_date=_as_date(_required(raw, "first_date", "stream")) or date.min,
+        last_date=_as_date(_required(raw, "last_date", "stream")) or date.min,
+        predicted_next_date=_as_date(raw.get("predicted_next_date")),
+        frequency=str(raw.get("frequency") or "UNKNOWN"),
+        status=str(raw.get("status") or "UNKNOWN"),
+        is_active=bool(raw.get("is_active")),
+        average_amount=average,
+        last_amount=last,
+        currency=last_currency or average_currency or "XXX",
+        transactions=len(raw.get("transaction_ids") or ()),
+    )
+
+
+def parse_recurring(body: Body | None) -> tuple[RecurringStream, ...]:
+    """Both lists of a /transactions/recurring/get body: inflows first, then outflows."""
+    if not body:
+        return ()
+    inflows = (parse_recurring_stream(raw, "inflow") for raw in body.get("inflow_streams") or ())
+    outflows = (parse_recurring_stream(raw, "outflow") for raw in body.get("outflow_streams") or ())
+    return (*inflows, *outflows)
+
+
 def parse_item_data(
     *,
     item_body: Body,
@@ -219,10 +323,12 @@ def parse_item_data(
     notes: tuple[str, ...] = (),
     earlier: tuple[Transaction, ...] = (),
     known_institution: Institution | None = None,
+    recurring_body: Body | None = None,
 ) -> ItemData:
     """Assemble one item's parsed data from the bodies of the calls that fetch it; the sync
     pages apply on top of ``earlier``, what a kept sync state already holds; without an
-    institution body, ``known_institution`` names the bank."""
+    institution body, ``known_institution`` names the bank. With a /transactions/recurring/get
+    body the item's streams are Plaid's (even none); without one the app finds them."""
     institution = parse_institution(institution_body) if institution_body else known_institution
     item = parse_item(item_body, institution)
     return ItemData(
@@ -231,4 +337,7 @@ def parse_item_data(
         transactions=apply_sync_pages(earlier, sync_pages),
         liabilities=parse_card_liabilities(liabilities_body),
         notes=notes,
+        loans=parse_loan_liabilities(liabilities_body),
+        recurring=parse_recurring(recurring_body),
+        recurring_from_plaid=recurring_body is not None,
     )

@@ -4,7 +4,8 @@ Plaid signs every webhook. The ``Plaid-Verification`` header is a JWT signed wit
 header names the signing key (``kid``, fetched from /webhook_verification_key/get) and whose
 claims say when it was issued (``iat``) and the SHA-256 of the body it was sent with
 (``request_body_sha256``). A call is accepted only when all of it holds, the token is at most
-five minutes old, and it was not accepted before.
+five minutes old, and it was not accepted before (by this process, or by any replica sharing
+the caller's ``claim``).
 
 The cheap checks (shape, algorithm, age, body hash, replay) run before a key is fetched, so a
 stream of junk costs no call to Plaid; refused key ids are remembered for a while for the same
@@ -36,6 +37,8 @@ ALGORITHM = "ES256"
 MAX_AGE_SECONDS = 5 * 60  # Plaid's rule: a token older than this is not to be trusted
 # Clocks differ a little; a token from further in the future than this is refused.
 CLOCK_SKEW_SECONDS = 60
+# How long an accepted call is remembered: until its token is too old to be accepted anyway.
+REPLAY_WINDOW_SECONDS = MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS
 KEY_LIFETIME_SECONDS = 24 * 3600  # a live key is asked for again after this, in case it expired
 REFUSED_KID_SECONDS = 60  # an unknown key id is not asked about again within this
 # Plaid is asked for at most this many keys a minute: forged calls naming new key ids must not
@@ -162,13 +165,26 @@ def _forget_oldest(entries: dict[Any, Any]) -> None:
         del entries[next(iter(entries))]
 
 
+ReplayClaim = Callable[[str, float], bool | None]
+"""(SHA-256 of a call's signed text, seconds it could still be replayed) -> True when no
+replica accepted it before (and now none will), False when one did, None when that could not
+be asked (the verifier's own memory then decides alone)."""
+
+
 class WebhookVerifier:
     """Verifies Plaid's webhook calls for one process: keys cached by id, tokens already
-    accepted remembered until they would be too old anyway. Thread-safe."""
+    accepted remembered until they would be too old anyway (and, given ``claim``, for every
+    replica sharing it). Thread-safe."""
 
-    def __init__(self, fetch_key: KeySource, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        fetch_key: KeySource,
+        clock: Callable[[], float] = time.time,
+        claim: ReplayClaim | None = None,
+    ) -> None:
         self._fetch_key = fetch_key
         self._clock = clock
+        self._claim = claim
         self._lock = threading.Lock()
         self._keys: dict[str, _CachedKey] = {}
         self._refused_kids: dict[str, float] = {}
@@ -193,6 +209,9 @@ class WebhookVerifier:
         if not signature_holds(self._key(kid, now), token):
             raise _refused("BAD_SIGNATURE", "the signature does not match")
         self._remember(seen, now)
+        # Only once the signature holds: a forger cannot spend a claim a genuine call needs.
+        if self._claim is not None and self._claim(seen, REPLAY_WINDOW_SECONDS) is False:
+            raise _refused("REPLAYED", "this call was received before")
 
     def _check_age(self, token: SignedToken, now: float) -> None:
         issued = token.claims.get("iat")
@@ -224,7 +243,7 @@ class WebhookVerifier:
                 # Two copies verified at once: only the first is accepted.
                 raise _refused("REPLAYED", "this call was received before")
             self._seen = {k: v for k, v in self._seen.items() if v >= now}
-            self._seen[seen] = now + MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS
+            self._seen[seen] = now + REPLAY_WINDOW_SECONDS
             _forget_oldest(self._seen)
 
     def _key(self, kid: str, now: float) -> ec.EllipticCurvePublicKey:

@@ -1,4 +1,4 @@
-"""Cross-check of the credit report's cards against the cards linked through Plaid.
+"""Cross-check of the credit report's cards and loans against those linked through Plaid.
 
 A report tradeline and a linked card are the same account when they agree on the last four
 digits of the card number and on the issuer's name. Names come in different forms on each side
@@ -13,6 +13,12 @@ it), so an ambiguous case stays unmatched rather than guessed:
 2. same last four digits, names not matching ("number": issuers report under other names);
 3. a matching name on an open report account, numbers differing or unknown ("name").
 
+Loans (student loans and mortgages, which Plaid's /liabilities/get describes) are matched
+to the report's installment accounts of the same kind (education loans; real estate
+mortgages) in three passes of the same one-to-one kind: number and name, then name (the
+words that say "student loan" or "mortgage" do not count as a name), then, for the one open
+account of that kind on each side, a balance within a quarter of the bank's.
+
 Money is float in USD, rounded only for display, like the rest of the app.
 """
 
@@ -22,11 +28,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
 
 import pandas as pd
 
-from integrations.models import Tradeline
+from integrations.experian import codes
+from integrations.models import LoanLiability, Tradeline
 from services.analytics.cards import UtilizationTotal, cards_frame, overall_utilization
 from services.analytics.snapshot import FinancialSnapshot
 
@@ -141,11 +148,11 @@ def last_four(number: str | None) -> str | None:
     return digits[-4:] if len(digits) >= 4 else None
 
 
-def name_tokens(name: str) -> tuple[str, ...]:
+def name_tokens(name: str, generic: frozenset[str] = _GENERIC_WORDS) -> tuple[str, ...]:
     """The distinctive words of an institution's name, lower case, abbreviations expanded."""
     words = re.sub(r"[^a-z0-9]+", " ", name.lower()).split()
     expanded = " ".join(_ABBREVIATIONS.get(w, w) for w in words).split()
-    return tuple(w for w in expanded if w not in _GENERIC_WORDS)
+    return tuple(w for w in expanded if w not in generic)
 
 
 def _tokens_match(a: str, b: str) -> bool:
@@ -153,11 +160,11 @@ def _tokens_match(a: str, b: str) -> bool:
     return short == long or (len(short) >= _MIN_PREFIX and long.startswith(short))
 
 
-def names_match(a: str, b: str) -> bool:
+def names_match(a: str, b: str, generic: frozenset[str] = _GENERIC_WORDS) -> bool:
     """Every distinctive word of the shorter name matches one of the longer's (truncation by
     the bureau allowed). Names made only of generic words never match: "CREDIT CARD" says
     nothing about who issued it."""
-    tokens_a, tokens_b = name_tokens(a), name_tokens(b)
+    tokens_a, tokens_b = name_tokens(a, generic), name_tokens(b, generic)
     if not tokens_a or not tokens_b:
         return False
     short, long = sorted((tokens_a, tokens_b), key=len)
@@ -191,10 +198,13 @@ class CardMatches:
 
 
 Agreement = Callable[[Tradeline, LinkedCard], bool]
+Linked = TypeVar("Linked")
 
 
 def _unique_pairs(
-    lines: dict[int, Tradeline], cards: dict[int, LinkedCard], agree: Agreement
+    lines: dict[int, Tradeline],
+    cards: dict[int, Linked],
+    agree: Callable[[Tradeline, Linked], bool],
 ) -> list[tuple[int, int]]:
     """Pairs that agree where each side has exactly one agreeing partner."""
     for_line = {i: [j for j, c in cards.items() if agree(t, c)] for i, t in lines.items()}
@@ -406,3 +416,273 @@ def linked_utilization(snapshot: FinancialSnapshot, today: date) -> UtilizationT
     cards = cards_frame(snapshot.accounts, snapshot.liabilities, snapshot.items, today)
     totals = overall_utilization(cards)
     return next((t for t in totals if t.currency == REPORT_CURRENCY), None)
+
+
+# --- Loans -------------------------------------------------------------------------------------
+
+LoanMatchRule = Literal["number and name", "name", "kind and balance"]
+# Experian's account types of each loan kind Plaid describes (integrations/experian/codes.py).
+STUDENT_LOAN_TYPES = frozenset({"12"})  # education loan
+MORTGAGE_TYPES = frozenset({"19", "25", "26", "27", "2C", "33", "5B", "85", "86", "87"})
+_STUDENT_LENDER = codes.kind_of_business_label("EL")  # "Student loans", as parsed
+# Said of any lender of the kind: a name made of them names no one.
+_LOAN_WORDS = _GENERIC_WORDS | {
+    "student", "loan", "loans", "ln", "servicing", "servicer", "mortgage", "home", "lending",
+    "lender", "private", "federal", "education", "educational", "finance", "funding",
+}  # fmt: skip
+# Only the one open loan of a kind on each side is paired on its balance, and only when the
+# two are this close: a month or two of payments apart, not another loan.
+LOAN_BALANCE_PLAUSIBLE_SHARE = 0.25
+
+
+def report_loan_kind(line: Tradeline) -> str | None:
+    """ "student" or "mortgage" for a report account of a kind Plaid describes, else None."""
+    if line.account_type_code in STUDENT_LOAN_TYPES or line.kind_of_business == _STUDENT_LENDER:
+        return "student"
+    if line.account_type_code in MORTGAGE_TYPES:
+        return "mortgage"
+    return None
+
+
+@dataclass(frozen=True)
+class LinkedLoan:
+    """A student loan or mortgage linked through Plaid, with what the cross-check compares."""
+
+    account_id: str
+    institution: str
+    name: str
+    official_name: str | None
+    loan_name: str | None
+    mask: str | None
+    kind: str  # "student", "mortgage", or the account's own subtype
+    currency: str
+    current: float | None
+    payment: float | None  # what the next payment asks for
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(
+            n for n in (self.institution, self.official_name, self.name, self.loan_name) if n
+        )
+
+
+def linked_loans(snapshot: FinancialSnapshot) -> tuple[LinkedLoan, ...]:
+    by_account: dict[str, LoanLiability] = {loan.account_id: loan for loan in snapshot.loans}
+    loans = []
+    for account in snapshot.accounts:
+        if account.type != "loan":
+            continue
+        loan = by_account.get(account.account_id)
+        loans.append(
+            LinkedLoan(
+                account_id=account.account_id,
+                institution=snapshot.institution_of(account.item_id),
+                name=account.name,
+                official_name=account.official_name,
+                loan_name=loan.name if loan else None,
+                mask=account.mask or (loan.account_number_last4 if loan else None),
+                kind=loan.kind if loan else (account.subtype or "loan"),
+                currency=account.currency,
+                current=account.current,
+                payment=loan.payment_due if loan else None,
+            )
+        )
+    return tuple(loans)
+
+
+def _same_kind(line: Tradeline, loan: LinkedLoan) -> bool:
+    return report_loan_kind(line) == loan.kind
+
+
+def _same_lender(line: Tradeline, loan: LinkedLoan) -> bool:
+    return any(names_match(line.creditor, name, _LOAN_WORDS) for name in loan.names)
+
+
+def _same_loan_number(line: Tradeline, loan: LinkedLoan) -> bool:
+    tail = last_four(loan.mask)
+    return tail is not None and tail == last_four(line.account_number)
+
+
+def loan_balance_plausible(line: Tradeline, loan: LinkedLoan) -> bool:
+    if line.balance is None or loan.current is None or loan.currency != REPORT_CURRENCY:
+        return False
+    return abs(line.balance - loan.current) <= LOAN_BALANCE_PLAUSIBLE_SHARE * abs(loan.current)
+
+
+LoanAgreement = Callable[[Tradeline, LinkedLoan], bool]
+_LOAN_PASSES: tuple[tuple[LoanMatchRule, LoanAgreement], ...] = (
+    (
+        "number and name",
+        lambda t, c: _same_kind(t, c) and _same_loan_number(t, c) and _same_lender(t, c),
+    ),
+    ("name", lambda t, c: _same_kind(t, c) and t.is_open and _same_lender(t, c)),
+)
+
+
+@dataclass(frozen=True)
+class LoanPair:
+    tradeline: Tradeline
+    loan: LinkedLoan
+    rule: LoanMatchRule
+
+
+@dataclass(frozen=True)
+class LoanMatches:
+    pairs: tuple[LoanPair, ...]
+    not_linked: tuple[Tradeline, ...]  # open report loans of a kind Plaid describes, unmatched
+    not_on_report: tuple[LinkedLoan, ...]
+
+
+def _only_open_of_its_kind(
+    lines: dict[int, Tradeline], loans: dict[int, LinkedLoan]
+) -> list[tuple[int, int]]:
+    """The last pass: per kind, the one open report loan and the one linked loan left, when
+    their balances are close enough to be the same loan."""
+    pairs = []
+    for kind in ("student", "mortgage"):
+        open_lines = [i for i, t in lines.items() if t.is_open and report_loan_kind(t) == kind]
+        linked = [j for j, c in loans.items() if c.kind == kind]
+        if len(open_lines) == 1 and len(linked) == 1:
+            i, j = open_lines[0], linked[0]
+            if loan_balance_plausible(lines[i], loans[j]):
+                pairs.append((i, j))
+    return pairs
+
+
+def match_loans(tradelines: Sequence[Tradeline], loans: Sequence[LinkedLoan]) -> LoanMatches:
+    """Pair the report's student loans and mortgages with linked ones (module docstring)."""
+    lines = {i: t for i, t in enumerate(tradelines) if report_loan_kind(t) is not None}
+    remaining = dict(enumerate(loans))
+    pairs = []
+    for rule, agree in _LOAN_PASSES:
+        for i, j in _unique_pairs(lines, remaining, agree):
+            pairs.append(LoanPair(lines.pop(i), remaining.pop(j), rule))
+    for i, j in _only_open_of_its_kind(lines, remaining):
+        pairs.append(LoanPair(lines.pop(i), remaining.pop(j), "kind and balance"))
+    return LoanMatches(
+        pairs=tuple(pairs),
+        not_linked=tuple(t for t in lines.values() if t.is_open),
+        not_on_report=tuple(remaining.values()),
+    )
+
+
+LOAN_CROSSCHECK_COLUMNS = (
+    "status",
+    "matched_by",
+    "creditor",
+    "report_account",
+    "report_type",
+    "report_open",
+    "institution",
+    "bank_loan",
+    "bank_account",
+    "kind",
+    "report_balance",
+    "report_balance_date",
+    "bank_balance",
+    "balance_difference",
+    "balance_difference_pct",
+    "balance_flag",
+    "report_monthly_payment",
+    "bank_payment",
+    "note",
+)
+_LOAN_NUMBER_COLUMNS = (
+    "report_balance",
+    "bank_balance",
+    "balance_difference",
+    "balance_difference_pct",
+    "report_monthly_payment",
+    "bank_payment",
+)
+_KIND_WORDS = {"student": "student loan", "mortgage": "mortgage"}
+
+
+def _loan_line_columns(line: Tradeline) -> dict[str, object]:
+    return {
+        "creditor": line.creditor,
+        "report_account": line.account_number,
+        "report_type": line.account_type,
+        "report_open": line.is_open,
+        "report_balance": line.balance,
+        "report_balance_date": line.balance_date,
+        "report_monthly_payment": line.monthly_payment,
+    }
+
+
+def _loan_columns(loan: LinkedLoan) -> dict[str, object]:
+    return {
+        "institution": loan.institution,
+        "bank_loan": loan.name,
+        "bank_account": f"••{loan.mask}" if loan.mask else "",
+        "kind": _KIND_WORDS.get(loan.kind, loan.kind),
+        "bank_balance": loan.current,
+        "bank_payment": loan.payment,
+    }
+
+
+def _loan_pair_note(pair: LoanPair) -> str:
+    line, loan = pair.tradeline, pair.loan
+    notes = []
+    if pair.rule == "kind and balance":
+        notes.append(
+            f"Matched as the only open {_KIND_WORDS.get(loan.kind, loan.kind)} on each side, "
+            f"balances within {LOAN_BALANCE_PLAUSIBLE_SHARE:.0%}: the report names the lender "
+            f"{line.creditor}. Check it is the same loan."
+        )
+    if not line.is_open:
+        notes.append("Closed on the report but still linked at the bank.")
+    if loan.currency != REPORT_CURRENCY:
+        notes.append(f"The bank keeps this loan in {loan.currency}: amounts not compared.")
+    notes.append(
+        "The bank's balance is today's (interest since the last payment included); the "
+        "report's is what the lender last sent."
+    )
+    return " ".join(notes)
+
+
+def _loan_pair_row(pair: LoanPair) -> dict[str, object]:
+    line, loan = pair.tradeline, pair.loan
+    bank = loan.current if loan.currency == REPORT_CURRENCY else None
+    gap, share = _difference(line.balance, bank)
+    return {
+        "status": "matched",
+        "matched_by": pair.rule,
+        **_loan_line_columns(line),
+        **_loan_columns(loan),
+        "balance_difference": gap,
+        "balance_difference_pct": share,
+        "balance_flag": balance_differs(gap, bank),
+        "note": _loan_pair_note(pair),
+    }
+
+
+def loan_crosscheck_frame(
+    tradelines: Sequence[Tradeline], loans: Sequence[LinkedLoan]
+) -> pd.DataFrame:
+    """One row per matched loan, then per open report loan of a kind Plaid describes that is
+    not linked, then per linked loan not on the report; differences are report minus bank."""
+    matches = match_loans(tradelines, loans)
+    rows = [_loan_pair_row(p) for p in matches.pairs]
+    rows += [
+        {
+            "status": "not linked",
+            **_loan_line_columns(t),
+            "kind": _KIND_WORDS.get(report_loan_kind(t) or "", ""),
+            "note": "On the report, but no linked loan matches it.",
+        }
+        for t in matches.not_linked
+    ]
+    rows += [
+        {
+            "status": "not on report",
+            **_loan_columns(c),
+            "note": "Linked at the bank, but no loan on the report matches it.",
+        }
+        for c in matches.not_on_report
+    ]
+    frame = pd.DataFrame(rows, columns=list(LOAN_CROSSCHECK_COLUMNS))
+    frame["balance_flag"] = frame["balance_flag"].astype("boolean").fillna(False).astype(bool)
+    for column in _LOAN_NUMBER_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame

@@ -4,8 +4,10 @@ Plaid amounts are positive when money leaves the account. Spending is money out 
 and lenders: income, transfers and credit card payments are not spending (the card's own
 purchases are), other loan payments (mortgage, car, student loan) are. Refunds (negative
 amounts in a known spending category) reduce spending; money coming in under no category or
-an unknown one is neither spending nor income. A pending transaction that has posted is
-counted once, and amounts are only ever summed within one currency.
+an unknown one is neither spending nor income. Income is money in under INCOME (wages,
+interest, tax refunds, benefits): a transfer from the person's own savings (TRANSFER_IN), a
+refund and a card payment are not income. A pending transaction that has posted is counted
+once, and amounts are only ever summed within one currency.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date
 import pandas as pd
 
 INCOME = "INCOME"
+TAX_REFUND = "INCOME_TAX_REFUND"  # income, but once a year at best: not a pattern to plan on
 TRANSFERS = frozenset({"TRANSFER_IN", "TRANSFER_OUT"})
 NOT_SPENDING = frozenset({INCOME, *TRANSFERS})
 CARD_PAYMENT = "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"
@@ -104,6 +107,22 @@ def income_rows(
 ) -> pd.DataFrame:
     view = settled_view(frame, include_pending=include_pending)
     return _rows(view, view["category"] == INCOME, columns)
+
+
+def received_income_rows(
+    frame: pd.DataFrame,
+    *,
+    include_pending: bool = True,
+    columns: Sequence[str] | None = None,
+    with_tax_refunds: bool = True,
+) -> pd.DataFrame:
+    """Income as money received: INCOME rows whose amount came in (Plaid's negative), so a
+    reversed paycheck is not a payment; without tax refunds when asked (recurring income)."""
+    view = settled_view(frame, include_pending=include_pending)
+    keep = (view["category"] == INCOME) & (view["amount"] < 0)
+    if not with_tax_refunds:
+        keep &= view["category_detailed"] != TAX_REFUND
+    return _rows(view, keep, columns)
 
 
 def between(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:

@@ -1,21 +1,46 @@
-"""Recurring payments and subscriptions found in the transactions (pure pandas, vectorised).
+"""Recurring payments, subscriptions and paychecks found in the transactions (pure pandas,
+vectorised), and Plaid's own recurring streams in the same shape.
 
 A stream is a run of charges to one merchant, in one currency, whose amounts stay within
 ``AMOUNT_TOLERANCE`` of each other (neighbouring amounts, so a price rise or a seasonal bill
 stays one stream) and whose dates come at a regular cadence: most gaps between charges fall
-in that cadence's window. Only spending counts (``services.analytics.money``): income, transfers and
-card payments are not subscriptions.
+in that cadence's window. Cadences: weekly, every two weeks (always the same weekday), twice a
+month (two fixed days such as the 1st and 15th, or the 15th and the last, moved off weekends),
+monthly, quarterly and yearly.
+
+The contract, for every caller (the Recurring and Income tabs, the bills ahead):
+
+- ``detect_recurring(frame, today)``: outflows. Only spending counts
+  (``services.analytics.money``): income, transfers and card payments are not subscriptions.
+- ``detect_income(frame, today)``: inflows. Only income (the INCOME category, money in) counts,
+  tax refunds left out (money in, but not a pattern to plan on); transfers from the person's
+  own accounts, refunds and card payments are not income. Amounts are shown positive: money
+  received.
+- ``plaid_streams_frame(streams, accounts)``: Plaid's ``RecurringStream`` tuples (Plaid has
+  judged which are active and when each comes next).
+- ``recurring_streams(frame, today, plaid_streams, plaid_items)``: all of them, one frame with
+  ``direction`` ("outflow" or "inflow") and ``source`` ("plaid" or "detected"): Plaid's streams
+  for the items in ``plaid_items`` (those Plaid answered for), our detection for every other
+  item, never both for one item.
+
+Each returns ``RECURRING_COLUMNS`` (``recurring_streams`` also ``direction`` and ``source``):
+``merchant``, ``account`` (display name), ``currency``, ``cadence`` (a label of ``CADENCES``, or
+"Irregular" for a stream Plaid could not time), ``typical_amount`` (positive, in ``currency``),
+``next_date`` (the next expected day, NaT when unknown), ``stopped`` (no longer expected),
+and the rest below. Amounts are never summed across currencies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from services.analytics.money import purchase_rows, totals_by_currency
+from integrations.models import RecurringStream
+from services.analytics.money import purchase_rows, received_income_rows, totals_by_currency
 from services.analytics.transactions import merchant_or_name
 
 
@@ -34,9 +59,13 @@ class Cadence:
 CADENCES = (
     Cadence("weekly", "Weekly", 7, 5, 9, 52.18, 4, pd.DateOffset(weeks=1)),
     Cadence("biweekly", "Every two weeks", 14, 12, 16, 26.09, 4, pd.DateOffset(weeks=2)),
+    # Its next date comes from its two days of the month (``_semimonthly_next``), not a step.
+    Cadence("semimonthly", "Twice a month", 15.22, 10, 20, 24, 4, pd.DateOffset(days=15)),
     Cadence("monthly", "Monthly", 30.44, 26, 35, 12, 3, pd.DateOffset(months=1)),
+    Cadence("quarterly", "Quarterly", 91.31, 80, 100, 4, 3, pd.DateOffset(months=3)),
     Cadence("yearly", "Yearly", 365.25, 350, 380, 1, 2, pd.DateOffset(years=1)),
 )
+UNTIMED = "Irregular"  # a stream Plaid found but could not put a frequency on
 AMOUNT_TOLERANCE = 0.20  # neighbouring amounts in a stream differ by at most 20%
 # A merchant taken as one stream whatever its amounts must still look like one bill: either
 # its amounts stay within this spread, or it is a bill whose amount moves (energy, water).
@@ -44,6 +73,16 @@ WHOLE_MERCHANT_SPREAD = 1.25  # room for one price rise
 MOVING_BILLS = frozenset({"RENT_AND_UTILITIES", "LOAN_PAYMENTS"})
 TWO_YEARLY_SPREAD = 1.10  # two yearly charges: the same plan, at most a 10% rise
 YEARLY = next(i for i, c in enumerate(CADENCES) if c.code == "yearly")
+BIWEEKLY = next(i for i, c in enumerate(CADENCES) if c.code == "biweekly")
+SEMIMONTHLY = next(i for i, c in enumerate(CADENCES) if c.code == "semimonthly")
+# Every two weeks falls on one weekday: at least this share of charges lands within
+# PHASE_SLACK days of the first one's 14-day rhythm (card charges post a day or two late).
+# Two fixed days of the month drift off that rhythm by 2-3 days a month.
+PHASE_SHARE, PHASE_SLACK = 0.75, 2
+# Twice a month: two days of the month at least this far apart, and at least REGULAR_SHARE of
+# the charges within WEEKEND_SHIFT days of one of them (a payday moved off a weekend).
+HALF_MONTH_APART, WEEKEND_SHIFT = 10, 3
+LAST_DAY = 31  # the "last day of the month" slot, whatever the month's length
 REGULAR_SHARE = 0.75  # at least three gaps in four must fall in the cadence's window
 STOPPED_AFTER = 1.5  # no charge for one and a half cadences: the stream has stopped
 
@@ -72,9 +111,14 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({column: [] for column in RECURRING_COLUMNS})
 
 
-def _charges(frame: pd.DataFrame) -> pd.DataFrame:
+def _charges(frame: pd.DataFrame, *, income: bool = False) -> pd.DataFrame:
+    """Spending charges, or with ``income`` the money received (shown positive)."""
     columns = ("date", "amount", "merchant", "name", "currency", "account", "category")
-    rows = purchase_rows(frame, columns=columns)
+    if income:
+        rows = received_income_rows(frame, columns=columns, with_tax_refunds=False)
+        rows = rows.assign(amount=-rows["amount"])
+    else:
+        rows = purchase_rows(frame, columns=columns)
     merchant = merchant_or_name(rows)
     return pd.DataFrame(
         {
@@ -114,9 +158,25 @@ def _with_gaps(work: pd.DataFrame, stream: pd.Series) -> pd.DataFrame:
 
 
 def _cadence_index(median_gap: pd.Series) -> pd.Series:
-    """Which cadence a stream's median gap falls in, or -1."""
+    """Which cadence a stream's median gap falls in, or -1. Every two weeks and twice a month
+    share gaps; ``_half_month`` tells them apart."""
     conditions = [(median_gap >= c.low) & (median_gap <= c.high) for c in CADENCES]
     return pd.Series(np.select(conditions, range(len(CADENCES)), default=-1), median_gap.index)
+
+
+def _half_month(work: pd.DataFrame, streams: pd.DataFrame) -> pd.Series:
+    """Every two weeks when the charges keep one 14-day rhythm (the same weekday), else twice
+    a month: fixed days of the month drift off that rhythm as month lengths vary."""
+    since_first = (work["date"] - work.groupby("stream")["date"].transform("first")).dt.days
+    phase = since_first % 14
+    in_phase = (phase <= PHASE_SLACK) | (phase >= 14 - PHASE_SLACK)
+    share = in_phase.groupby(work["stream"]).mean().reindex(streams.index)
+    cadence = streams["cadence_index"]
+    candidates = cadence.isin([BIWEEKLY, SEMIMONTHLY])
+    fortnightly = (share >= PHASE_SHARE) & streams["median_gap"].between(
+        CADENCES[BIWEEKLY].low, CADENCES[BIWEEKLY].high
+    )
+    return cadence.where(~candidates, np.where(fortnightly, BIWEEKLY, SEMIMONTHLY))
 
 
 def _regular_streams(work: pd.DataFrame) -> pd.DataFrame:
@@ -140,13 +200,76 @@ def _regular_streams(work: pd.DataFrame) -> pd.DataFrame:
     streams = streams[streams["cadence_index"] >= 0]
     if streams.empty:
         return streams
+    streams["cadence_index"] = _half_month(work[work["stream"].isin(streams.index)], streams)
     cadence = streams["cadence_index"]
     low = work["stream"].map(cadence.map(lambda i: CADENCES[i].low))
     high = work["stream"].map(cadence.map(lambda i: CADENCES[i].high))
     on_time = work["gap"].between(low, high) & low.notna()
     share = on_time.groupby(work["stream"]).sum().reindex(streams.index) / (streams["charges"] - 1)
     enough = streams["charges"] >= cadence.map(lambda i: CADENCES[i].min_charges)
-    return streams[enough & (share >= REGULAR_SHARE)]
+    streams = streams[enough & (share >= REGULAR_SHARE)]
+    return _with_days_of_month(work, streams)
+
+
+def _month_slots(days: np.ndarray, month_days: np.ndarray) -> np.ndarray:
+    """Day of the month, the last three days of any month counted as LAST_DAY (a payday on
+    the 30th or 31st moved to the Friday before lands there)."""
+    return np.where(month_days - days <= 2, LAST_DAY, days)
+
+
+def _month_distance(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    apart = np.abs(np.asarray(a) - np.asarray(b))
+    return np.minimum(apart, LAST_DAY - apart)
+
+
+def _two_days(days: np.ndarray, month_days: np.ndarray) -> tuple[int, int, bool] | None:
+    """The two days of the month a twice-a-month stream keeps (the most common, then the
+    most common at least HALF_MONTH_APART from it), and whether weekend dates move earlier;
+    None when too few charges fall near those two days."""
+    slots = _month_slots(days, month_days)
+    values, counts = np.unique(slots, return_counts=True)
+    order = np.argsort(-counts, kind="stable")  # most common first, ties by the earlier day
+    values = values[order]
+    first = int(values[0])
+    apart = values[_month_distance(values, first) >= HALF_MONTH_APART]
+    if apart.size == 0:
+        return None
+    second = int(apart[0])
+    to_first, to_second = _month_distance(slots, first), _month_distance(slots, second)
+    if (np.minimum(to_first, to_second) <= WEEKEND_SHIFT).mean() < REGULAR_SHARE:
+        return None
+    nominal = np.where(to_first <= to_second, first, second)
+    offset = days - np.minimum(nominal, month_days)
+    moved_early = int(((offset < 0) & (offset >= -WEEKEND_SHIFT)).sum())
+    moved_late = int(((offset > 0) & (offset <= WEEKEND_SHIFT)).sum())
+    low, high = sorted((first, second))
+    return low, high, moved_early >= moved_late
+
+
+def _with_days_of_month(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
+    """Twice-a-month streams get their two days of the month (``day_one``, ``day_two``,
+    ``moves_early``); those that keep no two days are dropped. A loop over these few streams
+    only, never over the rows."""
+    streams = streams.assign(day_one=np.nan, day_two=np.nan, moves_early=True)
+    twice = streams.index[streams["cadence_index"] == SEMIMONTHLY]
+    if twice.empty:
+        return streams
+    rows = work.loc[work["stream"].isin(twice), ["stream", "date"]]
+    stream_ids = rows["stream"].to_numpy()
+    days, month_days = rows["date"].dt.day.to_numpy(), rows["date"].dt.days_in_month.to_numpy()
+    # Rows are sorted by stream: each stream's rows are one slice.
+    starts = np.flatnonzero(np.r_[True, stream_ids[1:] != stream_ids[:-1]])
+    ends = np.r_[starts[1:], len(stream_ids)]
+    found = {
+        stream_ids[a]: _two_days(days[a:b], month_days[a:b])
+        for a, b in zip(starts, ends, strict=True)
+    }
+    kept = {stream: days for stream, days in found.items() if days is not None}
+    schedule = pd.DataFrame.from_dict(
+        kept, orient="index", columns=["day_one", "day_two", "moves_early"]
+    )
+    streams.update(schedule)
+    return streams.drop(index=[stream for stream, days in found.items() if days is None])
 
 
 def _price_levels(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
@@ -169,11 +292,40 @@ def _price_levels(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _next_dates(last: pd.Series, cadence: pd.Series) -> pd.Series:
+def _off_weekend(day: pd.Timestamp, early: bool) -> pd.Timestamp:
+    while day.weekday() >= 5:
+        day += pd.Timedelta(days=-1 if early else 1)
+    return day
+
+
+def _semimonthly_next(last: pd.Timestamp, days: tuple[int, int], early: bool) -> pd.Timestamp:
+    """The first of the stream's two days of the month after the last charge, moved off a
+    weekend the way the stream's own dates were. A day within WEEKEND_SHIFT after the last
+    charge is that charge itself, paid early."""
+    month = last.replace(day=1)
+    for months_ahead in range(3):
+        start = month + pd.DateOffset(months=months_ahead)
+        for day_of_month in days:
+            nominal = start.replace(day=min(day_of_month, start.days_in_month))
+            if nominal > last + pd.Timedelta(days=WEEKEND_SHIFT):
+                return _off_weekend(nominal, early)
+    raise AssertionError("unreachable: two days a month always give one within three months")
+
+
+def _next_dates(streams: pd.DataFrame) -> pd.Series:
+    last, cadence = streams["last_date"], streams["cadence_index"]
     out = pd.Series(pd.NaT, index=last.index, dtype=last.dtype)
     for index, spec in enumerate(CADENCES):
         mine = cadence == index
-        if mine.any():
+        if not mine.any():
+            continue
+        if index == SEMIMONTHLY:
+            out[mine] = [
+                _semimonthly_next(row.last_date, (int(row.day_one), int(row.day_two)),
+                                  bool(row.moves_early))
+                for row in streams[mine].itertuples()
+            ]  # fmt: skip
+        else:
             out[mine] = last[mine] + spec.step
     return out
 
@@ -228,7 +380,17 @@ def _choose_streams(
 def detect_recurring(frame: pd.DataFrame, today: date) -> pd.DataFrame:
     """Every recurring stream with its cadence, typical amount, yearly cost, last and next
     expected dates, and flags for a price rise and for a stream that has stopped."""
-    charges = _charges(frame)
+    return _detect(_charges(frame), today)
+
+
+def detect_income(frame: pd.DataFrame, today: date) -> pd.DataFrame:
+    """Every recurring inflow (paychecks, benefits, interest paid at a steady amount), in the
+    columns of ``detect_recurring``: amounts positive as money received, ``yearly_cost`` what
+    the stream brings in a year, ``price_rise`` a raise."""
+    return _detect(_charges(frame, income=True), today)
+
+
+def _detect(charges: pd.DataFrame, today: date) -> pd.DataFrame:
     if charges.empty:
         return _empty()
     charges = charges.sort_values(["merchant_code", "currency", "date"], ignore_index=True)
@@ -262,7 +424,7 @@ def detect_recurring(frame: pd.DataFrame, today: date) -> pd.DataFrame:
             "yearly_cost": typical * cadence.map(lambda i: CADENCES[i].per_year),
             "first_date": streams["first_date"],
             "last_date": streams["last_date"],
-            "next_date": _next_dates(streams["last_date"], cadence),
+            "next_date": _next_dates(streams),
             "last_amount": streams["last_amount"],
             "previous_amount": streams["previous_amount"].where(rise),
             "price_rise": rise,
@@ -325,3 +487,89 @@ def recurring_summary(streams: pd.DataFrame) -> RecurringSummary:
         latest_rises=latest,
         earlier_rises=max(len(rises) - LATEST_RISES, 0),
     )
+
+
+# --- Plaid's streams, and every stream of a snapshot -----------------------------------------
+
+PLAID_FREQUENCIES = {
+    "WEEKLY": "weekly",
+    "BIWEEKLY": "biweekly",
+    "SEMI_MONTHLY": "semimonthly",
+    "MONTHLY": "monthly",
+    "ANNUALLY": "yearly",
+}
+_BY_CODE = {c.code: c for c in CADENCES}
+STREAM_COLUMNS = ("direction", "source", *RECURRING_COLUMNS)
+
+
+def plaid_streams_frame(
+    streams: Sequence[RecurringStream], accounts: Mapping[str, str]
+) -> pd.DataFrame:
+    """Plaid's streams in ``STREAM_COLUMNS`` (source "plaid"): amounts positive, the account
+    by its display name (``accounts``: account id to name), stopped when Plaid says the
+    stream is no longer active or has ended (TOMBSTONED)."""
+    if not streams:
+        return pd.DataFrame({column: [] for column in STREAM_COLUMNS})
+    rows = []
+    for s in streams:
+        cadence = _BY_CODE.get(PLAID_FREQUENCIES.get(s.frequency, ""))
+        typical = abs(s.average_amount)
+        rows.append(
+            {
+                "direction": s.direction,
+                "source": "plaid",
+                "merchant": s.merchant_name or s.description,
+                "category": s.category or "UNCATEGORIZED",
+                "account": accounts.get(s.account_id, "Unknown account"),
+                "currency": s.currency,
+                "cadence": cadence.label if cadence else UNTIMED,
+                "charges": s.transactions,
+                "typical_amount": typical,
+                "yearly_cost": typical * cadence.per_year if cadence else np.nan,
+                "first_date": pd.Timestamp(s.first_date),
+                "last_date": pd.Timestamp(s.last_date),
+                "next_date": pd.Timestamp(s.predicted_next_date)
+                if s.predicted_next_date
+                else pd.NaT,
+                "last_amount": abs(s.last_amount),
+                "previous_amount": np.nan,
+                "price_rise": False,
+                "price_rise_since": pd.NaT,
+                "amount_varies": False,
+                "stopped": not s.is_active or s.status == "TOMBSTONED",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(STREAM_COLUMNS))
+
+
+def recurring_streams(
+    frame: pd.DataFrame,
+    today: date,
+    plaid_streams: Sequence[RecurringStream] = (),
+    plaid_items: Collection[str] = (),
+) -> pd.DataFrame:
+    """Every stream, in and out, in ``STREAM_COLUMNS``: Plaid's own for the items in
+    ``plaid_items``, ours (source "detected") found in the other items' transactions."""
+    ours = frame[~frame["item_id"].isin(list(plaid_items))] if plaid_items else frame
+    parts = [
+        detect_recurring(ours, today).assign(direction="outflow", source="detected"),
+        detect_income(ours, today).assign(direction="inflow", source="detected"),
+    ]
+    if plaid_streams:
+        names = frame.drop_duplicates("account_id").set_index("account_id")["account"]
+        accounts = {str(k): str(v) for k, v in names.items()}
+        parts.append(plaid_streams_frame(plaid_streams, accounts))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame({column: [] for column in STREAM_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)[list(STREAM_COLUMNS)]
+    order = ["direction", "stopped", "yearly_cost", "merchant"]
+    return out.sort_values(order, ascending=[False, True, False, True], ignore_index=True)
+
+
+def outflows(streams: pd.DataFrame) -> pd.DataFrame:
+    return streams[streams["direction"] == "outflow"].reset_index(drop=True)
+
+
+def inflows(streams: pd.DataFrame) -> pd.DataFrame:
+    return streams[streams["direction"] == "inflow"].reset_index(drop=True)

@@ -14,7 +14,14 @@ from typing import Literal
 import pandas as pd
 
 from integrations.common.errors import Action, UpstreamError
-from integrations.models import Account, CardLiability, Item, ItemData
+from integrations.models import (
+    Account,
+    CardLiability,
+    Item,
+    ItemData,
+    LoanLiability,
+    RecurringStream,
+)
 from services.analytics.money import with_money_flags
 
 SnapshotSource = Literal["demo", "plaid"]
@@ -77,6 +84,10 @@ class FinancialSnapshot:
     problems: tuple[ItemProblem, ...] = ()  # one per item that could not be fetched
     notes: tuple[tuple[str, str], ...] = ()  # (institution, what it does not share)
     version: str = ""  # changes whenever any of the data behind it was fetched again
+    loans: tuple[LoanLiability, ...] = ()  # student loans and mortgages, balances on accounts
+    # Plaid's recurring streams, and the items they cover (the app detects the others').
+    recurring: tuple[RecurringStream, ...] = ()
+    recurring_items: frozenset[str] = frozenset()
 
     @property
     def cards(self) -> tuple[Account, ...]:
@@ -140,4 +151,7 @@ def build_snapshot(
         liabilities=tuple(li for d in item_data for li in d.liabilities),
         transactions=transactions_frame(item_data),
         notes=tuple((d.item.institution.name, note) for d in item_data for note in d.notes),
+        loans=tuple(loan for d in item_data for loan in d.loans),
+        recurring=tuple(s for d in item_data if d.recurring_from_plaid for s in d.recurring),
+        recurring_items=frozenset(d.item.item_id for d in item_data if d.recurring_from_plaid),
     )

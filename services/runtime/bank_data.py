@@ -65,10 +65,11 @@ def fetch_one(settings: Settings, connection: state.PlaidConnection) -> data.Ite
 def fetch_within_ttl(
     settings: Settings, item_key: str, token: str, keeper: data.ItemKeeper | None
 ) -> data.ItemFetch:
-    """The item's cached fetch, unless it is older than the TTL: one that another replica
+    """The item's cached fetch, unless it is older than the TTL (one that another replica
     made near the end of its life in Redis would otherwise be served here for a whole TTL
-    more. Without Redis an entry is never older than its TTL, so this fetches once. Needs no
-    session: the API fetches the operator's items through it too (``api_data``)."""
+    more) or, in hybrid mode, a webhook accepted by any replica changed the item since. Without
+    Redis an entry is never older than its TTL, so this fetches once. Needs no session: the
+    API fetches the operator's items through it too (``api_data``)."""
 
     def fetch() -> data.ItemFetch:
         return data.fetch_plaid_item(
@@ -76,7 +77,7 @@ def fetch_within_ttl(
         )
 
     fetched = fetch()
-    if data.outlived_ttl(fetched.fetched_at):
+    if data.outlived_ttl(fetched.fetched_at) or webhook_events.moved_since(settings, fetched):
         data.clear_plaid_item(item_key)
         fetched = fetch()
     return fetched
@@ -120,7 +121,7 @@ def snapshot(settings: Settings) -> FinancialSnapshot | None:
     items = tuple(c.item_key for c in state.connections())
     key = (
         state.active_source(settings), state.today(settings), items,
-        webhook_events.versions(items),
+        webhook_events.versions(items, settings),
     )  # fmt: skip
     found, value = state.held("snapshot", key)
     result = cast(FinancialSnapshot | None, value) if found else _fresh_snapshot(settings)

@@ -178,7 +178,7 @@ def updated(settings: Settings, item_key: str, mode: str) -> None:
     the same): the item is fetched again on the next page, with any account the person
     added, and the news it answered goes."""
     relinked(settings, item_key)
-    webhook_events.settle(item_key, SETTLED_BY_UPDATE.get(mode, ()))
+    webhook_events.settle(settings, item_key, SETTLED_BY_UPDATE.get(mode, ()))
 
 
 Disconnected = Literal["removed_at_plaid", "plaid_not_told", "kept_for_operator"]

@@ -48,7 +48,7 @@ from services.runtime.settings import (
     applicant_json,
     current_settings,
 )
-from services.runtime.shared_store import Kind, SharedStore, shared_store
+from services.runtime.shared_store import ItemVersion, Kind, SharedStore, shared_store
 
 T = TypeVar("T")
 
@@ -132,9 +132,11 @@ def _through_shared(
     decode: Callable[[bytes], T],
     encode: Callable[[T], bytes],
     fetch: Callable[[], tuple[T | None, datetime, object]],
+    unless_moved: ItemVersion | None = None,
 ) -> tuple[T | None, datetime, object, bool]:
     """(value, fetched_at, outcome, from_shared): the shared value if there is one, else
-    ``fetch`` (whose outcome is passed through), shared when it produced a value."""
+    ``fetch`` (whose outcome is passed through), shared when it produced a value (and, given
+    the item's webhook version read before, only while no webhook moved it meanwhile)."""
     store, opened = shared.store, _opened(decode)
     found = store.get(kind, identity, opened)
     if found is not None:
@@ -151,7 +153,7 @@ def _through_shared(
             except CodecError:  # not shared, still shown: the message names no data
                 pass
             else:
-                store.put(kind, identity, blob, CACHE_TTL_SECONDS)
+                store.put(kind, identity, blob, CACHE_TTL_SECONDS, unless_moved)
     return value, fetched_at, outcome, False
 
 
@@ -166,6 +168,9 @@ class ItemFetch:
     data: ItemData | None
     problem: ItemProblem | None
     fetched_at: datetime
+    # Hybrid mode: the item's webhook version in the shared store before it was fetched (or
+    # found there); a later one means a webhook changed the item since (``bank_data``).
+    version: int = 0
 
 
 class ItemKeeper(Protocol):
@@ -201,11 +206,17 @@ def fetch_plaid_item(
 
     if _shared is None:
         data, fetched_at, problem = upstream()
-    else:
-        data, fetched_at, problem, _ = _through_shared(
-            _shared, Kind.ITEM, _access_token, decode_item, encode_item, upstream
-        )
-    return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at)
+        return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at)
+    # Read before the fetch: a webhook that comes while it is under way moves the version, so
+    # what this fetch brought is not shared and this replica fetches again.
+    seen = _shared.store.item_version(_access_token)
+    data, fetched_at, problem, from_shared = _through_shared(
+        _shared, Kind.ITEM, _access_token, decode_item, encode_item, upstream, seen
+    )
+    if data is not None and (seen is None or not from_shared):
+        _shared.store.note_item(_access_token, data.item.item_id, _shared.retention_seconds)
+    version = 0 if seen is None else seen.value
+    return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at, version)
 
 
 def _fetch_item_data(
@@ -250,7 +261,9 @@ def analyse_snapshot(version: str, today: date, _snapshot: FinancialSnapshot) ->
     2 s at 500k transactions), once per fetched snapshot for every session showing it. The
     version names the fetch (keyed hashes of the items and when they were fetched), never a
     secret; a snapshot without one is not cached here."""
-    return snapshot_analyses(_snapshot.transactions, today)
+    return snapshot_analyses(
+        _snapshot.transactions, today, _snapshot.recurring, _snapshot.recurring_items
+    )
 
 
 def clear_plaid_item(item_key: str) -> None:

@@ -27,12 +27,12 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, cast, overload
 
 import redis
 import streamlit as st
@@ -46,7 +46,7 @@ from integrations.common.secret import Secret
 from services.runtime.cache_keys import keyed_hash
 from services.runtime.codec import CodecError
 from services.runtime.settings import Settings
-from services.runtime.shared_keys import SharedKeys, ValueRejected
+from services.runtime.shared_keys import NAME_PREFIX, SharedKeys, ValueRejected
 
 # Redis answers in well under a millisecond. These bound how long a page can wait on one that
 # does not, and do not follow the upstream timeouts: a cache slower than this is no use. The
@@ -71,14 +71,25 @@ PULL_COUNT_TTL_SECONDS = 2 * 86400
 PULLS_BY_PERSON = "pulls"  # identity: the day and the person's keyed hash
 PULLS_BY_DEPLOYMENT = "pulls-all"  # identity: the day
 REFRESHED = "refreshed"  # identity: the person's keyed hash
+# What Plaid's webhooks leave for every replica (identity: Plaid's item_id, or a token).
+ITEM_VERSION = "item-version"  # a counter: how many times webhooks changed the item
+ITEM_NEWS = "item-news"  # a hash: notice kind -> when (sealed), until LOGIN_REPAIRED
+ITEM_ENTRY = "item-entry"  # item_id -> the name of its ITEM entry (sealed), for the webhook
+ITEM_OF = "item-of"  # token -> the name of its item's version counter (sealed)
+WEBHOOK_SEEN = "webhook-seen"  # identity: the SHA-256 of a verified webhook's signed text
 LIVE_BALANCE = "live-balance"  # identity: the person's keyed hash and the bank's key
 
 _log = get_logger("shared_cache")
 T = TypeVar("T")
 
-# Set the value unless the identity was forgotten moments ago, in one step.
+# Set the value unless the identity was forgotten moments ago or, given a third key, unless
+# that item's webhook version moved from ARGV[3] (a webhook came during the fetch: what it
+# brought may be older than what Plaid now has), in one step.
 _PUT_UNLESS_FORGOTTEN = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if KEYS[3] and tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[3]) then
+  return 0
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
@@ -157,6 +168,25 @@ class PullCount:
 
     refused_by: PullLimit | None
     theirs: int
+
+
+@dataclass(frozen=True)
+class ItemVersion:
+    """An item's webhook version as a fetch read it before starting: the counter's name and
+    its value then. What the fetch brought is shared only while the counter still says so."""
+
+    counter: str
+    value: int
+
+
+_NO_ANSWER = object()  # Redis could not be asked (a fallback that no answer can equal)
+
+
+def _count(value: object) -> int:
+    try:
+        return int(cast(Any, value) or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 @dataclass
@@ -256,18 +286,29 @@ class SharedStore:
         sealed = self._attempt(lambda client: client.get(name), None)
         return None if sealed is None else self._opened(kind, name, sealed, decode)
 
-    def put(self, kind: Kind, identity: str, value: bytes, ttl_seconds: float) -> bool:
+    def put(
+        self,
+        kind: Kind,
+        identity: str,
+        value: bytes,
+        ttl_seconds: float,
+        unless_moved: ItemVersion | None = None,
+    ) -> bool:
         """Share ``value`` for ``ttl_seconds``. False when it was not stored: Redis in trouble,
-        or the identity forgotten within ``FORGET_GUARD_SECONDS``."""
+        the identity forgotten within ``FORGET_GUARD_SECONDS``, or (given ``unless_moved``,
+        the item's webhook version read before the fetch) a webhook changed the item since."""
         name = self._keys.name(kind, identity)
         keys = [name, self._tombstone(identity)]
+        condition: list[object] = []
+        if unless_moved is not None:
+            keys.append(unless_moved.counter)
+            condition.append(unless_moved.value)
         ttl = _milliseconds(ttl_seconds)
 
         def store(client: redis.Redis) -> object:
             # Sealed here, so a value is not encrypted only to be skipped.
-            return self._put_script(
-                keys=keys, args=[self._keys.seal(name, value), ttl], client=client
-            )
+            args = [self._keys.seal(name, value), ttl, *condition]
+            return self._put_script(keys=keys, args=args, client=client)
 
         return self._attempt(store, 0, adds_data=True) == 1
 
@@ -283,6 +324,7 @@ class SharedStore:
         tombstone = self._tombstone(identity)
         names = tuple(self._keys.name(kind, identity) for kind in Kind)
         names += tuple(self._lock_name(kind, identity) for kind in Kind)
+        names += (self._keys.name(ITEM_OF, identity),)
         if self._forget_names(tombstone, names):
             return True
         with self._guard:
@@ -391,6 +433,134 @@ class SharedStore:
         left = self._attempt(claim, None, adds_data=True)
         return None if left is None else int(left) / 1000
 
+    # --- What webhooks leave for every replica ------------------------------------------------
+
+    def item_version(self, token: str) -> ItemVersion | None:
+        """The webhook version of the item behind ``token``, read before a fetch; None when no
+        fetch named the item yet (within ``ttl`` of ``note_item``) or Redis is in trouble."""
+        ref = self._keys.name(ITEM_OF, token)
+        sealed = self._attempt(lambda client: client.get(ref), None)
+        counter = None if sealed is None else self._opened_text(ITEM_OF, ref, sealed)
+        if counter is None or not counter.startswith(f"{NAME_PREFIX}{ITEM_VERSION}:"):
+            return None
+        value = self._attempt(lambda client: client.get(counter), _NO_ANSWER)
+        if value is _NO_ANSWER:
+            return None
+        return ItemVersion(counter, _count(value))
+
+    def note_item(self, token: str, item_id: str, ttl_seconds: float) -> None:
+        """A fetch named the item behind ``token``: a webhook about ``item_id`` finds its ITEM
+        entry, and the next fetch its version. Both notes are sealed names, nothing else."""
+        counter, entry = self._item_names(item_id)
+        ref, item_name = self._keys.name(ITEM_OF, token), self._keys.name(Kind.ITEM, token)
+        ttl = _milliseconds(ttl_seconds)
+
+        def write(client: redis.Redis) -> object:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(entry, self._keys.seal(entry, item_name.encode()), px=ttl)
+            pipe.set(ref, self._keys.seal(ref, counter.encode()), px=ttl)
+            return pipe.execute()
+
+        self._attempt(write, None, adds_data=True)
+
+    def item_changed(self, item_id: str, ttl_seconds: float) -> int | None:
+        """A webhook says the item changed: in one step its version moves on for every
+        replica (a fetch under way will not share what it brought, and a replica holding it
+        fetches again) and its shared data goes, so the next run anywhere fetches from the
+        kept cursor. The new version, or None when Redis could not be asked."""
+        counter, entry = self._item_names(item_id)
+        sealed = self._attempt(lambda client: client.get(entry), None)
+        item_name = None if sealed is None else self._opened_text(ITEM_ENTRY, entry, sealed)
+        if item_name is not None and not item_name.startswith(f"{NAME_PREFIX}{Kind.ITEM}:"):
+            item_name = None
+        ttl = _milliseconds(ttl_seconds)
+
+        def change(client: redis.Redis) -> int:
+            pipe = client.pipeline(transaction=True)
+            pipe.incr(counter)
+            pipe.pexpire(counter, ttl)
+            if item_name is not None:
+                pipe.delete(item_name)
+            return int(pipe.execute()[0])
+
+        return self._attempt(change, None, adds_data=True)
+
+    def item_versions(self, item_ids: Sequence[str]) -> tuple[int, ...] | None:
+        """The webhook version of each item (0 for one no webhook changed); None when Redis
+        could not be asked."""
+        if not item_ids:
+            return ()
+        names = [self._keys.name(ITEM_VERSION, item_id) for item_id in item_ids]
+        found = self._attempt(lambda client: client.mget(names), None)
+        return None if found is None else tuple(_count(value) for value in found)
+
+    def note_news(self, item_id: str, kind: str, since: datetime, ttl_seconds: float) -> bool:
+        """Keep one piece of webhook news about the item (a kind word and when, sealed) for
+        every replica; False when Redis could not be asked."""
+        name = self._keys.name(ITEM_NEWS, item_id)
+        sealed = self._keys.seal(f"{name}:{kind}", since.astimezone(UTC).isoformat().encode())
+        ttl = _milliseconds(ttl_seconds)
+
+        def write(client: redis.Redis) -> bool:
+            pipe = client.pipeline(transaction=True)
+            pipe.hset(name, kind, sealed)
+            pipe.pexpire(name, ttl)
+            pipe.execute()
+            return True
+
+        return self._attempt(write, False, adds_data=True)
+
+    def clear_news(self, item_id: str) -> bool:
+        """The item's news goes for every replica (LOGIN_REPAIRED)."""
+        name = self._keys.name(ITEM_NEWS, item_id)
+        return self._attempt(lambda client: client.delete(name) >= 0, False)
+
+    def drop_news(self, item_id: str, kinds: Sequence[str]) -> bool:
+        """These kinds of the item's news go for every replica (the person answered them in
+        Link's update mode); False when Redis could not be asked."""
+        name = self._keys.name(ITEM_NEWS, item_id)
+        if not kinds:
+            return True
+        return self._attempt(lambda client: client.hdel(name, *kinds) >= 0, False)
+
+    def news(self, item_ids: Sequence[str]) -> dict[str, dict[str, datetime]] | None:
+        """Per item the news kept for it (kind -> when); None when Redis could not be asked.
+        A piece that does not open is left out."""
+        names = [self._keys.name(ITEM_NEWS, item_id) for item_id in item_ids]
+        if not names:
+            return {}
+
+        def read(client: redis.Redis) -> list[dict[bytes, bytes]]:
+            pipe = client.pipeline(transaction=False)
+            for name in names:
+                pipe.hgetall(name)
+            return pipe.execute()
+
+        found = self._attempt(read, None)
+        if found is None:
+            return None
+        news: dict[str, dict[str, datetime]] = {}
+        for item_id, name, fields in zip(item_ids, names, found, strict=True):
+            for raw_kind, sealed in fields.items():
+                kind = raw_kind.decode("ascii", "replace")
+                text = self._opened_text(ITEM_NEWS, f"{name}:{kind}", sealed)
+                with suppress(TypeError, ValueError):
+                    since = datetime.fromisoformat(text or "")
+                    if since.tzinfo is not None:
+                        news.setdefault(item_id, {})[kind] = since
+        return news
+
+    def claim_webhook(self, digest: str, ttl_seconds: float) -> bool | None:
+        """Whether this replica is the first to accept the webhook whose signed text has this
+        SHA-256 (``SET NX``, for as long as the call could still be replayed); None when Redis
+        could not be asked: the verifier's own memory decides."""
+        name = self._keys.name(WEBHOOK_SEEN, digest)
+        ttl = _milliseconds(ttl_seconds)
+        answer = self._attempt(
+            lambda client: client.set(name, b"1", nx=True, px=ttl), _NO_ANSWER, adds_data=True
+        )
+        return None if answer is _NO_ANSWER else bool(answer)
+
     # --- Health ------------------------------------------------------------------------------
 
     def status(self) -> SharedCacheStatus:
@@ -465,6 +635,10 @@ class SharedStore:
 
     # --- Helpers -----------------------------------------------------------------------------
 
+    def _item_names(self, item_id: str) -> tuple[str, str]:
+        """The item's version counter and the note of its ITEM entry's name."""
+        return self._keys.name(ITEM_VERSION, item_id), self._keys.name(ITEM_ENTRY, item_id)
+
     def _lock_name(self, kind: Kind, identity: str) -> str:
         return self._keys.name(f"lock-{kind}", identity)
 
@@ -485,8 +659,12 @@ class SharedStore:
 
         return self._attempt(delete, False)
 
+    def _opened_text(self, kind: str, name: str, sealed: bytes) -> str | None:
+        opened = self._opened(kind, name, sealed, lambda payload: payload.decode("utf-8"))
+        return cast(str | None, opened)
+
     def _opened(
-        self, kind: Kind, name: str, sealed: bytes, decode: Callable[[bytes], Any] | None
+        self, kind: str, name: str, sealed: bytes, decode: Callable[[bytes], Any] | None
     ) -> Any:
         try:
             payload = self._keys.open(name, sealed)
@@ -496,7 +674,7 @@ class SharedStore:
             # words, or another exception's type only, never the value; deleted, so said once.
             ours = isinstance(problem, ValueRejected | CodecError)
             reason = str(problem) if ours else type(problem).__name__
-            _log.warning("shared cache entry of kind %s dropped: %s", kind.value, reason)
+            _log.warning("shared cache entry of kind %s dropped: %s", kind, reason)
             self._attempt(lambda client: client.delete(name), 0)
             return None
 

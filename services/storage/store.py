@@ -204,6 +204,17 @@ class HistoryStore:
         with self._reading() as connection:
             return [_kept_item(row) for row in connection.execute(query).mappings()]
 
+    def holders_of(self, item_id: str) -> list[tuple[str, bytes]]:
+        """Who keeps Plaid's ``item_id`` (a webhook names only that): (person_key, sealed
+        token) per person, so the item can be fetched and kept for them without a session."""
+        query = (
+            sa.select(items.c.person_key, items.c.sealed_token)
+            .where(items.c.item_id == item_id)
+            .order_by(items.c.person_key)
+        )
+        with self._reading() as connection:
+            return [(row.person_key, bytes(row.sealed_token)) for row in connection.execute(query)]
+
     def remove_item(self, person: str, item_id: str) -> bytes | None:
         """Forget a connection, its accounts and transactions (its daily snapshots stay, as
         the past). Its sealed token, for ``/item/remove``; None if it was not kept."""

@@ -19,6 +19,7 @@ from services.analytics.cards import (
 )
 from services.analytics.consent import ConsentExpiry, consent_expiries
 from services.analytics.credit import recent_hard_inquiries, recent_late_payments
+from services.analytics.loans import LoanDue, loan_payments
 from services.analytics.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, recent
 from services.views.format import card_label, day, days_left, money, percent
 
@@ -92,6 +93,45 @@ def payment_alerts(cards: pd.DataFrame) -> list[Alert]:
                     f"Minimum {minimum} due on {due.due_date:%b %d}."
                     if minimum
                     else f"A payment is due on {due.due_date:%b %d}.",
+                )
+            )
+    return alerts
+
+
+def _loan_label(due: LoanDue) -> str:
+    return card_label(due.loan, due.mask)
+
+
+def _overdue_loan_alert(due: LoanDue) -> Alert:
+    owed = due.past_due_amount or due.amount
+    what = money(owed, due.currency) if owed else "A payment"
+    missed = due.due_date is not None and due.days_left is not None and due.days_left < 0
+    when = f" was due on {due.due_date:%b %d}" if missed else " is past due"
+    return Alert(
+        "error",
+        "loan_overdue",
+        f"{_loan_label(due)} payment is overdue",
+        f"{what}{when}. Pay it now or call the servicer: a payment 30 days late is reported "
+        "to the credit bureaus, and a servicer can often move a due date or offer a plan.",
+    )
+
+
+def loan_alerts(loans: pd.DataFrame) -> list[Alert]:
+    """Overdue loans, and loan payments due within ``DUE_SOON_DAYS``."""
+    alerts = []
+    for due in loan_payments(loans):
+        if due.overdue or (due.days_left is not None and due.days_left < 0):
+            alerts.append(_overdue_loan_alert(due))
+        elif due.days_left is not None and due.days_left <= DUE_SOON_DAYS:
+            when = "today" if due.days_left == 0 else f"in {due.days_left} days"
+            amount = money(due.amount, due.currency) if due.amount else "A payment"
+            alerts.append(
+                Alert(
+                    "warning",
+                    "loan_due_soon",
+                    f"{_loan_label(due)} payment due {when}",
+                    f"{amount} due on {due.due_date:%b %d}. Make sure the account it is paid "
+                    "from holds it by then (or pay it on the servicer's site).",
                 )
             )
     return alerts
@@ -201,12 +241,16 @@ def build_alerts(
     unusual: pd.DataFrame | None = None,
     items: Sequence[Item] = (),
     zone: tzinfo = UTC,
+    loans: pd.DataFrame | None = None,
 ) -> list[Alert]:
-    """Everything that needs attention, errors first; ``unusual`` is what
+    """Everything that needs attention, errors first; ``loans`` is
+    ``services.analytics.loans.loans_frame``; ``unusual`` is what
     ``services.analytics.unusual.find_unusual`` found, computed once per fetch by the caller;
     ``zone`` is the person's, in which a bank's consent lapses on one day or the next."""
     alerts = consent_alerts(items, today, zone)
     alerts += payment_alerts(cards) + utilization_alerts(cards, totals)
+    if loans is not None:
+        alerts += loan_alerts(loans)
     alerts += credit_report_alerts(report, today)
     if unusual is not None:
         alerts += unusual_activity_alerts(unusual, today)

@@ -128,6 +128,77 @@ def cumulative_chart(data: pd.DataFrame, currency: str) -> alt.Chart:
     )
 
 
+# Our own kind names (services.analytics.bills_ahead.KIND_LABELS), each its own colour.
+BILL_KINDS = {
+    "Income": "#2e7d32",
+    "Card payment": "#c62828",
+    "Loan payment": "#6a1b9a",
+    "Bill": "#1565c0",
+}
+
+
+# Both charts' money axes take the same room, so their days line up one above the other.
+_BILLS_MONEY_AXIS = alt.Axis(format=",.0f", minExtent=64)
+
+
+def _days_axis(days: pd.DataFrame) -> alt.X:
+    """The horizon's days, the same on both of Bills ahead's charts so they line up."""
+    domain = [days["date"].min().isoformat(), days["date"].max().isoformat()]
+    return alt.X("date:T", title=None, scale=alt.Scale(domain=domain))
+
+
+def cash_ahead_chart(days: pd.DataFrame, currency: str) -> alt.LayerChart:
+    """The projected cash at each day's end, with a red rule at zero."""
+    balance = (
+        alt.Chart(days[["date", "balance"]])
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=_days_axis(days),
+            y=alt.Y("balance:Q", title=f"Projected cash ({currency})", axis=_BILLS_MONEY_AXIS),
+            tooltip=[
+                alt.Tooltip("date:T", title="Day", format="%b %d, %Y"),
+                alt.Tooltip("balance:Q", title="Cash at the day's end", format=",.2f"),
+            ],
+        )
+    )
+    zero = (
+        alt.Chart(pd.DataFrame({"zero": [0.0]}))
+        .mark_rule(color="#c62828", strokeDash=[4, 4])
+        .encode(y="zero:Q")
+    )
+    return (balance + zero).properties(height=240)
+
+
+def bills_ahead_chart(days: pd.DataFrame, events: pd.DataFrame, currency: str) -> alt.Chart:
+    """What comes in (up) and goes out (down) each day, by kind. A charge billed to a card is
+    faded: it is paid with the card's payment, not from cash on its day."""
+    flows = events[["date", "kind", "label", "amount", "counted_in_cash"]].assign(
+        flow=-events["amount"]
+    )
+    return (
+        alt.Chart(flows)
+        .mark_bar()
+        .encode(
+            x=_days_axis(days),
+            y=alt.Y("flow:Q", title=f"In and out ({currency})", axis=_BILLS_MONEY_AXIS),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(domain=list(BILL_KINDS), range=list(BILL_KINDS.values())),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            opacity=alt.condition(alt.datum.counted_in_cash, alt.value(1.0), alt.value(0.3)),
+            tooltip=[
+                alt.Tooltip("date:T", title="Day", format="%b %d, %Y"),
+                alt.Tooltip("kind:N"),
+                alt.Tooltip("label:N", title="What"),
+                alt.Tooltip("amount:Q", title="Amount (out +)", format=",.2f"),
+            ],
+        )
+        .properties(height=200)
+    )
+
+
 # Colours for our own status names (never upstream text); unknown stands out from the rest.
 HISTORY_STATUS = {
     "current": ("Current", "#2e7d32"),

@@ -31,8 +31,15 @@ from services.analytics.credit import (
     public_records_frame,
     tradelines_frame,
 )
-from services.analytics.crosscheck import crosscheck_frame, linked_cards, linked_utilization
+from services.analytics.crosscheck import (
+    crosscheck_frame,
+    linked_cards,
+    linked_loans,
+    linked_utilization,
+    loan_crosscheck_frame,
+)
 from services.analytics.dates import previous_period
+from services.analytics.loans import cash_frame, loans_frame
 from services.analytics.money import (
     between,
     main_currency,
@@ -61,7 +68,13 @@ from services.analytics.transactions import (
     spending_by_weekday,
     top_merchants,
 )
-from services.analytics.worth import CashTotal, cash_by_currency, net_worth_by_currency
+from services.analytics.worth import (
+    CashTotal,
+    NetWorth,
+    cash_by_currency,
+    net_worth_by_currency,
+    net_worth_parts,
+)
 from services.views.alerts import Alert, build_alerts
 from services.views.charts import (
     category_chart,
@@ -151,7 +164,14 @@ def overview_figures(
         next_due=next_payment_due(cards),
         spending=month_spending(snap.transactions, today) if snap is not None else None,
         alerts=build_alerts(
-            cards, totals, report, today, unusual, snap.items if snap else (), zone
+            cards,
+            totals,
+            report,
+            today,
+            unusual,
+            snap.items if snap else (),
+            zone,
+            loans_frame(snap.accounts, snap.loans, snap.items, today) if snap else None,
         ),
         chart=_utilization_chart(cards),
         cash=cash_by_currency(snap.accounts) if snap is not None else (),
@@ -161,6 +181,30 @@ def overview_figures(
 
 def _utilization_chart(cards: pd.DataFrame) -> alt.LayerChart | None:
     return None if cards["utilization"].isna().all() else utilization_chart(cards)
+
+
+@dataclass(frozen=True)
+class AccountsFigures:
+    """The Accounts page: cash accounts and loans, their totals and net worth per currency."""
+
+    cash: pd.DataFrame
+    loans: pd.DataFrame
+    net_worth: tuple[NetWorth, ...]
+    institutions: list[str]  # of the cash accounts and loans
+    loan_kinds: list[str]
+
+
+def accounts_figures(snap: FinancialSnapshot, today: date) -> AccountsFigures:
+    cash = cash_frame(snap.accounts, snap.items)
+    loans = loans_frame(snap.accounts, snap.loans, snap.items, today)
+    both = pd.concat([cash["institution"], loans["institution"]])
+    return AccountsFigures(
+        cash=cash,
+        loans=loans,
+        net_worth=net_worth_parts(snap.accounts),
+        institutions=sorted(both.unique().tolist()),
+        loan_kinds=sorted(loans["kind"].unique().tolist()),
+    )
 
 
 @dataclass(frozen=True)
@@ -249,25 +293,38 @@ def history_figures(report: CreditReport, months: int) -> HistoryFigures:
 @dataclass(frozen=True)
 class CrosscheckFigures:
     linked: UtilizationTotal | None  # utilization of the linked cards, at today's balances
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # cards; empty when no card is linked
     counts: dict[str, int]  # per result: matched, not linked, not on report
     flagged: pd.DataFrame  # rows whose limit or balance differs
+    loans: pd.DataFrame  # student loans and mortgages; empty when no loan is linked
+    loan_counts: dict[str, int]
+    loans_flagged: pd.DataFrame  # rows whose balance differs
+
+
+def _counts(frame: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in frame["status"].value_counts().items()}
 
 
 def crosscheck_figures(
     report: CreditReport, snap: FinancialSnapshot, today: date
 ) -> CrosscheckFigures | None:
-    """None when no credit card is linked: there is nothing to compare the report with."""
+    """None when no credit card and no loan is linked: nothing to compare the report with."""
     cards = linked_cards(snap)
-    if not cards:
+    loans = linked_loans(snap)
+    if not cards and not loans:
         return None
-    frame = crosscheck_frame(report.tradelines, cards)
-    counts = {str(k): int(v) for k, v in frame["status"].value_counts().items()}
+    # A report's loans are listed only beside linked ones: without any, every mortgage on
+    # the file would read "not linked" to someone who never meant to link it.
+    frame = crosscheck_frame(report.tradelines if cards else (), cards)
+    loan_frame = loan_crosscheck_frame(report.tradelines if loans else (), loans)
     return CrosscheckFigures(
         linked=linked_utilization(snap, today),
         frame=frame,
-        counts=counts,
+        counts=_counts(frame),
         flagged=frame[frame["limit_flag"] | frame["balance_flag"]],
+        loans=loan_frame,
+        loan_counts=_counts(loan_frame),
+        loans_flagged=loan_frame[loan_frame["balance_flag"]],
     )
 
 

@@ -34,6 +34,7 @@ PAGES = [
     ("", "Overview"),
     ("cards", "Cards"),
     ("transactions", "Transactions"),
+    ("bills", "Bills ahead"),
     ("credit_report", "Credit report"),
     ("setup", "Setup"),
 ]

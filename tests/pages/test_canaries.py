@@ -53,7 +53,7 @@ CANARIES = {
     "date of birth": DOB,
 }
 TRIED: dict[str, int] = {"canaries": len(CANARIES), "generated inputs": 0, "places": 0}
-PAGES = ("overview", "cards", "transactions", "credit_report", "setup")
+PAGES = ("overview", "cards", "transactions", "bills", "credit_report", "setup")
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_no_canary_on_any_page_in_any_fault(
             assert_no_canary(*page_texts(at))
         # What a person takes away: every CSV the pages offered, as the button writes it.
         assert_no_canary(*(to_csv_bytes(frame).decode() for frame in downloads.values()))
-    assert {"cards_csv", "tx_csv", "tl_csv", "inq_csv"} <= set(downloads)
+    assert {"cards_csv", "tx_csv", "bills_csv", "tl_csv", "inq_csv"} <= set(downloads)
     assert_no_canary(caplog.text, *hashed_arguments)
     assert hashed_arguments, "cache keys were looked at"
 

@@ -10,8 +10,10 @@ def script() -> None:
     import streamlit as st
 
     from pages._shared import draw_chart
+    from services.analytics.history import snapshot_analyses
     from services.analytics.transactions import monthly_spending_by_category
     from services.runtime import loaders as data
+    from services.views.bills_figures import bills_figures, calendar_charts
     from services.views.charts import monthly_trend_chart
     from services.views.page_figures import card_figures
     from tests.support.clock import TODAY
@@ -21,7 +23,11 @@ def script() -> None:
     if "monthly" not in st.session_state:
         monthly = monthly_spending_by_category(snap.transactions, "USD")
         st.session_state["monthly"] = monthly_trend_chart(monthly, "USD")
-    for chart in (figures.chart, st.session_state["monthly"]):
+    if "bills" not in st.session_state:
+        streams = snapshot_analyses(snap.transactions, TODAY).streams
+        bills = bills_figures(snap, streams, TODAY, 30)
+        st.session_state["bills"] = calendar_charts(bills, bills.events, "USD")
+    for chart in (figures.chart, st.session_state["monthly"], *st.session_state["bills"]):
         st.altair_chart(chart, width="stretch")
         draw_chart(chart, width="stretch")
 
@@ -37,8 +43,8 @@ def test_a_drawn_chart_is_what_altair_chart_sends_on_every_rerun() -> None:
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         charts = drawn(at)
-        assert len(charts) == 4
-        for altair_sent, kept_sent in (charts[0:2], charts[2:4]):
+        assert len(charts) == 8
+        for altair_sent, kept_sent in zip(charts[0::2], charts[1::2], strict=True):
             assert kept_sent == altair_sent
             datasets = kept_sent[1]
             assert datasets  # the data went along

@@ -278,7 +278,7 @@ def test_crosscheck_rows_match_the_demo_bodies() -> None:
     today = TODAY
     expected = expected_crosscheck(today)
     at = run_page()
-    frame = table(at, "matched_by")
+    frame = table(at, "bank_card")
     assert metric(at, "Cards matched") == str(len(expected["matched"]))
     assert metric(at, "On the report, not linked") == str(len(expected["not linked"]))
     assert metric(at, "Linked, not on the report") == str(len(expected["not on report"]))
@@ -299,7 +299,7 @@ def test_crosscheck_differences_match_the_demo_bodies() -> None:
     lines = {t["accountNumber"][-4:]: t for t in raw_profile(today)["tradeline"]}
     cards = {c["mask"]: c for c in raw_linked_cards(today)}
     at = run_page()
-    frame = table(at, "matched_by")
+    frame = table(at, "bank_card")
     matched = frame[frame["status"] == "matched"]
     assert len(matched) == 3  # every linked demo card is on the report, matched by number
     assert set(matched["matched_by"]) == {"number and name"}
@@ -316,6 +316,25 @@ def test_crosscheck_differences_match_the_demo_bodies() -> None:
             assert row.limit_difference == raw_limit(line) - card["balances"]["limit"]
         owed = max(card["statement"], 0.0)
         assert row.balance_difference == pytest.approx(int(line["balanceAmount"]) - owed)
+
+
+def test_the_linked_student_loan_matches_its_installment_tradeline() -> None:
+    (account,) = expect.raw_loan_accounts(TODAY)
+    line = next(
+        t
+        for t in raw_profile(TODAY)["tradeline"]
+        if t["subscriberName"] == "CEDARLINE STUDENT LOAN"
+    )
+    at = run_page()
+    assert metric(at, "Loans matched") == "1"
+    assert metric(at, "Loans on the report, not linked") == "1"  # the joint mortgage
+    assert metric(at, "Loans linked, not on the report") == "0"
+    loans = table(at, "bank_loan")
+    (row,) = loans[loans["status"] == "matched"].to_dict("records")
+    assert (row["creditor"], row["bank_loan"]) == ("CEDARLINE STUDENT LOAN", account["name"])
+    assert row["report_balance"] == int(line["balanceAmount"]) == 9_870
+    assert row["balance_difference"] == pytest.approx(9_870 - account["balances"]["current"])
+    assert not row["balance_flag"]
 
 
 def test_linked_card_utilization_is_set_beside_the_bureaus() -> None:
@@ -379,7 +398,8 @@ def test_a_report_with_nothing_in_it_renders(monkeypatch: pytest.MonkeyPatch) ->
     assert metric(at, "Hard inquiries") == "0"
     assert table(at, "account_number").empty
     # Every linked demo card is missing from an empty report.
-    assert set(table(at, "matched_by")["status"]) == {"not on report"}
+    assert set(table(at, "bank_card")["status"]) == {"not on report"}
+    assert set(table(at, "bank_loan")["status"]) == {"not on report"}  # the student loan
 
 
 def test_unknown_codes_and_upstream_markup_render_as_text(

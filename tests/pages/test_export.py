@@ -47,11 +47,15 @@ EXPECTED_BUTTONS = {
     "tx_csv",
     "tx_recurring_csv",
     "tx_unusual_csv",
+    "bills_csv",
     "tl_csv",
     "ph_csv",
     "inq_csv",
     "pr_csv",
     "xc_csv",
+    "xc_loans_csv",
+    "accounts_cash_csv",
+    "accounts_loans_csv",
 }
 
 
@@ -222,7 +226,13 @@ def test_every_download_on_every_page_opens_upstream_formulas_as_text(
         at.run()
         assert_fine(at)
         served |= clicked_downloads(at, deferred_downloads)
+    at.switch_page("pages/bills.py").run()
+    assert_fine(at)
+    served |= clicked_downloads(at, deferred_downloads)
     at.switch_page("pages/credit_report.py").run()
+    assert_fine(at)
+    served |= clicked_downloads(at, deferred_downloads)
+    at.switch_page("pages/accounts.py").run()
     assert_fine(at)
     served |= clicked_downloads(at, deferred_downloads)
     assert set(served) == EXPECTED_BUTTONS

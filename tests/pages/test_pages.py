@@ -18,6 +18,7 @@ PAGES = {
     "pages/overview.py": "Overview",
     "pages/cards.py": "Cards",
     "pages/transactions.py": "Transactions",
+    "pages/bills.py": "Bills ahead",
     "pages/credit_report.py": "Credit report",
     "pages/history.py": "History",
     "pages/setup.py": "Setup",

@@ -132,7 +132,7 @@ def test_a_session_keeps_its_data_while_the_cache_would_serve_the_same(
     assert len(loads) == 4
     for _ in range(3):
         at.run()
-    for page in ("transactions", "cards", "credit_report", "overview"):
+    for page in ("transactions", "cards", "bills", "credit_report", "overview"):
         at.switch_page(f"pages/{page}.py").run()
     assert not at.exception
     assert len(loads) == 4  # reruns and other pages use what the session holds
@@ -172,9 +172,9 @@ def test_the_history_is_analysed_once_per_fetch_for_every_session(
     analysed: list[str] = []
     original = data.snapshot_analyses
 
-    def counted(frame: pd.DataFrame, today: date) -> object:
+    def counted(frame: pd.DataFrame, today: date, *plaid: object) -> object:
         analysed.append("once")
-        return original(frame, today)
+        return original(frame, today, *plaid)
 
     monkeypatch.setattr(data, "snapshot_analyses", counted)
     first = app_test()

@@ -236,9 +236,9 @@ def test_transactions_tabs_and_a_hostile_filter_choice_stay_text(
     at = seeded("pages/transactions.py")
     assert_page_is_fine(at)
     assert [t.label for t in at.tabs] == [
-        "Transactions", "Charts", "Recurring payments", "Unusual activity"
+        "Transactions", "Charts", "Recurring payments", "Income", "Unusual activity"
     ]  # fmt: skip
-    for tab in ("Charts", "Recurring payments", "Unusual activity", "Transactions"):
+    for tab in ("Charts", "Recurring payments", "Income", "Unusual activity", "Transactions"):
         at.session_state["tx_tab"] = tab  # only the open tab is drawn
         at.run()
         assert_page_is_fine(at)

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
+import responses
 import streamlit as st
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -24,6 +25,7 @@ from services.views.format import percent
 from services.web.api import Api
 from tests.support.apps import app_on_page, app_test
 from tests.support.databases import HISTORY_KEY
+from tests.support.experian_support import answer_with_report, seeded
 from tests.support.history_data import CARD, CHECKING, FIRST_SYNC, INSTITUTION, ITEM
 from tests.support.plaid_double import PlaidDouble
 
@@ -34,6 +36,7 @@ FILTERS = [
     {"period": "all", "pending": "no", "min": "20", "max": "200"},
 ]
 BOBS_TOKEN = "cmk_bobs-token-0123456789abcdefghijklmnopqrstu"
+DEMO_SCORE = 712  # the demo report's risk model score, "0712" as Experian writes it
 
 
 @pytest.fixture
@@ -205,3 +208,25 @@ def test_a_signed_in_persons_token_follows_the_allow_list(history_store: History
     owner = TokenHolder(2, history_store.person_key(local_visitor(local_run, None, None).key),
                         None, None)  # fmt: skip
     assert still_admitted(local_run, history_store, owner)
+
+
+def test_a_persons_summary_has_the_score_of_their_newest_kept_report(
+    plaid_env: PlaidDouble,
+    history_url: str,
+    experian: responses.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    monkeypatch.setenv("DATABASE_URL", history_url)  # the key is the one the details are sealed by
+    answer_with_report(experian)
+    try:
+        at = seeded("pages/credit_report.py")  # the person pulls their report: it is kept
+        assert not at.exception, [e.value for e in at.exception]
+        at.switch_page("pages/overview.py").run()
+        shown = {m.label: m.value for m in at.metric}
+        _setup, token = made_on_setup()
+        summary = api().get("/api/v1/summary", headers=bearer(token)).json()
+    finally:
+        st.cache_resource.clear()  # the store's engine, before its database goes
+    assert summary["score"]["score"] == DEMO_SCORE
+    assert shown["Credit score"] == str(DEMO_SCORE)

@@ -35,7 +35,7 @@ def raw_liabilities(today: date) -> list[dict[str, Any]]:
         c
         for item in plaid_demo_items(today)
         if item.liabilities_get
-        for c in item.liabilities_get["liabilities"]["credit"]
+        for c in item.liabilities_get["liabilities"]["credit"] or ()
     ]
 
 
@@ -71,14 +71,47 @@ def cash(today: date, currency: str = "USD") -> tuple[float, float]:
     return current, available
 
 
+def spending_and_savings(today: date, currency: str = "USD") -> tuple[float, float]:
+    """(checking, savings) current balances in ``currency``: bills are paid from the first."""
+    spending = savings = 0.0
+    for account in raw_accounts(today):
+        balances = account["balances"]
+        if account["type"] != "depository" or balances["iso_currency_code"] != currency:
+            continue
+        if account["subtype"] == "savings":
+            savings += balances["current"]
+        else:
+            spending += balances["current"]
+    return spending, savings
+
+
+def raw_loan_accounts(today: date) -> list[dict[str, Any]]:
+    return [a for a in raw_accounts(today) if a["type"] == "loan"]
+
+
+def raw_student_loans(today: date) -> list[dict[str, Any]]:
+    return [
+        s
+        for item in plaid_demo_items(today)
+        if item.liabilities_get
+        for s in item.liabilities_get["liabilities"]["student"] or ()
+    ]
+
+
 def net_worth(today: date, currency: str = "USD") -> float:
-    """Cash less every card's balance as reported (a credit balance counts for the person)."""
+    """Cash less every card's balance as reported (a credit balance counts for the person),
+    less what every loan is owed."""
     cards = sum(
         c["balances"]["current"]
         for c in raw_cards(today)
         if c["balances"]["iso_currency_code"] == currency
     )
-    return cash(today, currency)[0] - cards
+    loans = sum(
+        a["balances"]["current"]
+        for a in raw_loan_accounts(today)
+        if a["balances"]["iso_currency_code"] == currency
+    )
+    return cash(today, currency)[0] - cards - loans
 
 
 def overall_utilization(today: date) -> tuple[float, float, float]:

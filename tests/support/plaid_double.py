@@ -58,6 +58,8 @@ FaultKind = Literal[
 ]
 
 SYNC_PATH = "/transactions/sync"
+RECURRING_PATH = "/transactions/recurring/get"
+RECURRING_PRODUCT = "recurring_transactions"
 KEY_PATH = "/webhook_verification_key/get"
 DOCUMENTATION_URL = "https://plaid.com/docs/errors/"
 MALFORMED_BODY = b'{"accounts": ['
@@ -441,7 +443,8 @@ class PlaidDouble(ServedDouble):
         self._login_required: set[str] = set()
         self._sync_pages_in_pass: dict[str, int] = {}
         self._not_ready_served = 0
-        self._demo = _demo_items(today or TODAY)
+        self._today = today or TODAY
+        self._demo = _demo_items(self._today)
         # Webhooks: the key this run signs with (served by id), one Plaid has retired, and
         # the webhook URL each item was pointed at.
         self.webhook_key = WebhookKey.new(f"double-key-{uuid.uuid4().hex[:12]}")
@@ -465,6 +468,7 @@ class PlaidDouble(ServedDouble):
             SYNC_PATH: self._transactions_sync,
             KEY_PATH: self._webhook_verification_key_get,
             "/item/webhook/update": self._item_webhook_update,
+            RECURRING_PATH: self._transactions_recurring_get,
         }
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -559,6 +563,25 @@ class PlaidDouble(ServedDouble):
         """The person signed in again (Link's update mode): the Item answers as before."""
         with self._lock:
             self._login_required.discard(access_token)
+
+    def bill_recurring(self, access_token: str) -> None:
+        """The Item is billed for Plaid's recurring streams (``recurring_transactions`` in
+        /item/get's billed_products and products), as an item linked with the add-on is."""
+        with self._lock:
+            item = self._items[access_token]
+            body = item.item_get["item"]
+            billed = [*body["billed_products"], RECURRING_PRODUCT]
+            products = [*body.get("products", []), RECURRING_PRODUCT]
+            available = [p for p in body["available_products"] if p != RECURRING_PRODUCT]
+            item_object = {
+                **body,
+                "billed_products": billed,
+                "products": products,
+                "available_products": available,
+            }
+            self._items[access_token] = replace(
+                item, item_get={**item.item_get, "item": item_object}
+            )
 
     def require_login(self, access_token: str) -> None:
         """The bank wants a new login: /item/get still answers, with the error in
@@ -920,6 +943,31 @@ class PlaidDouble(ServedDouble):
             return _sandbox_institution(self._demo[0].institution, institution_id)
         raise _invalid_institution(institution_id)
 
+    def _transactions_recurring_get(self, body: JsonDict) -> JsonDict:
+        """Recurring streams found in the Item's posted transactions, for an Item that has
+        the product at all; PRODUCTS_NOT_SUPPORTED for one that does not."""
+        item = self._item_data(body)
+        listed = item.item_get["item"]
+        has = {
+            str(p)
+            for key in ("billed_products", "products", "available_products")
+            for p in listed.get(key) or ()
+        }
+        if RECURRING_PRODUCT not in has:
+            raise _PlaidError(
+                400,
+                "ITEM_ERROR",
+                "PRODUCTS_NOT_SUPPORTED",
+                "the requested product is not supported by this item",
+            )
+        inflows, outflows = _recurring_streams(item.transactions_sync_pages, self._today)
+        return {
+            "inflow_streams": inflows,
+            "outflow_streams": outflows,
+            "updated_datetime": _iso_z(datetime.combine(self._today, datetime.min.time(), UTC)),
+            "personal_finance_category_version": "v2",
+        }
+
     def _transactions_sync(self, body: JsonDict) -> JsonDict:
         """Serve the Item's sync pages in order; the cursor says which page comes next."""
         pages = self._item_data(body).transactions_sync_pages
@@ -939,6 +987,112 @@ class PlaidDouble(ServedDouble):
         if index < len(pages):
             return pages[index]
         return _caught_up_page(pages[-1])
+
+
+@dataclass(frozen=True)
+class _Frequency:
+    name: str
+    low: int  # gaps in [low, high] days are on time
+    high: int
+    days: int  # the nominal gap, for the predicted next date
+
+
+_FREQUENCIES = (
+    _Frequency("WEEKLY", 5, 9, 7),
+    _Frequency("BIWEEKLY", 13, 15, 14),
+    _Frequency("SEMI_MONTHLY", 10, 20, 15),
+    _Frequency("MONTHLY", 26, 35, 30),
+    _Frequency("ANNUALLY", 350, 380, 365),
+)
+
+
+def _frequency_of(gaps: list[int]) -> _Frequency | None:
+    """The frequency most gaps fit: every two weeks only when the gaps are all 14 days
+    (fixed days of the month, like the 15th and the last, are semi-monthly)."""
+    median = sorted(gaps)[len(gaps) // 2]
+    for frequency in _FREQUENCIES:
+        if not frequency.low <= median <= frequency.high:
+            continue
+        if frequency.name == "BIWEEKLY" and any(gap != 14 for gap in gaps):
+            continue
+        on_time = sum(frequency.low <= gap <= frequency.high for gap in gaps)
+        if on_time >= 0.75 * len(gaps):
+            return frequency
+    return None
+
+
+def _posted_transactions(pages: Iterable[JsonDict]) -> list[JsonDict]:
+    """The transactions the pages leave standing (modified replace, removed go), posted only."""
+    by_id: dict[str, JsonDict] = {}
+    for page in pages:
+        for raw in (*page["added"], *page["modified"]):
+            by_id[raw["transaction_id"]] = raw
+        for gone in page["removed"]:
+            by_id.pop(gone["transaction_id"], None)
+    return [raw for raw in by_id.values() if not raw["pending"]]
+
+
+def _stream_amount(amount: float, currency: str | None) -> JsonDict:
+    return {"amount": round(amount, 2), "iso_currency_code": currency,
+            "unofficial_currency_code": None}  # fmt: skip
+
+
+def _stream(key: tuple[str, str, bool], runs: list[JsonDict], today: date) -> JsonDict | None:
+    """One stream of /transactions/recurring/get from one payee's transactions, or None when
+    they come at no regular frequency."""
+    minimum = 2 if len(runs) == 2 else 3
+    if len(runs) < minimum:
+        return None
+    runs = sorted(runs, key=lambda raw: (raw["date"], raw["transaction_id"]))
+    days = [date.fromisoformat(raw["date"]) for raw in runs]
+    frequency = _frequency_of([(b - a).days for a, b in itertools.pairwise(days)])
+    if frequency is None or (len(runs) == 2 and frequency.name != "ANNUALLY"):
+        return None
+    last = runs[-1]
+    amounts = [float(raw["amount"]) for raw in runs]
+    active = (today - days[-1]).days <= 1.5 * frequency.days
+    category = last.get("personal_finance_category") or {}
+    return {
+        "account_id": key[0],
+        "stream_id": hashlib.sha256("|".join(map(str, key)).encode()).hexdigest()[:37],
+        "category": None,
+        "category_id": None,
+        "description": last["name"],
+        "merchant_name": last.get("merchant_name"),
+        "first_date": days[0].isoformat(),
+        "last_date": days[-1].isoformat(),
+        "predicted_next_date": (days[-1] + timedelta(days=frequency.days)).isoformat(),
+        "frequency": frequency.name,
+        "transaction_ids": [raw["transaction_id"] for raw in runs],
+        "average_amount": _stream_amount(sum(amounts) / len(amounts), last["iso_currency_code"]),
+        "last_amount": _stream_amount(amounts[-1], last["iso_currency_code"]),
+        "is_active": active,
+        "status": ("MATURE" if len(runs) >= 6 else "EARLY_DETECTION") if active else "TOMBSTONED",
+        "is_user_modified": False,
+        "personal_finance_category": {
+            "primary": category.get("primary"),
+            "detailed": category.get("detailed"),
+            "confidence_level": category.get("confidence_level"),
+        },
+    }
+
+
+def _recurring_streams(
+    pages: Iterable[JsonDict], today: date
+) -> tuple[list[JsonDict], list[JsonDict]]:
+    """Inflow and outflow streams: each payee's posted transactions per account and
+    direction, kept where they come at a regular frequency."""
+    groups: dict[tuple[str, str, bool], list[JsonDict]] = {}
+    for raw in _posted_transactions(pages):
+        key = (raw["account_id"], raw["name"], raw["amount"] < 0)
+        groups.setdefault(key, []).append(raw)
+    inflows: list[JsonDict] = []
+    outflows: list[JsonDict] = []
+    for key in sorted(groups):
+        stream = _stream(key, groups[key], today)
+        if stream is not None:
+            (inflows if key[2] else outflows).append(stream)
+    return inflows, outflows
 
 
 def _login_required() -> _PlaidError:

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from integrations.demo.parsed import demo_credit_report, demo_item_data, parse_demo_item
 from integrations.experian.parse import parse_credit_report
-from integrations.models import Account, Institution, Item, ItemData, SyncState, Transaction
+from integrations.models import (
+    Account,
+    Institution,
+    Item,
+    ItemData,
+    RecurringStream,
+    SyncState,
+    Transaction,
+)
 from services.runtime.codec import (
     FORMAT_VERSION,
     TRANSACTION_SCHEMA,
@@ -73,6 +81,44 @@ def test_hostile_text_comes_back_as_it_went() -> None:
         assert decode_item(encode_item(item)) == item
     report = parse_credit_report(hostile_experian_report(TODAY))
     assert decode_report(encode_report(report)) == report
+
+
+def item_with_plaids_streams() -> ItemData:
+    """The demo bank as fetched from the Plaid double when billed for recurring streams."""
+    from tests.support.plaid_double import PlaidDouble
+
+    with PlaidDouble() as double:
+        token = double.demo_tokens()[0]
+        double.bill_recurring(token)
+        return double.client().fetch_item(token)
+
+
+def test_plaids_recurring_streams_come_back_equal() -> None:
+    item = item_with_plaids_streams()
+    assert item.recurring_from_plaid
+    assert item.recurring
+    assert {s.direction for s in item.recurring} == {"inflow", "outflow"}
+    back = decode_item(encode_item(item))
+    assert back == item
+    assert back.recurring_from_plaid
+
+
+def test_a_stream_direction_outside_its_words_is_refused() -> None:
+    stream = RecurringStream(
+        stream_id="s", direction="inflow", account_id="a", description="PAYROLL",
+        merchant_name=None, category="INCOME", category_detailed="INCOME_WAGES",
+        first_date=date(2026, 1, 15), last_date=date(2026, 11, 30),
+        predicted_next_date=date(2026, 12, 15), frequency="SEMI_MONTHLY", status="MATURE",
+        is_active=True, average_amount=-3200.0, last_amount=-3326.84, currency="USD",
+    )  # fmt: skip
+    blob = encode_item(dataclasses.replace(small_item(), recurring=(stream,)))
+
+    def sideways(document: dict) -> dict:
+        document["recurring"][0]["direction"] = "sideways"
+        return document
+
+    with pytest.raises(CodecError, match="expected words"):
+        decode_item(with_json(blob, sideways))
 
 
 def test_a_banks_consent_expiry_comes_back_as_the_same_moment() -> None:

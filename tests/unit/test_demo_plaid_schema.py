@@ -262,7 +262,9 @@ def test_history_size_and_unique_ids(today: date) -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_two_institutions_one_checking_three_cards(items: tuple[DemoPlaidItem, ...]) -> None:
+def test_two_institutions_checking_savings_three_cards_a_student_loan(
+    items: tuple[DemoPlaidItem, ...],
+) -> None:
     assert len(items) == 2
     assert len({i.institution["institution"]["institution_id"] for i in items}) == 2
     accounts = _accounts(items)
@@ -271,6 +273,8 @@ def test_two_institutions_one_checking_three_cards(items: tuple[DemoPlaidItem, .
         ("credit", "credit card"),
         ("credit", "credit card"),
         ("depository", "checking"),
+        ("depository", "savings"),
+        ("loan", "student"),
     ]
     for account in accounts:
         assert len(account["mask"]) == 4
@@ -321,10 +325,14 @@ def test_liabilities_list_only_the_items_own_cards(items: tuple[DemoPlaidItem, .
         own_cards = {
             a["account_id"] for a in item.accounts_get["accounts"] if a["type"] == "credit"
         }
+        own_loans = {
+            a["account_id"] for a in item.accounts_get["accounts"] if a["subtype"] == "student"
+        }
         listed = {c["account_id"] for c in item.liabilities_get["liabilities"]["credit"]}
         assert listed == own_cards
         assert item.liabilities_get["liabilities"]["mortgage"] is None
-        assert item.liabilities_get["liabilities"]["student"] is None
+        students = item.liabilities_get["liabilities"]["student"] or []
+        assert {s["account_id"] for s in students} == own_loans
 
 
 def test_foreign_currencies_and_non_ascii_merchants(items: tuple[DemoPlaidItem, ...]) -> None:
@@ -354,7 +362,9 @@ def test_taxonomy_is_broad(items: tuple[DemoPlaidItem, ...]) -> None:
         "ENTERTAINMENT_TV_AND_MOVIES",
         "INCOME_WAGES",
         "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT",
+        "LOAN_PAYMENTS_STUDENT_LOAN_PAYMENT",
         "TRANSFER_IN_ACCOUNT_TRANSFER",
+        "TRANSFER_IN_SAVINGS",
     ):
         assert expected in detailed
 
@@ -376,6 +386,69 @@ def test_salary_twice_a_month_and_rent_monthly(items: tuple[DemoPlaidItem, ...])
         assert all(a < 0 for a in wages[month])
         assert len(rent[month]) == 1
         assert rent[month][0] > 0
+
+
+@pytest.mark.parametrize("today", [TODAY, *OTHER_DAYS])
+def test_the_savings_receives_each_transfer_the_checking_sends(today: date) -> None:
+    items = plaid_demo_items(today)
+    accounts = {a["subtype"]: a for a in _accounts(items)}
+    checking, savings = accounts["checking"]["account_id"], accounts["savings"]["account_id"]
+    assert accounts["savings"]["mask"] == "5512"
+    transactions = _all_final(items)
+    sent = sorted(
+        (t["date"], t["amount"])
+        for t in transactions
+        if t["account_id"] == checking and t["name"] == "ONLINE TRANSFER TO SAV ...5512"
+    )
+    received = sorted(
+        (t["date"], -t["amount"])
+        for t in transactions
+        if t["account_id"] == savings
+        and t["personal_finance_category"]["detailed"] == "TRANSFER_IN_SAVINGS"
+    )
+    assert sent == received
+    assert len(sent) >= 23
+    interest = [
+        t
+        for t in transactions
+        if t["account_id"] == savings
+        and t["personal_finance_category"]["detailed"] == "INCOME_INTEREST_EARNED"
+    ]
+    assert len(interest) >= 23
+    assert all(t["amount"] < 0 for t in interest)  # money in
+    # The balance is the opening $8,400 plus everything received.
+    balance = accounts["savings"]["balances"]["current"]
+    in_savings = sum(t["amount"] for t in transactions if t["account_id"] == savings)
+    assert balance == pytest.approx(8_400.00 - in_savings, abs=0.005)
+
+
+@pytest.mark.parametrize("today", [TODAY, *OTHER_DAYS])
+def test_the_student_loan_is_paid_monthly_from_checking_and_due_in_six_days(today: date) -> None:
+    items = plaid_demo_items(today)
+    loan_account = next(a for a in _accounts(items) if a["subtype"] == "student")
+    loan = next(
+        s for item in items if item.liabilities_get
+        for s in item.liabilities_get["liabilities"]["student"] or ()
+    )  # fmt: skip
+    assert loan["account_id"] == loan_account["account_id"]
+    due = date.fromisoformat(loan["next_payment_due_date"])
+    assert (due - today).days == 6
+    assert not loan["is_overdue"]
+    assert loan["minimum_payment_amount"] == 196.00
+    assert loan["origination_principal_amount"] == 18_000.00
+    # What is owed: the $9,870 principal the bureau reports plus the interest since the last
+    # payment, which is the owed balance on the account.
+    assert loan_account["balances"]["current"] == pytest.approx(
+        9_870.00 + loan["outstanding_interest_amount"], abs=0.005
+    )
+    payments = sorted(
+        t["date"]
+        for t in _all_final(items)
+        if t["personal_finance_category"]["detailed"] == "LOAN_PAYMENTS_STUDENT_LOAN_PAYMENT"
+    )
+    assert payments[-1] == loan["last_payment_date"]
+    assert len(payments) >= 23
+    assert len({p[:7] for p in payments}) == len(payments)  # one a month
 
 
 def test_card_payments_pair_checking_outflow_with_card_inflow(
