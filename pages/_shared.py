@@ -129,10 +129,35 @@ def nothing_connected(what: str) -> None:
 
 
 RELINK_ITEM = "relink_item"
+RELINK_MODE = "relink_mode"  # "login" (sign in again) or "accounts" (choose accounts to share)
+RELINK_TOKEN = "setup_relink"  # noqa: S105 - a session key, not a secret
+# Bank news that Link's update mode answers: the mode it opens in, and the button's words.
+UPDATE_OFFERS = {
+    "new_accounts": ("accounts", "Add new accounts at {bank}"),
+    "login_required": ("login", "Sign in to {bank} again"),
+}
 
 
-def _start_relink(item_key: str) -> None:
+def _start_relink(item_key: str, mode: str = "login") -> None:
     st.session_state[RELINK_ITEM] = item_key
+    st.session_state[RELINK_MODE] = mode
+    st.session_state.pop(RELINK_TOKEN, None)  # a token made for another item or mode
+
+
+def offer_update(item_key: str, kind: str, *, key: str, go_to_setup: bool = True) -> None:
+    """A button that opens Link's update mode for news it answers (new accounts, a new login
+    needed), on Setup where Link opens. Only for a connection this session holds: another
+    person's bank is never offered."""
+    offer = UPDATE_OFFERS.get(kind)
+    if offer is None or item_key not in {c.item_key for c in state.connections()}:
+        return
+    mode, words = offer
+    label = words.format(bank=plain(state.connection_label(item_key)))
+    clicked = st.button(
+        label, key=f"{key}-{mode}-{item_key}", on_click=_start_relink, args=(item_key, mode)
+    )
+    if clicked and go_to_setup:
+        st.switch_page("pages/setup.py")
 
 
 def render_problem(heading: str, problem: ItemProblem, kept: str) -> None:
@@ -166,6 +191,11 @@ def render_connection_problems(snap: FinancialSnapshot) -> None:
                 st.page_link("pages/setup.py", label="Reconnect on the Setup page")
     for institution, note in snap.notes:
         st.caption(f"{plain(institution)}: {plain(note)}")
+
+
+def relink_offered(snap: FinancialSnapshot) -> set[str]:
+    """The banks whose problem card already offers to sign in again."""
+    return {p.item_key for p in snap.problems if p.action is Action.RELINK}
 
 
 def connected_snapshot(what: str) -> FinancialSnapshot | None:

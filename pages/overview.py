@@ -9,12 +9,15 @@ import altair as alt
 import streamlit as st
 
 from integrations.models import CreditReport
+from pages._live_balance import render_live_balances
 from pages._shared import (
     analyses,
     credit_report,
     derived,
     draw_chart,
     nothing_connected,
+    offer_update,
+    relink_offered,
     render_connection_problems,
     require_entry,
     snapshot,
@@ -174,14 +177,17 @@ def render_alerts(alerts: list[Alert]) -> None:
         ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
 
 
-def render_bank_news(settings: Settings) -> None:
+def render_bank_news(settings: Settings, offered: set[str] = frozenset()) -> None:
     """What Plaid's webhooks said about this session's banks (a new login needed, a
-    disconnect coming...), newest last; nothing without webhooks."""
+    disconnect coming...), newest last; nothing without webhooks. News that Link's update
+    mode answers gets its button, unless a problem card above already offers it."""
     items = [connection.item_key for connection in state.connections()]
     for item_key, notice in webhook_events.notices(items, settings):
         alert = bank_news_alert(notice.kind, state.connection_label(item_key), notice.since)
         if alert is not None:
             ALERT_RENDERERS[alert.severity](f"**{plain(alert.title)}**  \n{plain(alert.detail)}")
+            if not (notice.kind == "login_required" and item_key in offered):
+                offer_update(item_key, notice.kind, key="news")
 
 
 def render_history_changes(settings: Settings, today: date, shown: list[Alert]) -> None:
@@ -240,13 +246,15 @@ def render() -> None:
     if figures.net_worth is not None:
         with sixth:
             render_cash(figures.cash)
+            if snap is not None:
+                render_live_balances(settings, snap)
         seventh, _, _ = st.columns(3)
         with seventh:
             render_net_worth(figures.net_worth, figures.cash[0].currency if figures.cash else None)
     if snap is not None and not snap.transactions.empty:
         render_income(snap, today)
     render_alerts(figures.alerts)
-    render_bank_news(settings)
+    render_bank_news(settings, relink_offered(snap) if snap is not None else set())
     render_history_changes(settings, today, figures.alerts)
     render_card_chart(figures.chart)
 

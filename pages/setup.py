@@ -17,7 +17,16 @@ from pages._plaid_link import (
     plaid_link,
     resume_oauth_link,
 )
-from pages._shared import CONSENT_TIME, RELINK_ITEM, derived, require_entry, zip_download
+from pages._shared import (
+    CONSENT_TIME,
+    RELINK_ITEM,
+    RELINK_MODE,
+    RELINK_TOKEN,
+    derived,
+    offer_update,
+    require_entry,
+    zip_download,
+)
 from services.runtime import (
     api_tokens,
     clients,
@@ -26,6 +35,7 @@ from services.runtime import (
     keeping,
     sharing,
     state,
+    webhook_events,
     your_data,
 )
 from services.runtime.history import kept_history
@@ -42,7 +52,6 @@ SANDBOX_INSTITUTIONS = {
     "ins_109512": "Houndstooth Bank",
 }
 LINK_TOKEN = "setup_link"  # noqa: S105 - a session key, not a secret
-RELINK_TOKEN = "setup_relink"  # noqa: S105 - a session key, not a secret
 OAUTH_STATE = "oauth_state_id"  # what an OAuth bank adds to PLAID_REDIRECT_URI on the way back
 
 
@@ -235,27 +244,54 @@ def render_oauth_return(settings: Settings) -> None:
     _finish_link(settings, result)
 
 
+RELINK_HEADINGS = {
+    "login": "Sign in to {bank} again",
+    "accounts": "Add new accounts at {bank}",
+}
+RELINK_DONE = {
+    "login": "{bank} is connected again.",
+    "accounts": "{bank}: the accounts you chose are shared now; they show on every page.",
+}
+
+
 def render_relink(settings: Settings) -> None:
+    """Link's update mode for one connection of this session: signing in again, or choosing
+    the accounts to share. Nothing to exchange afterwards: the item and its token stay."""
     item_key = st.session_state.get(RELINK_ITEM)
     if not item_key or item_key not in {c.item_key for c in state.connections()}:
         return
-    label = state.connection_label(item_key)
+    mode = st.session_state.get(RELINK_MODE, "login")
+    label = plain(state.connection_label(item_key))
     with st.container(border=True):
-        st.markdown(f"**Sign in to {plain(label)} again**")
+        st.markdown(f"**{RELINK_HEADINGS[mode].format(bank=label)}**")
+        if mode == "accounts":
+            st.caption("Plaid Link lists this bank's accounts: tick the ones to share.")
         if RELINK_TOKEN not in st.session_state:
             try:
-                st.session_state[RELINK_TOKEN] = connections.link_token(settings, item_key)
+                st.session_state[RELINK_TOKEN] = connections.link_token(
+                    settings, item_key, account_selection=mode == "accounts"
+                )
             except UpstreamError as error:
                 show_failure(error)
                 return
-        result = plaid_link(st.session_state[RELINK_TOKEN], key="relink", button_label="Sign in")
+        button = "Choose accounts" if mode == "accounts" else "Sign in"
+        result = plaid_link(st.session_state[RELINK_TOKEN], key="relink", button_label=button)
         if isinstance(result, LinkSuccess):
-            connections.relinked(settings, item_key)
-            for key in (RELINK_TOKEN, RELINK_ITEM):
+            connections.updated(settings, item_key, mode)
+            for key in (RELINK_TOKEN, RELINK_ITEM, RELINK_MODE):
                 st.session_state.pop(key, None)
-            st.success(f"{plain(label)} is connected again.")
+            st.success(RELINK_DONE[mode].format(bank=label))
         elif isinstance(result, LinkExit) and result.display_message:
             st.warning(plain(result.display_message))
+
+
+def render_update_offers(settings: Settings) -> None:
+    """News about this session's banks that Link's update mode answers (new accounts to
+    share), each with its button, above the Link it opens."""
+    items = [c.item_key for c in state.connections()]
+    for item_key, notice in webhook_events.notices(items, settings):
+        if notice.kind == "new_accounts" and st.session_state.get(RELINK_ITEM) != item_key:
+            offer_update(item_key, notice.kind, key="setup-offer", go_to_setup=False)
 
 
 def render_sandbox_connect(settings: Settings) -> None:
@@ -300,6 +336,7 @@ def render_token_connect(settings: Settings) -> None:
 
 def render_plaid(settings: Settings) -> None:
     render_connections(settings)
+    render_update_offers(settings)
     render_relink(settings)
     st.subheader("Connect a bank")
     if returning_from_bank(settings):

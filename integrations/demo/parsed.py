@@ -6,13 +6,13 @@ fetch except by the source label it is given.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from integrations.demo.experian import experian_demo_report
-from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from integrations.demo.plaid import DemoPlaidItem, balance_get_body, plaid_demo_items
 from integrations.experian.parse import parse_credit_report
-from integrations.models import CreditReport, ItemData
-from integrations.plaid.parse import parse_item_data
+from integrations.models import Account, CreditReport, ItemData
+from integrations.plaid.parse import parse_item_data, parse_live_balances
 
 
 def parse_demo_item(item: DemoPlaidItem) -> ItemData:
@@ -27,6 +27,15 @@ def parse_demo_item(item: DemoPlaidItem) -> ItemData:
 
 def demo_item_data(today: date) -> tuple[ItemData, ...]:
     return tuple(parse_demo_item(item) for item in plaid_demo_items(today))
+
+
+def demo_live_balances(today: date, item_id: str, checked_at: datetime) -> tuple[Account, ...]:
+    """The demo item's balances as /accounts/balance/get would give them, through the live
+    parser; none for an item the demo does not have."""
+    for item in plaid_demo_items(today):
+        if item.item_get["item"]["item_id"] == item_id:
+            return parse_live_balances(balance_get_body(item, checked_at))
+    return ()
 
 
 def demo_credit_report(today: date) -> CreditReport:

@@ -16,7 +16,7 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -1577,3 +1577,14 @@ def _location(place: _Place | None) -> JsonDict:
 def _transaction_type(channel: str) -> str:
     # The deprecated transaction_type still arrives; it mirrors the payment channel.
     return {"in store": "place", "online": "digital"}.get(channel, "special")
+
+
+def balance_get_body(item: DemoPlaidItem, checked_at: datetime) -> dict:
+    """What /accounts/balance/get answers for a demo item: its accounts as /accounts/get gives
+    them, each balance stamped as read at ``checked_at`` (the demo bank has nothing newer)."""
+    stamp = checked_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    accounts = [
+        {**account, "balances": {**account["balances"], "last_updated_datetime": stamp}}
+        for account in item.accounts_get["accounts"]
+    ]
+    return {**item.accounts_get, "accounts": accounts}

@@ -19,6 +19,7 @@ from typing import Any
 import plaid
 import urllib3
 from plaid.api import plaid_api
+from plaid.model.accounts_balance_get_request import AccountsBalanceGetRequest
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.country_code import CountryCode
 from plaid.model.institutions_get_by_id_request import InstitutionsGetByIdRequest
@@ -28,6 +29,7 @@ from plaid.model.item_remove_request import ItemRemoveRequest
 from plaid.model.item_webhook_update_request import ItemWebhookUpdateRequest
 from plaid.model.liabilities_get_request import LiabilitiesGetRequest
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
+from plaid.model.link_token_create_request_update import LinkTokenCreateRequestUpdate
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.link_token_transactions import LinkTokenTransactions
 from plaid.model.products import Products
@@ -47,11 +49,12 @@ from integrations.common.timeouts import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
 )
-from integrations.models import Institution, ItemData, SyncState, Transaction
+from integrations.models import Account, Institution, ItemData, SyncState, Transaction
 from integrations.plaid.parse import (
     PlaidBodyError,
     institution_name,
     parse_item_data,
+    parse_live_balances,
     parse_recurring,
 )
 
@@ -379,8 +382,16 @@ class PlaidClient:
 
     # --- connecting -----------------------------------------------------------------------
 
-    def create_link_token(self, client_user_id: str, access_token: str | None = None) -> str:
-        """A Link token; with an access token, for update mode (signing in again)."""
+    def create_link_token(
+        self,
+        client_user_id: str,
+        access_token: str | None = None,
+        *,
+        account_selection: bool = False,
+    ) -> str:
+        """A Link token; with an access token, for update mode (signing in again), and with
+        ``account_selection`` too, update mode where the person picks the accounts to share
+        (new accounts at the bank). The access token stays here: Link gets the link token."""
         fields: dict[str, Any] = {
             "client_name": CLIENT_NAME,
             "language": "en",
@@ -389,6 +400,8 @@ class PlaidClient:
         }
         if access_token:
             fields["access_token"] = access_token
+            if account_selection:
+                fields["update"] = LinkTokenCreateRequestUpdate(account_selection_enabled=True)
         else:
             fields["products"] = self._link_required
             if self._link_if_supported:
@@ -472,6 +485,21 @@ class PlaidClient:
         return self._call(
             "/accounts/get", self._api.accounts_get, AccountsGetRequest(access_token=access_token)
         )
+
+    def live_balances(self, access_token: str) -> tuple[Account, ...]:
+        """Every account of the item with the balance its bank gives now (/accounts/balance/get:
+        real time, billed per call, a few calls per item a minute). Asked once, never retried:
+        a retried timeout could be billed twice, and the person sees a failure at once."""
+        body = self._call(
+            "/accounts/balance/get",
+            self._api.accounts_balance_get,
+            AccountsBalanceGetRequest(access_token=access_token),
+            policy=replace(self._policy, max_attempts=1),
+        )
+        try:
+            return parse_live_balances(body)
+        except (PlaidBodyError, KeyError, TypeError, ValueError):
+            raise _malformed() from None
 
     def get_liabilities(self, access_token: str) -> dict[str, Any] | None:
         """Card liabilities, or None when the bank offers none (balances still show)."""

@@ -128,6 +128,15 @@ def parse_accounts(body: Body, item_id: str) -> tuple[Account, ...]:
     return tuple(parse_account(raw, item_id) for raw in body.get("accounts") or ())
 
 
+def parse_live_balances(body: Body) -> tuple[Account, ...]:
+    """Parse an /accounts/balance/get body: every account of the item, with the balances the
+    bank gave just now (the same account shape as /accounts/get)."""
+    item = body.get("item")
+    if not isinstance(item, Mapping):
+        raise PlaidBodyError("balance answer has no item")
+    return parse_accounts(body, str(_required(item, "item_id", "item")))
+
+
 def parse_transaction(raw: Body) -> Transaction:
     category = raw.get("personal_finance_category") or {}
     return Transaction(

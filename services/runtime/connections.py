@@ -94,14 +94,20 @@ def _connected(settings: Settings, access_token: str) -> state.PlaidConnection:
     return next(c for c in state.connections() if c.item_key == connection.item_key)
 
 
-def link_token(settings: Settings, item_key: str | None = None) -> str:
-    """A Link token for a new connection, or for signing in again to an existing item."""
+def link_token(
+    settings: Settings, item_key: str | None = None, *, account_selection: bool = False
+) -> str:
+    """A Link token for a new connection, or for update mode on an item of this session:
+    signing in again, or (``account_selection``) choosing which of its accounts to share.
+    Only a connection this session holds can be updated; its token never leaves the server."""
     client = plaid_client(settings)
     if item_key is None:
         return client.create_link_token(state.client_user_id())
     connection = next(c for c in state.connections() if c.item_key == item_key)
     with vault(settings).revealed(connection.sealed) as token:
-        return client.create_link_token(state.client_user_id(), access_token=token)
+        return client.create_link_token(
+            state.client_user_id(), access_token=token, account_selection=account_selection
+        )
 
 
 @contextmanager
@@ -157,6 +163,22 @@ def relinked(settings: Settings, item_key: str) -> None:
     data.clear_plaid_item(item_key)
     forget(item_key)
     state.let_go_of_data()
+
+
+# What update mode settles, by what it was opened for: a new login also renews a consent
+# about to lapse and stops a disconnect coming; choosing accounts answers "new accounts".
+SETTLED_BY_UPDATE: dict[str, tuple[webhook_events.NoticeKind, ...]] = {
+    "login": ("login_required", "pending_expiration", "pending_disconnect"),
+    "accounts": ("new_accounts",),
+}
+
+
+def updated(settings: Settings, item_key: str, mode: str) -> None:
+    """After Link update mode succeeded (no token to exchange: the item and its token stay
+    the same): the item is fetched again on the next page, with any account the person
+    added, and the news it answered goes."""
+    relinked(settings, item_key)
+    webhook_events.settle(settings, item_key, SETTLED_BY_UPDATE.get(mode, ()))
 
 
 Disconnected = Literal["removed_at_plaid", "plaid_not_told", "kept_for_operator"]

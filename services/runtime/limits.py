@@ -1,5 +1,6 @@
 """Limits on what costs money or upstream calls: bureau pulls a day (per person and for the
-whole deployment) and how often one person may refresh. And the audit line every pull,
+whole deployment), how often one person may refresh, and how often they may ask a bank for its
+live balance. And the audit line every pull,
 connect and disconnect writes.
 
 In hybrid mode (``REDIS_URL``) every replica counts together, in Redis (``SharedStore``).
@@ -29,6 +30,7 @@ class _Counts:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pulls: dict[tuple[date, str], int] = field(default_factory=lambda: defaultdict(int))
     refreshed: dict[str, datetime] = field(default_factory=dict)
+    live_checked: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
 
 @st.cache_resource(show_spinner=False)
@@ -136,6 +138,49 @@ def _note_process_refresh(person: str, now: datetime) -> None:
     counts = _counts()
     with counts.lock:
         counts.refreshed[person] = now
+
+
+# Plaid bills each /accounts/balance/get and allows only a few a minute per item: one check of
+# a bank per person in this long is plenty for "what do I have today".
+LIVE_BALANCE_INTERVAL_SECONDS = 600
+LIVE_CHECKS_KEPT = 10_000
+
+
+def take_live_balance(settings: Settings, person: str, bank: str, now: datetime) -> int | None:
+    """Allow one live balance check of ``bank`` per LIVE_BALANCE_INTERVAL_SECONDS per person:
+    None, or the seconds left to wait. Claimed before the call, whatever its outcome, so two
+    tabs clicking at once cause one billed call. Redis times a shared interval by its clock."""
+    store = shared_store(settings)
+    left = (
+        None
+        if store is None
+        else store.claim_live_balance(person, bank, LIVE_BALANCE_INTERVAL_SECONDS)
+    )
+    if left is None:
+        return _take_process_live_balance(person, bank, now)
+    if left > 0:
+        return _whole_seconds(left)
+    with _counts().lock:
+        _note_live_balance(_counts(), (person, bank), now)
+    return None
+
+
+def _take_process_live_balance(person: str, bank: str, now: datetime) -> int | None:
+    counts = _counts()
+    with counts.lock:
+        last = counts.live_checked.get((person, bank))
+        if last is not None:
+            waited = (now - last).total_seconds()
+            if waited < LIVE_BALANCE_INTERVAL_SECONDS:
+                return _whole_seconds(LIVE_BALANCE_INTERVAL_SECONDS - waited)
+        _note_live_balance(counts, (person, bank), now)
+    return None
+
+
+def _note_live_balance(counts: _Counts, key: tuple[str, str], now: datetime) -> None:
+    counts.live_checked[key] = now
+    while len(counts.live_checked) > LIVE_CHECKS_KEPT:
+        del counts.live_checked[next(iter(counts.live_checked))]
 
 
 def _whole_seconds(left: float) -> int:

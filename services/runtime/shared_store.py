@@ -77,6 +77,7 @@ ITEM_NEWS = "item-news"  # a hash: notice kind -> when (sealed), until LOGIN_REP
 ITEM_ENTRY = "item-entry"  # item_id -> the name of its ITEM entry (sealed), for the webhook
 ITEM_OF = "item-of"  # token -> the name of its item's version counter (sealed)
 WEBHOOK_SEEN = "webhook-seen"  # identity: the SHA-256 of a verified webhook's signed text
+LIVE_BALANCE = "live-balance"  # identity: the person's keyed hash and the bank's key
 
 _log = get_logger("shared_cache")
 T = TypeVar("T")
@@ -215,6 +216,11 @@ def pull_count_names(keys: SharedKeys, person: str, day: date) -> tuple[str, str
 def refresh_name(keys: SharedKeys, person: str) -> str:
     """The name of ``person``'s running refresh interval."""
     return keys.name(REFRESHED, person)
+
+
+def live_balance_name(keys: SharedKeys, person: str, bank: str) -> str:
+    """The name of ``person``'s running interval between live balance checks of ``bank``."""
+    return keys.name(LIVE_BALANCE, f"{person}\0{bank}")
 
 
 def _refuses_writes(error: BaseException) -> bool:
@@ -409,7 +415,15 @@ class SharedStore:
         """Start ``person``'s refresh interval for every replica: 0.0 when this refresh may go
         ahead, else the seconds left of the one running. None when Redis could not be asked:
         the caller decides."""
-        name = refresh_name(self._keys, person)
+        return self._claim_interval(refresh_name(self._keys, person), interval_seconds)
+
+    def claim_live_balance(self, person: str, bank: str, interval_seconds: float) -> float | None:
+        """Start ``person``'s interval between live balance checks of ``bank`` (each one is
+        billed) for every replica: 0.0 when this check may go ahead, else the seconds left.
+        None when Redis could not be asked: the caller decides."""
+        return self._claim_interval(live_balance_name(self._keys, person, bank), interval_seconds)
+
+    def _claim_interval(self, name: str, interval_seconds: float) -> float | None:
         ttl = _milliseconds(interval_seconds)
         script = self._claim_interval_script
 
@@ -500,6 +514,14 @@ class SharedStore:
         """The item's news goes for every replica (LOGIN_REPAIRED)."""
         name = self._keys.name(ITEM_NEWS, item_id)
         return self._attempt(lambda client: client.delete(name) >= 0, False)
+
+    def drop_news(self, item_id: str, kinds: Sequence[str]) -> bool:
+        """These kinds of the item's news go for every replica (the person answered them in
+        Link's update mode); False when Redis could not be asked."""
+        name = self._keys.name(ITEM_NEWS, item_id)
+        if not kinds:
+            return True
+        return self._attempt(lambda client: client.hdel(name, *kinds) >= 0, False)
 
     def news(self, item_ids: Sequence[str]) -> dict[str, dict[str, datetime]] | None:
         """Per item the news kept for it (kind -> when); None when Redis could not be asked.

@@ -208,6 +208,27 @@ def _shared_notices(wanted: set[str], settings: Settings | None) -> list[tuple[s
     ]
 
 
+def settle(settings: Settings, item_key: str, kinds: Iterable[NoticeKind]) -> None:
+    """The person dealt with this news about their bank (update mode succeeded): it goes
+    from every session's overview (every replica's, in hybrid mode), and the sessions holding
+    the item show it again."""
+    box = inbox()
+    (item_id,) = box.ids_of([item_key])
+    if item_id is None:
+        return
+    wanted = sorted(set(kinds))
+    with box.lock:
+        news = box.notices.get(item_id, {})
+        for kind in wanted:
+            news.pop(kind, None)
+        if not news:
+            box.notices.pop(item_id, None)
+    store = shared_store(settings)
+    if store is not None and not store.drop_news(item_id, wanted):
+        _kept_here_only(box)
+    _changed(settings, item_id, refetch=False)
+
+
 # --- Verifying -----------------------------------------------------------------------------
 
 

@@ -284,7 +284,7 @@ BANK_NEWS: dict[str, tuple[Severity, str, str]] = {
     "new_accounts": (
         "info",
         "{bank} has new accounts",
-        "Sign in again on Setup and choose them to see them here.",
+        "Choose them in Plaid Link with the button below to see them here.",
     ),
 }
 

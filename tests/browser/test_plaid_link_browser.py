@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
@@ -491,3 +492,89 @@ def test_a_return_finishes_on_own_data_where_the_app_starts_on_demo_data(
     assert not at.exception
     assert at.session_state["data_source"] == "plaid"
     assert "Connect a bank" in [s.value for s in at.subheader]
+
+
+# ---- update mode: signing in again to a bank of the session, through the whole app ---------
+
+# Link in update mode: it must get the link token the double issued for the item's access
+# token; then the person signs in, and Link hands back a public token nobody exchanges.
+FAKE_UPDATE_MODE = """
+window.Plaid = {create(cfg){ return {open(){
+  if (cfg.token !== __ISSUED__) {
+    cfg.onExit({error_type: "HARNESS", error_code: "HARNESS_MISMATCH",
+      display_message: "Link got a link token the double did not issue."}, {});
+  } else {
+    cfg.onSuccess("public-sandbox-update", {institution: {name: "First Platypus Bank",
+      institution_id: "ins_109508"}, accounts: [], link_session_id: "ls-update"});
+  }
+}, exit(){}, destroy(){} } } };
+"""
+
+
+@pytest.fixture(scope="module")
+def update_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, PlaidDouble]]:
+    """The app on live data from a double of its own."""
+    require_chromium()
+    log = tmp_path_factory.mktemp("update_app") / "streamlit.log"
+    with PlaidDouble() as running:
+        env = {
+            "DATA_SOURCE": "plaid",
+            "PLAID_CLIENT_ID": PlaidDouble.CLIENT_ID,
+            "PLAID_SECRET": PlaidDouble.SECRET,
+            "PLAID_BASE_URL": running.url,
+            "UPSTREAM_BUDGET_SECONDS": "5",
+        }
+        # A port of its own: while oauth_app runs, free_port is patched to name oauth_app's.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with streamlit_server(log, env, port=port) as url:
+            yield url, running
+
+
+def update_mode_link(double: PlaidDouble) -> Callable[[Route], None]:
+    def handle(route: Route) -> None:
+        issued = json.dumps(list(double.link_tokens)[-1])
+        body = FAKE_UPDATE_MODE.replace("__ISSUED__", issued)
+        route.fulfill(status=200, content_type="application/javascript", body=body)
+
+    return handle
+
+
+def test_signing_in_again_goes_through_link_in_update_mode(
+    update_app: tuple[str, PlaidDouble], page: Page
+) -> None:
+    url, double = update_app
+    client = double.client()
+    token = client.exchange_public_token(client.create_sandbox_public_token("ins_109508"))
+    page.context.route(PLAID_SCRIPT, update_mode_link(double))
+    open_app(page, url)
+    go_to(page, "Setup")
+    page.get_by_role("tab", name="Paste an access token").click()
+    page.get_by_label("Access token", exact=True).fill(token)
+    with rerun_after(page):
+        page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_text("Connected First Platypus Bank.")).to_be_visible(timeout=30_000)
+
+    double.require_login(token)  # the bank now wants a new login
+    with rerun_after(page):
+        page.get_by_role("button", name="Refresh data").click()
+    go_to(page, "Overview")
+    with rerun_after(page):
+        page.get_by_role("button", name="Sign in to First Platypus Bank again").click()
+    expect(page.get_by_text("Sign in to First Platypus Bank again")).to_be_visible(timeout=30_000)
+    request = double.calls("/link/token/create")[-1].body
+    assert request["access_token"] == token  # made on the server, from the sealed token
+    assert "products" not in request
+
+    double.login_repaired(token)  # what signing in at the bank does
+    exchanges = len(double.calls("/item/public_token/exchange"))
+    with rerun_after(page):
+        page.get_by_test_id("plaid-link-button").click()
+    done = page.get_by_text("First Platypus Bank is connected again.")
+    expect(done).to_be_visible(timeout=30_000)
+    # Link's update-mode public token is not exchanged: the item and its token stay.
+    assert len(double.calls("/item/public_token/exchange")) == exchanges
+    go_to(page, "Overview")
+    expect(page.get_by_text("First Platypus Bank needs attention")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)

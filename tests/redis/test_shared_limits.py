@@ -28,6 +28,7 @@ from services.runtime.shared_store import (
     PULL_COUNT_TTL_SECONDS,
     PullCount,
     SharedStore,
+    live_balance_name,
     pull_count_names,
     refresh_name,
     shared_store,
@@ -299,3 +300,38 @@ def test_a_full_redis_leaves_this_process_counting(redis_server: RedisServer) ->
         store = shared_store(settings)
         assert store is not None
         assert store.status().health == "refusing writes"
+
+
+# --- The live balance interval: one billed check of a bank per person every ten minutes -----
+
+BANK, OTHER_BANK = "item-key-one", "item-key-two"
+
+
+def test_a_check_on_one_replica_holds_off_the_same_check_on_another(raw: redis.Redis) -> None:
+    settings = hybrid()
+    assert limits.take_live_balance(settings, PERSON, BANK, NOW) is None
+    another_process()
+    wait = limits.take_live_balance(settings, PERSON, BANK, NOW + timedelta(hours=1))
+    assert wait is not None  # Redis's clock decides, not the caller's
+    assert 1 <= wait <= limits.LIVE_BALANCE_INTERVAL_SECONDS
+    # Another bank of the same person, or the same bank of another person, may go ahead.
+    assert limits.take_live_balance(settings, PERSON, OTHER_BANK, NOW) is None
+    assert limits.take_live_balance(settings, OTHER, BANK, NOW) is None
+
+
+def test_the_interval_is_kept_under_a_keyed_name_and_expires(raw: redis.Redis) -> None:
+    assert limits.take_live_balance(hybrid(), PERSON, BANK, NOW) is None
+    name = live_balance_name(SharedKeys(KEY), PERSON, BANK)
+    assert 0 < raw.pttl(name) <= limits.LIVE_BALANCE_INTERVAL_SECONDS * 1000
+    (only,) = list(raw.scan_iter(count=100))
+    assert re.fullmatch(rb"cm:v1:live-balance:[0-9a-f]{64}", only), only
+    assert PERSON.encode() not in only
+    assert BANK.encode() not in only
+
+
+def test_without_redis_the_process_counts(raw: redis.Redis) -> None:
+    settings = hybrid("redis://127.0.0.1:1/0")  # nothing listens there
+    assert limits.take_live_balance(settings, PERSON, BANK, NOW) is None
+    later = NOW + timedelta(minutes=4)
+    assert limits.take_live_balance(settings, PERSON, BANK, later) == 6 * 60
+    assert limits.take_live_balance(settings, PERSON, BANK, NOW + timedelta(minutes=10)) is None

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from plaid.model.products import Products
 
-from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
+from integrations.demo.plaid import DemoPlaidItem, balance_get_body, plaid_demo_items
 from integrations.plaid.client import PlaidClient
 from tests.support.clock import TODAY
 from tests.support.local_http import LocalServer, ServedDouble
@@ -273,6 +273,20 @@ def _check_products(body: JsonDict) -> None:
         seen |= set(products)
 
 
+def _check_update(body: JsonDict) -> None:
+    """Update mode's options: an object of booleans, and only for an existing Item."""
+    update = body.get("update")
+    if update is None:
+        return
+    if body.get("access_token") is None:
+        raise _invalid_field("update is only for update mode (with an access_token)")
+    flags = ("account_selection_enabled", "reauthorization_enabled")
+    if not isinstance(update, dict) or any(
+        not isinstance(update.get(name, False), bool) for name in flags
+    ):
+        raise _invalid_field("update must be an object of booleans")
+
+
 def _fresh_id(old: str) -> str:
     """A new random id of the same length as `old` (Plaid ids are fixed-width strings)."""
     return (uuid.uuid4().hex + uuid.uuid4().hex)[: max(len(old), 8)]
@@ -437,6 +451,8 @@ class PlaidDouble(ServedDouble):
         self.expired_webhook_key = WebhookKey.new("double-key-expired", expired=True)
         self.item_webhooks: dict[str, str] = {}
         self.link_webhooks: dict[str, str | None] = {}
+        # What the bank says now, per token and account, where it differs from /accounts/get.
+        self._live: dict[str, dict[str, JsonDict]] = {}
         for item in self._demo:
             self.add_item(item.access_token, item)
         self._routes: dict[str, Callable[[JsonDict], JsonDict]] = {
@@ -444,6 +460,7 @@ class PlaidDouble(ServedDouble):
             "/item/public_token/exchange": self._public_token_exchange,
             "/sandbox/public_token/create": self._sandbox_public_token_create,
             "/accounts/get": self._accounts_get,
+            "/accounts/balance/get": self._accounts_balance_get,
             "/liabilities/get": self._liabilities_get,
             "/item/get": self._item_get,
             "/item/remove": self._item_remove,
@@ -516,6 +533,36 @@ class PlaidDouble(ServedDouble):
                 if raw["transaction_id"] == transaction_id:
                     return str(raw["account_id"])
         raise KeyError(transaction_id)
+
+    def set_live_balance(
+        self, access_token: str, account_id: str, current: float, available: float | None
+    ) -> None:
+        """The bank's balance now, for /accounts/balance/get only (/accounts/get keeps the
+        figures it had): money that moved since Plaid last read the bank."""
+        with self._lock:
+            self._live.setdefault(access_token, {})[account_id] = {
+                "current": current,
+                "available": available,
+            }
+
+    def add_account(self, access_token: str, account: JsonDict) -> None:
+        """A new account at the bank, shared from now on (as when the person picks it in
+        Link's update mode): /accounts/get and the sync pages carry it."""
+        with self._lock:
+            item = self._items[access_token]
+            accounts = {**item.accounts_get, "accounts": [*item.accounts_get["accounts"], account]}
+            pages = tuple(
+                {**page, "accounts": [*page["accounts"], account]}
+                for page in item.transactions_sync_pages
+            )
+            self._items[access_token] = replace(
+                item, accounts_get=accounts, transactions_sync_pages=pages
+            )
+
+    def login_repaired(self, access_token: str) -> None:
+        """The person signed in again (Link's update mode): the Item answers as before."""
+        with self._lock:
+            self._login_required.discard(access_token)
 
     def bill_recurring(self, access_token: str) -> None:
         """The Item is billed for Plaid's recurring streams (``recurring_transactions`` in
@@ -774,6 +821,7 @@ class PlaidDouble(ServedDouble):
         if body.get("access_token") is not None:
             self._item(body)
             lifetime = timedelta(minutes=30)
+        _check_update(body)
         _check_products(body)
         webhook = body.get("webhook")
         if webhook is not None and not (isinstance(webhook, str) and webhook.startswith("http")):
@@ -825,6 +873,16 @@ class PlaidDouble(ServedDouble):
         wanted = (body.get("options") or {}).get("account_ids")
         if wanted:
             answer["accounts"] = [a for a in answer["accounts"] if a["account_id"] in wanted]
+        return answer
+
+    def _accounts_balance_get(self, body: JsonDict) -> JsonDict:
+        """The Item's accounts with the balances the bank gives now (``set_live_balance``),
+        stamped with the moment they were read."""
+        item = self._item_data(body)
+        answer = balance_get_body(item, datetime.now(UTC))
+        live = self._live.get(body["access_token"], {})
+        for account in answer["accounts"]:
+            account["balances"].update(live.get(account["account_id"], {}))
         return answer
 
     def _liabilities_get(self, body: JsonDict) -> JsonDict:
