@@ -22,7 +22,9 @@ pytestmark = pytest.mark.browser
 PAGES = [
     ("Overview", "Overview"),
     ("Cards", "Cards"),
+    ("Accounts", "Accounts"),
     ("Transactions", "Transactions"),
+    ("Bills ahead", "Bills ahead"),
     ("Credit report", "Credit report"),
     ("History", "History"),
     ("Setup", "Setup"),
