@@ -13,6 +13,7 @@ from pages._shared import (
     credit_report,
     derived,
     draw_chart,
+    from_snapshot,
     nothing_connected,
     render_connection_problems,
     require_entry,
@@ -183,7 +184,18 @@ def render() -> None:
     unusual = analyses(snap, today).findings if snap is not None else None
     zone = person_timezone()
     key = (snapshot_key(snap) if snap is not None else None, report, today, str(zone))
-    figures = derived("overview", key, lambda: overview_figures(snap, report, today, unusual, zone))
+    figures = derived(
+        "overview",
+        key,
+        lambda: from_snapshot(
+            "overview",
+            snap,
+            today,
+            lambda: overview_figures(snap, report, today, unusual, zone),
+            report,
+            zone,
+        ),
+    )
     first, second, third = st.columns(3)
     with first:
         render_utilization(figures.totals)
