@@ -16,7 +16,10 @@ Rows (docs/PERFORMANCE.md says what each measures and how):
    an in-process hit at each size, and a fetch after the TTL, delta sync against full resync;
 9. traditional mode (``bench/history.py``): the History page on 3 years of 10 cards and 100k
    transactions against its floor, reading that history back from the store and syncing
-   1,000 new transactions into it, on SQLite and PostgreSQL.
+   1,000 new transactions into it, on SQLite and PostgreSQL;
+10. what a person waits for in the browser (``bench/browser.py``): the overview, cards and
+   transactions pages against an empty Streamlit app, returning and first visits, and a
+   second visitor's first run against a warm rerun.
 
 No network: everything runs on 127.0.0.1. Targets are ratios measured in the same run.
 Results are printed as one table and written as JSON under bench/results/.
@@ -713,6 +716,12 @@ def history_rows() -> None:
     rows()
 
 
+def browser_visits() -> None:
+    from bench.browser import browser_section
+
+    browser_section()
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "pages": pages_on_demo,
     "sizes": transactions_at_sizes,
@@ -721,6 +730,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "hybrid": hybrid_rows,
     "history": history_rows,
     "browser": browser_rows,
+    "visits": browser_visits,
 }
 
 

@@ -15,6 +15,7 @@ from pages._shared import (
     csv_download,
     derived,
     draw_chart,
+    from_snapshot,
     require_entry,
     snapshot_key,
 )
@@ -210,7 +211,9 @@ def render() -> None:
         return
     today = state.today(current_settings())
     key = (snapshot_key(snap), today)
-    figures = derived("cards", key, lambda: card_figures(snap, today))
+    figures = derived(
+        "cards", key, lambda: from_snapshot("cards", snap, today, lambda: card_figures(snap, today))
+    )
     cards = figures.cards
     if cards.empty:
         st.info("None of the connected accounts is a credit card.")

@@ -15,6 +15,7 @@ from pages._shared import (
     credit_report,
     derived,
     draw_chart,
+    from_snapshot,
     nothing_connected,
     offer_update,
     relink_offered,
@@ -229,7 +230,18 @@ def render() -> None:
     unusual = analyses(snap, today).findings if snap is not None else None
     zone = person_timezone()
     key = (snapshot_key(snap) if snap is not None else None, report, today, str(zone))
-    figures = derived("overview", key, lambda: overview_figures(snap, report, today, unusual, zone))
+    figures = derived(
+        "overview",
+        key,
+        lambda: from_snapshot(
+            "overview",
+            snap,
+            today,
+            lambda: overview_figures(snap, report, today, unusual, zone),
+            report,
+            zone,
+        ),
+    )
     first, second, third = st.columns(3)
     with first:
         render_utilization(figures.totals)

@@ -64,7 +64,7 @@ def _seal_applicant(settings: Settings, applicant: Applicant, operators: bool = 
     canonical = applicant_json(applicant)  # logs mask the SSN and birth date by their shape
     previous = st.session_state.get(state.APPLICANT)
     if previous is not None:
-        data.clear_credit_report(previous.key)
+        data.forget_credit_report(previous.key)
     state.let_go_of_data()
     st.session_state[state.APPLICANT] = SealedApplicant(
         key=keyed_hash("applicant", canonical),
@@ -168,7 +168,7 @@ def forget_applicant(settings: Settings) -> None:
     state.drop_figures()
     sealed = st.session_state.pop(state.APPLICANT, None)
     if sealed is not None:
-        data.clear_credit_report(sealed.key)
+        data.forget_credit_report(sealed.key)
         _forget_shared(settings, sealed)
     for key in (state.CONSENT, state.REPORT_PROBLEM, state.LAST_REPORT):
         st.session_state.pop(key, None)

@@ -266,6 +266,22 @@ def analyse_snapshot(version: str, today: date, _snapshot: FinancialSnapshot) ->
     )
 
 
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+def snapshot_figures(
+    name: str, version: str, today: date, detail: str, _compute: Callable[[], T]
+) -> T:
+    """A page's figures drawn from one fetched snapshot (and the day), computed by the first
+    session that shows them and served, as a copy, to every other session showing the same
+    fetch: a second visitor's first overview costs about a warm rerun.
+
+    ``version`` names the exact data (keyed hashes of the items and when they were fetched, or
+    the demo's day and build time), so a person whose snapshot differs never gets these;
+    ``detail`` is a keyed hash of anything else the figures depend on (the credit report, the
+    time zone), never the thing itself. Nothing a person chooses goes in: those figures stay
+    in their session (``pages/_shared.derived``)."""
+    return _compute()
+
+
 def clear_plaid_item(item_key: str) -> None:
     fetch_plaid_item.clear(item_key)
 
@@ -273,12 +289,13 @@ def clear_plaid_item(item_key: str) -> None:
 def forget_plaid_item(item_key: str) -> None:
     """Drop every cached entry holding this item's data, for everyone.
 
-    The snapshots and analyses are keyed by the stamps of all the items they combine, which
-    only the sessions that built them know, so both functions are cleared whole: another
+    The snapshots, analyses and figures are keyed by the stamps of all the items they combine, which
+    only the sessions that built them know, so these functions are cleared whole: another
     session keeps the copy it holds and rebuilds its entry on its next miss."""
     clear_plaid_item(item_key)
     assemble_plaid_snapshot.clear()
     analyse_snapshot.clear()
+    snapshot_figures.clear()
 
 
 # --- Experian ------------------------------------------------------------------------------
@@ -346,3 +363,11 @@ def fetch_credit_report(
 
 def clear_credit_report(applicant_key: str) -> None:
     fetch_credit_report.clear(applicant_key)
+
+
+def forget_credit_report(applicant_key: str) -> None:
+    """Drop the applicant's report and, whole, the figures drawn with a report (their key
+    names the report by a keyed hash only, so which entries came from this one is not known
+    here): other sessions compute theirs again on their next miss."""
+    clear_credit_report(applicant_key)
+    snapshot_figures.clear()
