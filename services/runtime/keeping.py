@@ -134,7 +134,9 @@ class Keeper:
     store: HistoryStore
     person: str
     vault: TokenVault
-    today: date
+    # The day a fetch's balances are kept under, in the person's zone; None keeps none (a
+    # background fetch, which does not know the person's zone, leaves that to their next run).
+    today: date | None
 
     def kept(self, token: str) -> SyncState | None:
         """Where this bank's kept history stands, to sync on from."""
@@ -151,31 +153,35 @@ class Keeper:
 
     def keep(self, token: str, before: SyncState | None, data: ItemData, after: SyncState) -> None:
         """What one fetch brought: the bank, its transactions as of ``after`` and today's
-        balances. A session that kept the same sync first leaves nothing to write."""
+        balances (none without a ``today``), in one transaction that a deletion under way
+        either precedes (nothing is written) or follows (nothing is left). A session that
+        kept the same sync first leaves nothing to write."""
         item = data.item
-        days = account_days_of((item,), data.accounts, data.liabilities, self.today)
+        days = (
+            ()
+            if self.today is None
+            else account_days_of((item,), data.accounts, data.liabilities, self.today)
+        )
         try:
-            # Deleted everything (maybe while this fetch was under way): nothing is written
-            # until they ask to be kept again.
-            if self.store.deleted_since(self.person) is not None:
-                return
-            self.store.save_item(
+            if before is None:  # a bank not kept yet, or one whose token changed
+                # Read apart from the writes: if it is stale by then, the cursor has moved
+                # and the write finds it so (nothing is written twice).
+                before = self.store.kept_sync(self.person, item.item_id)
+            written = self.store.keep_fetch(
                 self.person,
                 item.item_id,
                 self.vault.seal(token),
-                item.institution.institution_id,
-                item.institution.name,
+                item.institution,
+                (_within_reach(before, after), after),
+                data.accounts,
+                days,
             )
-            if before is None:  # a bank not kept yet, or one whose token changed
-                before = self.store.kept_sync(self.person, item.item_id)
-            compared = _within_reach(before, after)
-            self.store.apply_sync(self.person, item.item_id, compared, after, data.accounts)
-            self.store.record_day(self.person, days)
         except StoreError as error:
             failed(error)
             return
         _answered()
-        wrote(self.person)
+        if written is not None:  # None: they deleted everything, maybe during this fetch
+            wrote(self.person)
 
     def keep_report(self, report: CreditReport, pulled_at: datetime) -> bool:
         """Keep a pulled report, sealed, and its scores; whether it was kept."""

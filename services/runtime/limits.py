@@ -1,5 +1,5 @@
 """Limits on what costs money or upstream calls: bureau pulls a day (per person and for the
-whole deployment), how often one person may refresh, and how often they may ask a bank for its
+whole deployment), how often one person may refresh, and how often a bank may be asked for its
 live balance. And the audit line every pull,
 connect and disconnect writes.
 
@@ -30,7 +30,8 @@ class _Counts:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pulls: dict[tuple[date, str], int] = field(default_factory=lambda: defaultdict(int))
     refreshed: dict[str, datetime] = field(default_factory=dict)
-    live_checked: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    # (person, bank), or (None, bank) for a bank limited whoever asks
+    live_checked: dict[tuple[str | None, str], datetime] = field(default_factory=dict)
 
 
 @st.cache_resource(show_spinner=False)
@@ -141,44 +142,49 @@ def _note_process_refresh(person: str, now: datetime) -> None:
 
 
 # Plaid bills each /accounts/balance/get and allows only a few a minute per item: one check of
-# a bank per person in this long is plenty for "what do I have today".
+# a bank in this long is plenty for "what do I have today".
 LIVE_BALANCE_INTERVAL_SECONDS = 600
 LIVE_CHECKS_KEPT = 10_000
 
 
-def take_live_balance(settings: Settings, person: str, bank: str, now: datetime) -> int | None:
-    """Allow one live balance check of ``bank`` per LIVE_BALANCE_INTERVAL_SECONDS per person:
-    None, or the seconds left to wait. Claimed before the call, whatever its outcome, so two
-    tabs clicking at once cause one billed call. Redis times a shared interval by its clock."""
+def take_live_balance(
+    settings: Settings, person: str, bank: str, now: datetime, *, billed: bool = True
+) -> int | None:
+    """Allow one live balance check of ``bank`` per LIVE_BALANCE_INTERVAL_SECONDS: None, or
+    the seconds left to wait. A ``billed`` bank is limited whoever asks (the operator's
+    banks are loaded for every owner, and billed to the operator on each check); one that
+    costs nothing (the demo's) per person. Claimed before the call, whatever its outcome, so
+    two tabs clicking at once cause one call. Redis times a shared interval by its clock."""
+    scope = (None if billed else person, bank)
     store = shared_store(settings)
     left = (
         None
         if store is None
-        else store.claim_live_balance(person, bank, LIVE_BALANCE_INTERVAL_SECONDS)
+        else store.claim_live_balance(bank, LIVE_BALANCE_INTERVAL_SECONDS, person=scope[0])
     )
     if left is None:
-        return _take_process_live_balance(person, bank, now)
+        return _take_process_live_balance(scope, now)
     if left > 0:
         return _whole_seconds(left)
     with _counts().lock:
-        _note_live_balance(_counts(), (person, bank), now)
+        _note_live_balance(_counts(), scope, now)
     return None
 
 
-def _take_process_live_balance(person: str, bank: str, now: datetime) -> int | None:
+def _take_process_live_balance(scope: tuple[str | None, str], now: datetime) -> int | None:
     counts = _counts()
     with counts.lock:
-        last = counts.live_checked.get((person, bank))
+        last = counts.live_checked.get(scope)
         if last is not None:
             waited = (now - last).total_seconds()
             if waited < LIVE_BALANCE_INTERVAL_SECONDS:
                 return _whole_seconds(LIVE_BALANCE_INTERVAL_SECONDS - waited)
-        _note_live_balance(counts, (person, bank), now)
+        _note_live_balance(counts, scope, now)
     return None
 
 
-def _note_live_balance(counts: _Counts, key: tuple[str, str], now: datetime) -> None:
-    counts.live_checked[key] = now
+def _note_live_balance(counts: _Counts, scope: tuple[str | None, str], now: datetime) -> None:
+    counts.live_checked[scope] = now
     while len(counts.live_checked) > LIVE_CHECKS_KEPT:
         del counts.live_checked[next(iter(counts.live_checked))]
 

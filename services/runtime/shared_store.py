@@ -218,9 +218,10 @@ def refresh_name(keys: SharedKeys, person: str) -> str:
     return keys.name(REFRESHED, person)
 
 
-def live_balance_name(keys: SharedKeys, person: str, bank: str) -> str:
-    """The name of ``person``'s running interval between live balance checks of ``bank``."""
-    return keys.name(LIVE_BALANCE, f"{person}\0{bank}")
+def live_balance_name(keys: SharedKeys, bank: str, person: str | None = None) -> str:
+    """The name of the running interval between live balance checks of ``bank``: whoever
+    asks, or only ``person``'s."""
+    return keys.name(LIVE_BALANCE, bank if person is None else f"{person}\0{bank}")
 
 
 def _refuses_writes(error: BaseException) -> bool:
@@ -417,11 +418,15 @@ class SharedStore:
         the caller decides."""
         return self._claim_interval(refresh_name(self._keys, person), interval_seconds)
 
-    def claim_live_balance(self, person: str, bank: str, interval_seconds: float) -> float | None:
-        """Start ``person``'s interval between live balance checks of ``bank`` (each one is
-        billed) for every replica: 0.0 when this check may go ahead, else the seconds left.
-        None when Redis could not be asked: the caller decides."""
-        return self._claim_interval(live_balance_name(self._keys, person, bank), interval_seconds)
+    def claim_live_balance(
+        self, bank: str, interval_seconds: float, person: str | None = None
+    ) -> float | None:
+        """Start the interval between live balance checks of ``bank`` (each one is billed)
+        for every replica, whoever asks or (with ``person``) for them only: 0.0 when this
+        check may go ahead, else the seconds left. None when Redis could not be asked: the
+        caller decides."""
+        name = live_balance_name(self._keys, bank, person)
+        return self._claim_interval(name, interval_seconds)
 
     def _claim_interval(self, name: str, interval_seconds: float) -> float | None:
         ttl = _milliseconds(interval_seconds)

@@ -410,7 +410,9 @@ def _fetch_for_keepers(settings: Settings, item_id: str) -> bool:
     except StoreError as error:
         failed(error)
         return False
-    today = settings.as_of_date or data.now().date()
+    # The transactions and the cursor are kept, but no day's balances: "today" is the
+    # person's, in their time zone, which only their own run knows (it records the day).
+    today = settings.as_of_date
     for person, sealed in holders:
         keeper = Keeper(store, person, vault(settings), today)
         try:

@@ -194,9 +194,7 @@ class HistoryStore:
             "updated_at": _now(),
         }
         with self._writing() as connection:
-            _ensure_person(connection, person)
-            # The cursor is not in the row, so a kept item keeps where its sync stands.
-            _upsert(connection, items, [row], ("person_key", "item_id"))
+            _save_item(connection, row)
 
     def items(self, person: str) -> list[KeptItem]:
         person = checked_person(person)
@@ -263,30 +261,48 @@ class HistoryStore:
         person = checked_person(person)
         if any(account.item_id != item_id for account in accounts_now):
             raise ValueError("accounts of another item")
-        changes = _changes(before, after)
         with self._writing() as connection:
             # First statement of the transaction: it takes the item's row (PostgreSQL) or the
             # database (SQLite) for writing, so a second session waits here, then finds the
             # cursor moved.
-            if not _move_cursor(connection, person, item_id, before, after):
-                if not _item_kept(connection, person, item_id):
-                    raise errors.not_kept()
-                return SyncWrite(applied=False)
-            _upsert(
-                connection,
-                accounts,
-                [_account_row(person, account) for account in accounts_now],
-                ("person_key", "account_id"),
-            )
-            _delete_transactions(connection, person, item_id, changes.removed)
-            _upsert_transactions(connection, person, item_id, changes.added + changes.modified)
-        return SyncWrite(
-            applied=True,
-            added=len(changes.added),
-            modified=len(changes.modified),
-            removed=len(changes.removed),
-            accounts=len(accounts_now),
-        )
+            return _apply_sync(connection, person, item_id, before, after, accounts_now)
+
+    def keep_fetch(
+        self,
+        person: str,
+        item_id: str,
+        sealed_token: bytes,
+        institution: Institution | None,
+        compared: tuple[SyncState | None, SyncState],
+        accounts_now: Sequence[Account] = (),
+        days: Sequence[AccountDay] = (),
+    ) -> SyncWrite | None:
+        """What one fetch of an item brought, in one transaction: the connection (as
+        ``save_item``), its sync from ``compared``'s first to its second (as ``apply_sync``)
+        and the day's balances (as ``record_day``). None, with nothing written, when the
+        person deleted everything and has not asked to be kept again. The check and the
+        writes hold the person as ``delete_person`` does, so a deletion either comes first
+        (nothing is written) or waits for them and removes all of it."""
+        person = checked_person(person)
+        before, after = compared
+        if any(account.item_id != item_id for account in accounts_now):
+            raise ValueError("accounts of another item")
+        row = {
+            "person_key": person,
+            "item_id": item_id,
+            "sealed_token": bytes(sealed_token),
+            "institution_id": None if institution is None else institution.institution_id,
+            "institution_name": None if institution is None else institution.name,
+            "updated_at": _now(),
+        }
+        with self._writing() as connection:
+            _hold_person(connection, person)
+            if _deleted_since(connection, person) is not None:
+                return None
+            _save_item(connection, row)
+            written = _apply_sync(connection, person, item_id, before, after, accounts_now)
+            _record_day(connection, person, days)
+        return written
 
     def transactions(self, person: str, since: date | None = None) -> list[Transaction]:
         """Every kept transaction of every item, in day order."""
@@ -302,13 +318,8 @@ class HistoryStore:
     def record_day(self, person: str, days: Sequence[AccountDay]) -> int:
         """Keep each account's day; a later fetch of the same day replaces it."""
         person = checked_person(person)
-        rows = {(day.account_id, day.day): _account_day_row(person, day) for day in days}
         with self._writing() as connection:
-            _ensure_person(connection, person)
-            _upsert(
-                connection, account_days, list(rows.values()), ("person_key", "account_id", "day")
-            )
-        return len(rows)
+            return _record_day(connection, person, days)
 
     def account_days(self, person: str, since: date | None = None) -> list[AccountDay]:
         person = checked_person(person)
@@ -545,20 +556,13 @@ class HistoryStore:
         until then nothing of theirs is written (a fetch already under way included)."""
         person = checked_person(person)
         with self._reading() as connection:
-            if connection.execute(
-                sa.select(people.c.person_key).where(people.c.person_key == person)
-            ).first():
-                return None
-            return connection.execute(
-                sa.select(sa.func.max(audit.c.at)).where(
-                    (audit.c.person_key == person) & (audit.c.event == "person_deleted")
-                )
-            ).scalar()
+            return _deleted_since(connection, person)
 
     def keep_again(self, person: str) -> None:
         """After a deletion: this person's history may be kept again, from now on."""
         person = checked_person(person)
         with self._writing() as connection:
+            _hold_person(connection, person)
             _ensure_person(connection, person)
             _write_audit(connection, person, "keeping_resumed", "ok", _now())
 
@@ -573,6 +577,7 @@ class HistoryStore:
             .order_by(items.c.item_id)
         )
         with self._writing() as connection:
+            _hold_person(connection, person)  # a fetch being kept finishes first, then goes
             sealed = [bytes(token) for token in connection.execute(tokens).scalars()]
             # Children before parents, so it does not lean on SQLite's foreign-key switch.
             for table in reversed(PERSON_TABLES):
@@ -778,6 +783,82 @@ def _upsert(
 def _ensure_person(connection: sa.Connection, person: str) -> None:
     statement = _insert(connection, people).on_conflict_do_nothing(index_elements=["person_key"])
     connection.execute(statement, {"person_key": person, "created_at": _now()})
+
+
+# The advisory-lock space of a person (PostgreSQL), apart from the migrations' lock, which
+# takes the single-number space.
+_PERSON_LOCK_SPACE = 0x68697374  # "hist"
+
+
+def _hold_person(connection: sa.Connection, person: str) -> None:
+    """Hold ``person`` until this transaction ends, against a deletion or a fetch being kept
+    by another session or replica. SQLite needs nothing: a write transaction holds the whole
+    database from its BEGIN IMMEDIATE. On PostgreSQL an advisory lock keyed by the person key
+    (it holds whether or not their row exists yet; keys sharing their first 32 bits only wait
+    for each other)."""
+    if connection.dialect.name != "postgresql":
+        return
+    key = int(person[:8], 16) - 2**31  # a signed 32-bit integer
+    connection.execute(
+        sa.text("SELECT pg_advisory_xact_lock(:space, :key)"),
+        {"space": _PERSON_LOCK_SPACE, "key": key},
+    )
+
+
+def _deleted_since(connection: sa.Connection, person: str) -> datetime | None:
+    if connection.execute(
+        sa.select(people.c.person_key).where(people.c.person_key == person)
+    ).first():
+        return None
+    return connection.execute(
+        sa.select(sa.func.max(audit.c.at)).where(
+            (audit.c.person_key == person) & (audit.c.event == "person_deleted")
+        )
+    ).scalar()
+
+
+def _save_item(connection: sa.Connection, row: Mapping[str, Any]) -> None:
+    _ensure_person(connection, row["person_key"])
+    # The cursor is not in the row, so a kept item keeps where its sync stands.
+    _upsert(connection, items, [row], ("person_key", "item_id"))
+
+
+def _apply_sync(
+    connection: sa.Connection,
+    person: str,
+    item_id: str,
+    before: SyncState | None,
+    after: SyncState,
+    accounts_now: Sequence[Account],
+) -> SyncWrite:
+    changes = _changes(before, after)
+    if not _move_cursor(connection, person, item_id, before, after):
+        if not _item_kept(connection, person, item_id):
+            raise errors.not_kept()
+        return SyncWrite(applied=False)
+    _upsert(
+        connection,
+        accounts,
+        [_account_row(person, account) for account in accounts_now],
+        ("person_key", "account_id"),
+    )
+    _delete_transactions(connection, person, item_id, changes.removed)
+    _upsert_transactions(connection, person, item_id, changes.added + changes.modified)
+    return SyncWrite(
+        applied=True,
+        added=len(changes.added),
+        modified=len(changes.modified),
+        removed=len(changes.removed),
+        accounts=len(accounts_now),
+    )
+
+
+def _record_day(connection: sa.Connection, person: str, days: Sequence[AccountDay]) -> int:
+    rows = {(day.account_id, day.day): _account_day_row(person, day) for day in days}
+    if rows:
+        _ensure_person(connection, person)
+        _upsert(connection, account_days, list(rows.values()), ("person_key", "account_id", "day"))
+    return len(rows)
 
 
 def _write_audit(

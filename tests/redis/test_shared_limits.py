@@ -302,7 +302,7 @@ def test_a_full_redis_leaves_this_process_counting(redis_server: RedisServer) ->
         assert store.status().health == "refusing writes"
 
 
-# --- The live balance interval: one billed check of a bank per person every ten minutes -----
+# --- The live balance interval: one billed check of a bank every ten minutes, whoever asks --
 
 BANK, OTHER_BANK = "item-key-one", "item-key-two"
 
@@ -314,14 +314,31 @@ def test_a_check_on_one_replica_holds_off_the_same_check_on_another(raw: redis.R
     wait = limits.take_live_balance(settings, PERSON, BANK, NOW + timedelta(hours=1))
     assert wait is not None  # Redis's clock decides, not the caller's
     assert 1 <= wait <= limits.LIVE_BALANCE_INTERVAL_SECONDS
-    # Another bank of the same person, or the same bank of another person, may go ahead.
+    # Another bank of the same person may go ahead.
     assert limits.take_live_balance(settings, PERSON, OTHER_BANK, NOW) is None
-    assert limits.take_live_balance(settings, OTHER, BANK, NOW) is None
+
+
+def test_the_operators_bank_checked_by_one_owner_waits_for_every_other(raw: redis.Redis) -> None:
+    """The operator's item is loaded for every owner, and each check is billed once: a second
+    owner on another replica is told when the bank may be asked again."""
+    settings = hybrid()
+    assert limits.take_live_balance(settings, PERSON, BANK, NOW) is None
+    another_process()
+    wait = limits.take_live_balance(settings, OTHER, BANK, NOW)
+    assert wait is not None
+    assert limits.LIVE_BALANCE_INTERVAL_SECONDS - 60 <= wait <= limits.LIVE_BALANCE_INTERVAL_SECONDS
+
+
+def test_a_bank_that_costs_nothing_is_limited_per_person(raw: redis.Redis) -> None:
+    settings = hybrid()
+    assert limits.take_live_balance(settings, PERSON, BANK, NOW, billed=False) is None
+    assert limits.take_live_balance(settings, OTHER, BANK, NOW, billed=False) is None
+    assert limits.take_live_balance(settings, PERSON, BANK, NOW, billed=False) is not None
 
 
 def test_the_interval_is_kept_under_a_keyed_name_and_expires(raw: redis.Redis) -> None:
     assert limits.take_live_balance(hybrid(), PERSON, BANK, NOW) is None
-    name = live_balance_name(SharedKeys(KEY), PERSON, BANK)
+    name = live_balance_name(SharedKeys(KEY), BANK)
     assert 0 < raw.pttl(name) <= limits.LIVE_BALANCE_INTERVAL_SECONDS * 1000
     (only,) = list(raw.scan_iter(count=100))
     assert re.fullmatch(rb"cm:v1:live-balance:[0-9a-f]{64}", only), only
@@ -335,3 +352,11 @@ def test_without_redis_the_process_counts(raw: redis.Redis) -> None:
     later = NOW + timedelta(minutes=4)
     assert limits.take_live_balance(settings, PERSON, BANK, later) == 6 * 60
     assert limits.take_live_balance(settings, PERSON, BANK, NOW + timedelta(minutes=10)) is None
+
+
+def test_without_redis_a_second_owner_of_the_operators_bank_waits_too(raw: redis.Redis) -> None:
+    settings = hybrid("redis://127.0.0.1:1/0")
+    assert limits.take_live_balance(settings, PERSON, BANK, NOW) is None
+    # 4 minutes later another owner asks the same bank: 10 - 4 = 6 minutes to wait.
+    assert limits.take_live_balance(settings, OTHER, BANK, NOW + timedelta(minutes=4)) == 6 * 60
+    assert limits.take_live_balance(settings, OTHER, BANK, NOW + timedelta(minutes=10)) is None

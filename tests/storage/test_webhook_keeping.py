@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import streamlit as st
 
 from integrations.plaid.webhooks import parse_event
-from services.runtime import webhook_events
+from services.runtime import loaders, webhook_events
 from services.runtime.identity import local_visitor
 from services.runtime.settings import current_settings, parse_settings
 from services.storage.store import HistoryStore
@@ -92,3 +94,41 @@ def test_a_sync_update_about_a_bank_nobody_keeps_fetches_nothing(
     token = plaid_env.demo_tokens()[0]
     webhook_events.apply(current_settings(), parse_event(sync_updates(plaid_env, token)))
     assert plaid_env.calls(SYNC) == []
+
+
+def test_a_sync_update_at_8pm_in_new_york_keeps_no_day_of_tomorrow(
+    kept: str, plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 20:00 in New York it is already tomorrow in UTC. The worker does not know the
+    person's zone: it keeps the transactions, and leaves the day's balances to the person's
+    own runs, so History never shows a day they have not reached (nor, in Tokyo, rewrites
+    yesterday's)."""
+    zone = ZoneInfo("America/New_York")
+    now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    assert now.astimezone(zone).date() == TODAY != now.date()
+    monkeypatch.delenv("AS_OF_DATE")
+    monkeypatch.setattr(loaders, "now", lambda: now)
+    client = plaid_env.client()
+    mine = client.exchange_public_token(client.create_sandbox_public_token("ins_109508"))
+    at = app_test()
+    at.context = {"timezone": "America/New_York"}
+    at.run()
+    connect_pasted(at, mine)
+    assert not at.exception, [e.value for e in at.exception]
+    days = {row["day"] for row in rows_of_person(kept, person())["account_days"]}
+    assert days == {TODAY}  # the person's own run kept their Nov 30
+
+    first = plaid_env.sync_pages(mine)[0]["added"][0]
+    bought = {
+        **first, "transaction_id": "kept-at-8pm", "pending_transaction_id": None,
+        "pending": False, "amount": 12.5, "date": TODAY.isoformat(),
+        "authorized_date": TODAY.isoformat(),
+    }  # fmt: skip
+    plaid_env.post_update(mine, added=[bought])
+    webhook_events.apply(current_settings(), parse_event(sync_updates(plaid_env, mine)))
+
+    rows = rows_of_person(kept, person())
+    assert [r["amount"] for r in rows["transactions"] if r["transaction_id"] == "kept-at-8pm"] == [
+        12.5
+    ]
+    assert {row["day"] for row in rows["account_days"]} == {TODAY}  # no Dec 1
