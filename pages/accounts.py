@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import connected_snapshot, csv_download, derived, require_entry, snapshot_key
-from services.analytics.loans import sum_by_currency
+from services.analytics.loans import AWAITING_LENDER, sum_by_currency
 from services.analytics.worth import NetWorth
 from services.runtime import state
 from services.runtime.settings import current_settings
@@ -98,6 +98,14 @@ def render_loan_warnings(loans: pd.DataFrame) -> None:
         st.error(
             f"**{plain(row.loan)}** is overdue:{amount} past due. Pay it or call the servicer "
             "before it is 30 days late, when it is reported to the credit bureaus."
+        )
+    for row in loans[loans["awaiting_lender"]].itertuples(index=False):
+        # The same words as the Status column and the overview's alert: not an error, the
+        # lender does not call it overdue.
+        st.info(
+            f"**{plain(row.loan)}**: {AWAITING_LENDER}. It "
+            f"was due on {row.due_date:%b %d} and the lender does not report it overdue; a "
+            "payment made shows once the lender moves the due date."
         )
 
 

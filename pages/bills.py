@@ -52,12 +52,17 @@ LIST_COLUMNS = {
 ASSUMPTIONS = (
     "Cash is what your checking and other everyday accounts hold today; savings, CDs and "
     "health savings are kept aside (named in a warning when they would cover it). A loan's "
-    "payment is what the lender asks on its due date. A card's payment is taken "
+    "payment is what the lender asks on its due date, or today when the lender calls it "
+    "overdue. A due date that has passed without the lender calling it overdue is taken "
+    "today unless a payment since the start of that month is reported, and the next one is "
+    "expected a month after it. A card's payment is taken "
     "at its statement balance (paying in full, the safer assumption), less what you paid "
     "since the statement; its minimum is shown beside it. Only each card's next due date is "
     "known. A charge billed to a card is listed but not taken from cash on its day: the "
     "card's payment pays it. Recurring bills and income come from your transactions' "
-    "patterns, at their typical amount; on a day with both, income is counted first."
+    "patterns, at their typical amount; on a day with both, income is counted first. A bill "
+    "expected earlier and not seen yet is taken today; income expected earlier and not seen "
+    "yet is listed but not counted until it comes."
 )
 
 

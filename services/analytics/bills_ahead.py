@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
 import pandas as pd
 
 from integrations.common.months import add_months
+from integrations.models import Account, LoanLiability
+from services.analytics.loans import AWAITING_LENDER, paid_for_due_month
 from services.analytics.snapshot import FinancialSnapshot
 
 EventKind = Literal["card_due", "loan_due", "bill", "income"]
@@ -119,42 +121,99 @@ def card_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> l
     return events
 
 
-def loan_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> list[ExpectedEvent]:
-    """Each loan's next payment (student loan or mortgage): on its due date within the
-    horizon, or today when the lender says it is overdue. A mortgage's past-due amount is
-    added to what is asked; a loan that asks for nothing is left out."""
-    accounts = {a.account_id: a for a in snapshot.accounts}
+def _loan_event(
+    loan: LoanLiability, account: Account, day: date, amount: float | None, why: str
+) -> ExpectedEvent:
+    return ExpectedEvent(
+        day=day,
+        kind="loan_due",
+        label=account.name,
+        account=account.display_name,
+        amount=amount,
+        currency=account.currency,
+        moves_cash=amount is not None,
+        why=why,
+        minimum=loan.payment_due,
+    )
+
+
+def _overdue_loan_events(
+    loan: LoanLiability, account: Account, today: date, horizon: int
+) -> list[ExpectedEvent]:
+    """The lender says it is overdue: what it asks is due today. When the next due date is
+    still ahead, only the amount past due is asked today and the next payment on its day."""
+    due, payment = loan.next_payment_due_date, loan.payment_due
+    past_due = max(loan.past_due_amount or 0.0, 0.0)
+    if due is not None and due > today and past_due:
+        events = [_loan_event(loan, account, today, past_due, "overdue: the amount past due")]
+        if payment and within(due, today, horizon):
+            events.append(_loan_event(loan, account, due, payment, "the lender's next payment"))
+        return events
+    if payment is None and not past_due:
+        amount, why = None, "amount not reported"
+    else:
+        amount = (payment or 0.0) + past_due
+        why = "the lender's next payment" + (" and the amount past due" if past_due else "")
+    if amount is not None and amount <= 0:
+        return []
+    since = f" since {due.isoformat()}" if due is not None and due <= today else ""
+    return [_loan_event(loan, account, today, amount, f"overdue{since}: {why}")]
+
+
+def _passed_due_date_events(
+    loan: LoanLiability, account: Account, due: date, today: date, horizon: int
+) -> list[ExpectedEvent]:
+    """A due date passed that the lender does not call overdue (autopay went through and
+    the servicer has not moved the date yet, or it is still to pay). Paid when a payment
+    since the first of its month is reported, so left out; otherwise asked today, counted
+    in cash, since nothing says it was paid. Either way loans are monthly, so the next
+    payment is expected a month after it (or the first such date from today)."""
+    payment = loan.payment_due
     events = []
+    if not paid_for_due_month(loan.last_payment_date, due):
+        since = due.replace(day=1).isoformat()
+        counted = "so it is counted today" if payment is not None else "so it is listed today"
+        why = (
+            f"due on {due.isoformat()}: {AWAITING_LENDER}. The lender does not call it "
+            f"overdue but reports no payment since {since}, {counted} in case it is still "
+            "to pay"
+        )
+        events.append(_loan_event(loan, account, today, payment, why))
+    months = 1
+    while (following := add_months(due, months)) < today:
+        months += 1
+    if within(following, today, horizon):
+        why = (
+            f"the lender's next payment, expected a month after {due.isoformat()} "
+            "(the lender has not moved its due date yet)"
+        )
+        events.append(_loan_event(loan, account, following, payment, why))
+    return events
+
+
+def loan_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> list[ExpectedEvent]:
+    """Each loan's next payment (student loan or mortgage). Overdue is what the lender says
+    (``LoanLiability.overdue``), and what it asks is expected today, a mortgage's past-due
+    amount included; a due date passed that the lender does not call overdue is
+    ``_passed_due_date_events``; otherwise the payment is on its due date within the
+    horizon. A loan that asks for nothing is left out."""
+    accounts = {a.account_id: a for a in snapshot.accounts}
+    events: list[ExpectedEvent] = []
     for loan in snapshot.loans:
         account = accounts.get(loan.account_id)
-        due = loan.next_payment_due_date
-        if account is None or due is None:
+        if account is None:
             continue
-        overdue = bool(loan.is_overdue) or bool(loan.past_due_amount)
-        overdue = overdue and due <= today
-        if not (overdue or within(due, today, horizon)):
+        if loan.overdue:
+            events += _overdue_loan_events(loan, account, today, horizon)
             continue
-        payment = loan.payment_due
-        if payment is not None and loan.past_due_amount:
-            payment += loan.past_due_amount
-        if payment is not None and payment <= 0:
+        due, payment = loan.next_payment_due_date, loan.payment_due
+        if due is None or (payment is not None and payment <= 0):
             continue
-        why = "the lender's next payment" if payment is not None else "amount not reported"
-        if overdue:
-            why = f"overdue since {due.isoformat()}: {why}"
-        events.append(
-            ExpectedEvent(
-                day=today if overdue else due,
-                kind="loan_due",
-                label=account.name,
-                account=account.display_name,
-                amount=payment,
-                currency=account.currency,
-                moves_cash=payment is not None,
-                why=why,
-                minimum=loan.payment_due,
-            )
-        )
+        if due < today:
+            events += _passed_due_date_events(loan, account, due, today, horizon)
+        elif within(due, today, horizon):
+            why = "the lender's next payment" if payment is not None else "amount not reported"
+            events.append(_loan_event(loan, account, due, payment, why))
     return events
 
 
@@ -249,8 +308,11 @@ def recurring_events(
     streams: pd.DataFrame, today: date, horizon: int, card_accounts: Collection[str] = ()
 ) -> list[ExpectedEvent]:
     """Every expected charge (and, where a ``direction`` column says "inflow", every expected
-    payment in) of the running streams within the horizon. A charge expected before today
-    and not seen yet is expected today; stopped streams expect nothing.
+    payment in) of the running streams within the horizon; stopped streams expect nothing.
+    A charge expected before today and not seen yet is expected today (the cautious
+    reading). Income expected before today and not seen yet is listed today but not
+    counted in cash: counting money that has not come would hide a shortfall; its later
+    dates count as usual.
 
     ``streams`` has ``detect_recurring``'s columns (merchant, account, currency, cadence,
     typical_amount, next_date, stopped); an ``account_type`` column, where present, says which
@@ -262,31 +324,29 @@ def recurring_events(
             continue
         dates = occurrences(str(row["cadence"]), pd.Timestamp(row["next_date"]).date(), end)
         late = [d for d in dates if d < today]
-        dates = [d for d in dates if d >= today]
-        if late:
-            dates = [today, *dates]
         inflow = _is_inflow(row)
         amount = abs(float(row["typical_amount"])) * (-1 if inflow else 1)
         on_card = _on_card(row, card_accounts)
-        cadence = str(row["cadence"]).lower()
-        for day in dates:
-            why = f"{cadence}, typically {abs(amount):.2f}"
-            if late and day == today:
-                why = f"expected on {late[-1].isoformat()}, not seen yet; {why}"
-            if on_card:
-                why += "; billed to a card, paid with the card's payment"
-            events.append(
-                ExpectedEvent(
-                    day=day,
-                    kind="income" if inflow else "bill",
-                    label=str(row["merchant"]),
-                    account=str(row["account"]),
-                    amount=amount,
-                    currency=str(row["currency"]),
-                    moves_cash=not on_card,
-                    why=why,
-                )
-            )
+        usual = f"{str(row['cadence']).lower()}, typically {abs(amount):.2f}"
+        if on_card:
+            usual += "; billed to a card, paid with the card's payment"
+        usual_event = ExpectedEvent(
+            day=today,
+            kind="income" if inflow else "bill",
+            label=str(row["merchant"]),
+            account=str(row["account"]),
+            amount=amount,
+            currency=str(row["currency"]),
+            moves_cash=not on_card,
+            why=usual,
+        )
+        if late:
+            missed = f"expected on {late[-1].isoformat()}, not seen yet"
+            if inflow:
+                missed += "; not counted in cash until it comes"
+            counted = usual_event.moves_cash and not inflow
+            events.append(replace(usual_event, why=f"{missed}; {usual}", moves_cash=counted))
+        events += [replace(usual_event, day=day) for day in dates if day >= today]
     return events
 
 

@@ -41,6 +41,7 @@ LOAN_COLUMNS = (
     "days_left",
     "status",
     "overdue",
+    "awaiting_lender",
     "past_due_amount",
     "last_payment_amount",
     "last_payment_date",
@@ -84,12 +85,33 @@ def kind_label(account: Account, loan: LoanLiability | None) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
-def loan_status(loan: LoanLiability | None) -> str:
-    """The loan's standing in words: overdue first, whatever else the lender says."""
+# Said the same on the Accounts page, in the overview's alert and on Bills ahead.
+AWAITING_LENDER = "due date passed; waiting for the lender's update"
+
+
+def awaiting_lender(loan: LoanLiability, today: date) -> bool:
+    """Its due date has passed but the lender does not call it overdue: most often a payment
+    (autopay, say) went through and the servicer has not moved the date yet. Overdue is what
+    the lender says (``LoanLiability.overdue``), never our guess from the date."""
+    due = loan.next_payment_due_date
+    return not loan.overdue and due is not None and due < today
+
+
+def paid_for_due_month(last_payment: date | None, due: date) -> bool:
+    """A payment reported on or after the first of the due date's month counts for that due
+    date (autopay often goes a few days early, so within the month is close enough)."""
+    return last_payment is not None and last_payment >= due.replace(day=1)
+
+
+def loan_status(loan: LoanLiability | None, today: date) -> str:
+    """The loan's standing in words: overdue first, then a due date the lender has not moved
+    yet, then whatever else the lender says."""
     if loan is None:
         return "Not reported"
     if loan.overdue:
         return "Overdue"
+    if awaiting_lender(loan, today):
+        return AWAITING_LENDER.capitalize()
     if loan.status:
         return loan.status.capitalize()
     return "Current" if loan.kind == "mortgage" or loan.is_overdue is False else "Not reported"
@@ -121,8 +143,9 @@ def loans_frame(
                 "next_payment": loan.payment_due if loan else None,
                 "due_date": due,
                 "days_left": (due - today).days if due else None,
-                "status": loan_status(loan),
+                "status": loan_status(loan, today),
                 "overdue": bool(loan and loan.overdue),
+                "awaiting_lender": bool(loan and awaiting_lender(loan, today)),
                 "past_due_amount": loan.past_due_amount if loan else None,
                 "last_payment_amount": loan.last_payment_amount if loan else None,
                 "last_payment_date": loan.last_payment_date if loan else None,
@@ -136,7 +159,8 @@ def loans_frame(
     for column in (*money, "last_payment_amount", "original_amount"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["days_left"] = frame["days_left"].astype("Int64")
-    frame["overdue"] = frame["overdue"].astype(bool)
+    for column in ("overdue", "awaiting_lender"):
+        frame[column] = frame[column].astype(bool)
     return frame
 
 
@@ -158,8 +182,11 @@ class LoanDue:
     due_date: date | None
     days_left: int | None
     amount: float | None
-    overdue: bool
+    overdue: bool  # the lender says so
+    awaiting_lender: bool  # the due date passed, the lender does not call it overdue
     past_due_amount: float | None
+    last_payment_amount: float | None = None
+    last_payment_date: date | None = None
 
 
 def loan_payments(loans: pd.DataFrame) -> tuple[LoanDue, ...]:
@@ -178,8 +205,15 @@ def loan_payments(loans: pd.DataFrame) -> tuple[LoanDue, ...]:
             days_left=None if pd.isna(row["days_left"]) else int(row["days_left"]),
             amount=None if pd.isna(row["next_payment"]) else float(row["next_payment"]),
             overdue=bool(row["overdue"]),
+            awaiting_lender=bool(row["awaiting_lender"]),
             past_due_amount=(
                 None if pd.isna(row["past_due_amount"]) else float(row["past_due_amount"])
+            ),
+            last_payment_amount=(
+                None if pd.isna(row["last_payment_amount"]) else float(row["last_payment_amount"])
+            ),
+            last_payment_date=(
+                None if pd.isna(row["last_payment_date"]) else row["last_payment_date"]
             ),
         )
         for _, row in ordered.iterrows()

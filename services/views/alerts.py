@@ -19,7 +19,7 @@ from services.analytics.cards import (
 )
 from services.analytics.consent import ConsentExpiry, consent_expiries
 from services.analytics.credit import recent_hard_inquiries, recent_late_payments
-from services.analytics.loans import LoanDue, loan_payments
+from services.analytics.loans import AWAITING_LENDER, LoanDue, loan_payments, paid_for_due_month
 from services.analytics.unusual import DUPLICATE, FAR_ABOVE, NEW_MERCHANT, recent
 from services.views.format import card_label, day, days_left, money, percent
 
@@ -116,12 +116,34 @@ def _overdue_loan_alert(due: LoanDue) -> Alert:
     )
 
 
+def _awaiting_lender_alert(due: LoanDue, due_date: date) -> Alert:
+    """A due date passed that the lender does not call overdue: information, not an error
+    (the Accounts page and Bills ahead say the same)."""
+    what = money(due.amount, due.currency) if due.amount else "A payment"
+    paid = due.last_payment_date
+    if paid is not None and paid_for_due_month(paid, due_date):
+        last = money(due.last_payment_amount, due.currency) if due.last_payment_amount else "A"
+        said = f"{last} payment on {paid:%b %d} is reported, so it looks paid."
+    else:
+        since = due_date.replace(day=1)
+        said = f"No payment since {since:%b %d} is reported: if you have not paid it, pay it now."
+    return Alert(
+        "info",
+        "loan_awaiting_lender",
+        f"{_loan_label(due)}: {AWAITING_LENDER}",
+        f"{what} was due on {due_date:%b %d} and the lender does not report it overdue. {said}",
+    )
+
+
 def loan_alerts(loans: pd.DataFrame) -> list[Alert]:
-    """Overdue loans, and loan payments due within ``DUE_SOON_DAYS``."""
+    """Loans the lender calls overdue, due dates passed that it does not (yet), and loan
+    payments due within ``DUE_SOON_DAYS``."""
     alerts = []
     for due in loan_payments(loans):
-        if due.overdue or (due.days_left is not None and due.days_left < 0):
+        if due.overdue:
             alerts.append(_overdue_loan_alert(due))
+        elif due.awaiting_lender and due.due_date is not None:
+            alerts.append(_awaiting_lender_alert(due, due.due_date))
         elif due.days_left is not None and due.days_left <= DUE_SOON_DAYS:
             when = "today" if due.days_left == 0 else f"in {due.days_left} days"
             amount = money(due.amount, due.currency) if due.amount else "A payment"

@@ -3,6 +3,7 @@ and net worth against figures derived straight from the raw bodies, filters, CSV
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -28,6 +29,11 @@ LOAN_COLUMNS = (
 
 def money(amount: float) -> str:
     return f"-${abs(amount):,.2f}" if round(amount, 2) < 0 else f"${amount:,.2f}"
+
+
+def as_read(text: str) -> str:
+    """Markdown as a person reads it: escapes and the word joiners after colons dropped."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
 
 
 def checked(at: AppTest) -> AppTest:
@@ -164,3 +170,37 @@ def test_an_overdue_mortgage_is_an_error_on_the_page_and_the_overview(
     (row,) = table(at, "next_payment").to_dict("records")
     assert (row["status"], row["overdue"], row["past_due_amount"]) == ("Overdue", True, 1_835.0)
     assert "No checking or savings account connected." in [i.value for i in at.info]
+
+
+def test_a_due_date_passed_the_lender_does_not_call_overdue_reads_the_same_everywhere(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Due Nov 27 (three days ago), nothing past due, the last payment reported Oct 27: the
+    # lender does not call it overdue, so no page says "overdue"; Bills ahead counts its
+    # 1,790.00 today (nothing says it was paid) and the next a month on, Dec 27.
+    token = "access-sandbox-waiting-mortgage"
+    plaid_env.add_item(token, mortgage_item(token, due_in_days=-3))
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join([*plaid_env.demo_tokens(), token]))
+    words = "due date passed; waiting for the lender's update"
+    at = checked(app_test().run())
+    infos = [as_read(i.value) for i in at.info]
+    assert any(f"Brightwater Home Loan ••3431: {words}" in i for i in infos), infos
+    assert not [e.value for e in at.error if "Brightwater" in e.value]
+    at.switch_page(PAGE).run()
+    checked(at)
+    infos = [as_read(i.value) for i in at.info]
+    assert any(f"Brightwater Home Loan**: {words}. It was due on Nov 27" in i for i in infos)
+    assert not [e.value for e in at.error if "Brightwater" in e.value]
+    mortgage = table(at, "next_payment").set_index("kind").loc["Mortgage"]
+    assert (mortgage["status"], bool(mortgage["overdue"]), mortgage["days_left"]) == (
+        words.capitalize(), False, -3,
+    )  # fmt: skip
+    at.switch_page("pages/bills.py").run()
+    checked(at)
+    listed = next(d.value for d in at.dataframe if "note" in d.value.columns)
+    rows = listed[listed["account"].str.endswith("3431")]
+    assert [(d.date(), a, c) for d, a, c in rows[["date", "amount", "counted_in_cash"]].values] == [
+        (TODAY, MORTGAGE_PAYMENT, True),
+        (TODAY + timedelta(days=27), MORTGAGE_PAYMENT, True),
+    ]
+    assert rows["note"].iloc[0].startswith(f"due on 2026-11-27: {words}")

@@ -60,10 +60,14 @@ def _account() -> dict:
     }
 
 
-def mortgage_body(today: date, past_due: float = 0.0) -> dict:
+def mortgage_body(
+    today: date, past_due: float = 0.0, due_in_days: int = MORTGAGE_DUE_IN_DAYS
+) -> dict:
     """One mortgage as /liabilities/get lists it; ``past_due`` above zero makes it overdue
-    (its last due day passed unpaid)."""
-    due = today + timedelta(days=MORTGAGE_DUE_IN_DAYS)
+    (its last due day passed unpaid). A negative ``due_in_days`` without ``past_due`` is a
+    due date the lender has not moved yet and does not call overdue (its last payment is a
+    month before)."""
+    due = today + timedelta(days=due_in_days)
     if past_due:
         due = today - timedelta(days=9)
     opened = add_months(today, -58)
@@ -97,7 +101,12 @@ def mortgage_body(today: date, past_due: float = 0.0) -> dict:
     }
 
 
-def mortgage_item(access_token: str, today: date = TODAY, past_due: float = 0.0) -> DemoPlaidItem:
+def mortgage_item(
+    access_token: str,
+    today: date = TODAY,
+    past_due: float = 0.0,
+    due_in_days: int = MORTGAGE_DUE_IN_DAYS,
+) -> DemoPlaidItem:
     """An Item at a mortgage lender with one mortgage and no transactions."""
     template = plaid_demo_items(today)[0]
     item = _item_object(template.item_get)
@@ -132,7 +141,7 @@ def mortgage_item(access_token: str, today: date = TODAY, past_due: float = 0.0)
             "item": item,
             "liabilities": {
                 "credit": None,
-                "mortgage": [mortgage_body(today, past_due)],
+                "mortgage": [mortgage_body(today, past_due, due_in_days)],
                 "student": None,
             },
             "request_id": "mortgageLia01",

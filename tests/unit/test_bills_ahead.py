@@ -145,6 +145,37 @@ def test_a_charge_expected_before_today_and_not_seen_is_expected_today() -> None
     assert days == [TODAY, date(2026, 12, 27)]
 
 
+def test_a_paycheck_expected_yesterday_and_not_seen_is_listed_but_not_counted() -> None:
+    # Cash 500; rent 800 due today; the every-two-weeks paycheck of 1,000 was expected
+    # yesterday (Nov 29) and has not come. Counting it today would leave 700; not counting
+    # it, cash is 500 - 800 = -300 today until the next paycheck, Nov 29 + 14 = Dec 13.
+    rows = streams(
+        stream(merchant="Rent", typical_amount=800.0, next_date=pd.Timestamp(TODAY)),
+        stream(
+            merchant="Payroll",
+            typical_amount=-1_000.0,
+            direction="inflow",
+            cadence="Every two weeks",
+            next_date=pd.Timestamp(TODAY - timedelta(days=1)),
+        ),
+    )
+    events = recurring_events(rows, TODAY, 30)
+    paychecks = [(e.day, e.moves_cash) for e in events if e.label == "Payroll"]
+    assert paychecks == [(TODAY, False), (date(2026, 12, 13), True), (date(2026, 12, 27), True)]
+    projection = project_cash({"USD": 500.0}, events, TODAY, 30)
+    (short,) = shortfalls(projection, events)
+    assert (short.day, short.balance, short.lowest, short.lowest_day) == (
+        TODAY, -300.0, -300.0, TODAY,
+    )  # fmt: skip
+    assert (short.next_income, short.next_income_amount) == (date(2026, 12, 13), 1_000.0)
+    listed = events_frame(events, {"USD": 500.0})
+    late = listed[(listed["label"] == "Payroll") & (listed["date"] == pd.Timestamp(TODAY))]
+    (note,) = late["note"]
+    assert note.startswith("expected on 2026-11-29, not seen yet; not counted in cash")
+    assert not late["counted_in_cash"].any()
+    assert late["balance_after"].tolist() == [500.0]  # listed first, leaves cash as it was
+
+
 def test_an_inflow_stream_is_income_coming_in_whatever_the_sign_it_arrives_with() -> None:
     rows = streams(
         stream(merchant="Payroll", typical_amount=-2500.0, direction="inflow"),
@@ -340,6 +371,69 @@ def test_an_overdue_mortgage_asks_today_for_its_payment_and_what_is_past_due() -
     (event,) = loan_due_events(with_loans((loan_account(subtype="mortgage"), overdue)), TODAY, 30)
     assert (event.day, event.amount, event.minimum) == (TODAY, 3_580.0, 1_790.0)
     assert event.why.startswith("overdue since 2026-11-01")
+
+
+def test_the_lender_calls_it_overdue_with_its_next_due_date_ahead_past_due_today() -> None:
+    # Overdue is what the lender says: 1,790 past due is asked today, and the next 1,790 on
+    # its own due date, Dec 1 (was: 3,580 on Dec 1, or nothing with Dec 1 past the horizon).
+    overdue = LoanLiability(
+        "loan-1",
+        "mortgage",
+        next_monthly_payment=1_790.0,
+        past_due_amount=1_790.0,
+        next_payment_due_date=date(2026, 12, 1),
+    )
+    events = loan_due_events(with_loans((loan_account(subtype="mortgage"), overdue)), TODAY, 30)
+    assert [(e.day, e.amount, e.moves_cash) for e in events] == [
+        (TODAY, 1_790.0, True),
+        (date(2026, 12, 1), 1_790.0, True),
+    ]
+    assert events[0].why == "overdue: the amount past due"
+
+
+def passed_due_date(last_paid: date | None) -> LoanLiability:
+    """Due on Nov 25 (five days ago), the lender does not call it overdue."""
+    return LoanLiability(
+        "loan-1",
+        "student",
+        minimum_payment_amount=196.0,
+        next_payment_due_date=date(2026, 11, 25),
+        is_overdue=False,
+        last_payment_amount=196.0 if last_paid else None,
+        last_payment_date=last_paid,
+    )
+
+
+def test_a_due_date_passed_and_paid_that_month_is_left_out_and_the_next_expected() -> None:
+    # Autopay went through on Nov 24 and the servicer has not moved the date: Nov 25 is
+    # paid; the next payment is a month after it, Dec 25 (day 25 of the 30).
+    snap = with_loans((loan_account(), passed_due_date(date(2026, 11, 24))))
+    (event,) = loan_due_events(snap, TODAY, 30)
+    assert (event.day, event.amount, event.moves_cash) == (date(2026, 12, 25), 196.0, True)
+    assert "a month after 2026-11-25" in event.why
+    assert "has not moved its due date yet" in event.why
+    assert loan_due_events(snap, TODAY, 24) == []  # Dec 25 is day 25
+
+
+def test_a_due_date_passed_with_no_payment_since_is_counted_today_and_says_why() -> None:
+    # The last payment reported is Oct 24, before November: nothing says Nov 25 was paid, so
+    # its 196 is counted today (cash 500 - 196 = 304), then Dec 25's (304 - 196 = 108).
+    snap = with_loans((loan_account(), passed_due_date(date(2026, 10, 24))))
+    events = loan_due_events(snap, TODAY, 30)
+    assert [(e.day, e.amount, e.moves_cash) for e in events] == [
+        (TODAY, 196.0, True),
+        (date(2026, 12, 25), 196.0, True),
+    ]
+    assert events[0].why == (
+        "due on 2026-11-25: due date passed; waiting for the lender's update. The lender "
+        "does not call it overdue but reports no payment since 2026-11-01, so it is counted "
+        "today in case it is still to pay"
+    )
+    listed = events_frame(events, {"USD": 500.0})
+    assert list(listed["balance_after"]) == [304.0, 108.0]
+    # No payment ever reported reads the same way.
+    never = loan_due_events(with_loans((loan_account(), passed_due_date(None))), TODAY, 30)
+    assert [(e.day, e.amount) for e in never] == [(TODAY, 196.0), (date(2026, 12, 25), 196.0)]
 
 
 def test_a_detected_loan_payment_stream_is_not_counted_beside_the_loans_due_date() -> None:

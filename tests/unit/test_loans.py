@@ -212,6 +212,51 @@ def test_a_loan_due_beyond_the_window_raises_no_alert() -> None:
     assert loan_alerts(loans_frame(ACCOUNTS, later, (ITEM,), TODAY)) == []
 
 
+def passed_due_date(last_paid: date) -> tuple[LoanLiability, ...]:
+    """The student loan due five days ago (Nov 25), which its lender does not call overdue."""
+    return (
+        dataclasses.replace(
+            LOANS[0],
+            next_payment_due_date=TODAY - timedelta(days=5),
+            is_overdue=False,
+            last_payment_amount=120.0,
+            last_payment_date=last_paid,
+        ),
+    )
+
+
+def test_a_due_date_passed_the_lender_does_not_call_overdue_is_not_overdue() -> None:
+    frame = loans_frame(ACCOUNTS, passed_due_date(date(2026, 10, 24)), (ITEM,), TODAY)
+    student = frame.set_index("mask").loc["3333"]
+    assert (student["status"], bool(student["overdue"]), student["days_left"]) == (
+        "Due date passed; waiting for the lender's update", False, -5,
+    )  # fmt: skip
+    assert bool(student["awaiting_lender"])
+
+
+def test_a_due_date_passed_the_lender_does_not_call_overdue_is_information() -> None:
+    # No payment since Oct 24: it may still be to pay, but the lender does not call it
+    # overdue, so it is an information, never the red "payment is overdue".
+    (unpaid,) = loan_alerts(
+        loans_frame(ACCOUNTS, passed_due_date(date(2026, 10, 24)), (ITEM,), TODAY)
+    )
+    assert (unpaid.severity, unpaid.kind, unpaid.title) == (
+        "info",
+        "loan_awaiting_lender",
+        "Acct stu-3333 ••3333: due date passed; waiting for the lender's update",
+    )
+    assert unpaid.detail == (
+        "$120.00 was due on Nov 25 and the lender does not report it overdue. No payment "
+        "since Nov 01 is reported: if you have not paid it, pay it now."
+    )
+    # Autopay went through on Nov 24: the same information, saying it looks paid.
+    (paid,) = loan_alerts(
+        loans_frame(ACCOUNTS, passed_due_date(date(2026, 11, 24)), (ITEM,), TODAY)
+    )
+    assert (paid.severity, paid.kind) == ("info", "loan_awaiting_lender")
+    assert paid.detail.endswith("$120.00 payment on Nov 24 is reported, so it looks paid.")
+
+
 # --- Cross-check -----------------------------------------------------------------------------
 
 
