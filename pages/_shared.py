@@ -110,12 +110,38 @@ def fetching(settings: Settings, message: str, live: bool) -> AbstractContextMan
     return st.spinner(message) if live else nullcontext()
 
 
-def snapshot(settings: Settings) -> FinancialSnapshot | None:
+def snapshot(settings: Settings, *, early: bool = False) -> FinancialSnapshot | None:
     """This session's bank data (``bank_data.snapshot``), with a spinner while banks are
-    asked."""
+    asked. ``early``: cards and balances first, while transactions sync (``syncing``)."""
     live = state.active_source(settings) == "plaid"
     with fetching(settings, "Fetching from your banks…", live):
-        return bank_data.snapshot(settings)
+        return bank_data.snapshot(settings, early=early)
+
+
+SYNC_POLL_SECONDS = 0.25  # how soon figures fill in after a bank's transactions arrive
+
+
+@st.fragment(run_every=SYNC_POLL_SECONDS)
+def _rerun_when_moved(seen: tuple[tuple[str, int], ...]) -> None:
+    """The page again, whole, as soon as a syncing bank moved on (its cards, or all of it)."""
+    moved = bank_data.progress(tuple(key for key, _ in seen))
+    if moved != tuple(stage for _, stage in seen):
+        st.rerun(scope="app")
+
+
+def render_syncing(snap: FinancialSnapshot, waiting: str) -> None:
+    """While transactions sync: a visible progress state in place of the figures that need
+    them (``waiting`` names them), filled in within the same visit without a click."""
+    if not snap.syncing:
+        return
+    total = len(state.connections()) or len(snap.syncing)
+    answered = total - sum(1 for _, stage in snap.syncing if stage == 0)
+    with st.status("Syncing transaction history…", state="running"):
+        st.write(
+            f"Balances and cards are in from {answered} of {total} bank"
+            f"{'s' if total > 1 else ''}; {waiting} fill in when the transactions arrive."
+        )
+    _rerun_when_moved(snap.syncing)
 
 
 def credit_report(settings: Settings) -> CreditReport | None:
@@ -201,10 +227,10 @@ def relink_offered(snap: FinancialSnapshot) -> set[str]:
     return {p.item_key for p in snap.problems if p.action is Action.RELINK}
 
 
-def connected_snapshot(what: str) -> FinancialSnapshot | None:
+def connected_snapshot(what: str, *, early: bool = False) -> FinancialSnapshot | None:
     """This session's bank data with any connection problems shown above it, or None (after
     saying that nothing is connected yet, naming ``what`` the page would show)."""
-    snap = snapshot(current_settings())
+    snap = snapshot(current_settings(), early=early)
     if snap is None:
         nothing_connected(what)
         return None
@@ -327,8 +353,9 @@ def from_snapshot(
     computes them, and every other session showing the same fetch gets a copy
     (``loaders.snapshot_figures``). ``also`` (the credit report, the time zone) enters the
     key only as a keyed hash. A snapshot without a version (built outside the loaders) is
-    not shared. Call it inside ``derived``, which keeps the result in the session."""
-    if snap is None or not snap.version:
+    not shared, nor is a partial one (still syncing). Call it inside ``derived``, which keeps
+    the result in the session."""
+    if snap is None or not snap.version or snap.syncing:
         return compute()
     detail = keyed_hash("figures", "\0".join(repr(thing) for thing in also)) if also else ""
     figures, specs = data.snapshot_figures(name, snap.version, today, detail, _with_specs(compute))

@@ -16,6 +16,7 @@ from pages._shared import (
     derived,
     draw_chart,
     from_snapshot,
+    render_syncing,
     require_entry,
     snapshot_key,
 )
@@ -206,7 +207,7 @@ def render_avalanche(order: pd.DataFrame, interest: dict[str, float]) -> None:
 def render() -> None:
     require_entry()
     st.title("Cards")
-    snap = connected_snapshot("cards")
+    snap = connected_snapshot("cards", early=True)
     if snap is None:
         return
     today = state.today(current_settings())
@@ -225,6 +226,9 @@ def render() -> None:
     shown = cards if chosen == institutions else cards[cards["institution"].isin(chosen)]
     render_cards_table(shown)
     render_chart(figures.chart)
+    if snap.syncing:  # the planner counts pending charges, which come with the transactions
+        render_syncing(snap, "the paydown planner and which card to pay off first")
+        return
     render_paydown(figures, key, today)
     render_avalanche(figures.avalanche, figures.monthly_interest)
 

@@ -20,6 +20,7 @@ from pages._shared import (
     offer_update,
     relink_offered,
     render_connection_problems,
+    render_syncing,
     require_entry,
     snapshot,
     snapshot_key,
@@ -219,7 +220,8 @@ def render() -> None:
     require_entry()
     st.title("Overview")
     settings = current_settings()
-    snap = snapshot(settings)
+    snap = snapshot(settings, early=True)
+    syncing = snap is not None and bool(snap.syncing)
     report = credit_report(settings)
     today = state.today(settings)
     if snap is None and report is None:
@@ -227,7 +229,7 @@ def render() -> None:
         return
     if snap is not None:
         render_connection_problems(snap)
-    unusual = analyses(snap, today).findings if snap is not None else None
+    unusual = analyses(snap, today).findings if snap is not None and not syncing else None
     zone = person_timezone()
     key = (snapshot_key(snap) if snap is not None else None, report, today, str(zone))
     figures = derived(
@@ -251,7 +253,7 @@ def render() -> None:
         render_next_payment(figures.next_due)
     fourth, fifth, sixth = st.columns(3)
     with fourth:
-        if figures.spending is not None:
+        if figures.spending is not None and not syncing:
             render_spending(figures.spending)
     with fifth:
         render_score(report)
@@ -263,9 +265,12 @@ def render() -> None:
         seventh, _, _ = st.columns(3)
         with seventh:
             render_net_worth(figures.net_worth, figures.cash[0].currency if figures.cash else None)
-    if snap is not None and not snap.transactions.empty:
+    if snap is not None and syncing:
+        render_syncing(snap, "spending, income and what needs attention")
+    elif snap is not None and not snap.transactions.empty:
         render_income(snap, today)
-    render_alerts(figures.alerts)
+    if not syncing:
+        render_alerts(figures.alerts)
     render_bank_news(settings, relink_offered(snap) if snap is not None else set())
     render_history_changes(settings, today, figures.alerts)
     render_card_chart(figures.chart)

@@ -70,12 +70,24 @@ def clear_streamlit_caches() -> Iterator[None]:
 def fresh_process_state() -> Iterator[None]:
     # Process-wide state (last good fetches; clients with cached tokens and the vault, which
     # are st.cache_resource entries) starts clean.
-    from services.runtime import last_good
+    from services.runtime import bank_data, last_good
 
     last_good.forget_all_items()
+    bank_data.forget_underway()
     st.cache_resource.clear()
     yield
     last_good.forget_all_items()
+    bank_data.forget_underway()
+
+
+@pytest.fixture(autouse=True)
+def whole_pages_in_app_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest does not follow a fragment's timer, so a page that would show cards first and
+    fill in the rest on its own waits for the whole here (the browser shows both phases;
+    tests of the first phase set the grace back, ``tests/pages/test_useful_figures_first.py``)."""
+    from services.runtime import bank_data
+
+    monkeypatch.setattr(bank_data, "GRACE_SECONDS", bank_data.FIRST_WAIT_SECONDS)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -295,6 +295,37 @@ def _link_products(products: tuple[str, ...]) -> tuple[list[Products], list[Prod
         return [Products(p) for p in products], []
     if_supported = [p for p in products if p in IF_SUPPORTED_PRODUCTS]
     return [Products(p) for p in required], [Products(p) for p in if_supported]
+
+
+# Given an item's cards part while its transactions are still syncing (``fetch_item_since``).
+CardsCallback = Callable[[ItemData], None]
+
+
+def cards_part(
+    item_body: Mapping[str, Any],
+    institution: Future[dict[str, Any] | None] | None,
+    accounts: Future[dict[str, Any]],
+    liabilities: Future[tuple[dict[str, Any] | None, str | None]],
+    known: Institution | None,
+) -> ItemData | None:
+    """The item as its first answers give it (bank, accounts with balances, card and loan
+    liabilities) with no transactions yet, once those calls are in; None when one of them
+    failed or cannot be read (the whole fetch then reports it, in its usual order)."""
+    try:
+        institution_body = institution.result() if institution else None
+        accounts_body = accounts.result()
+        liabilities_body, note = liabilities.result()
+        return parse_item_data(
+            item_body=item_body,
+            institution_body=institution_body,
+            accounts_body=accounts_body,
+            sync_pages=(),
+            liabilities_body=liabilities_body,
+            notes=(note,) if note else (),
+            known_institution=known,
+        )
+    except (PlaidError, PlaidBodyError, KeyError, TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -624,12 +655,12 @@ class PlaidClient:
                 log.info("transactions changed during pagination; restarting the sync")
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def fetch_item(self, access_token: str) -> ItemData:
+    def fetch_item(self, access_token: str, on_cards: CardsCallback | None = None) -> ItemData:
         """Everything the app shows for one item, its whole transaction history synced."""
-        return self.fetch_item_since(access_token, None)[0]
+        return self.fetch_item_since(access_token, None, on_cards)[0]
 
     def fetch_item_since(
-        self, access_token: str, kept: SyncState | None
+        self, access_token: str, kept: SyncState | None, on_cards: CardsCallback | None = None
     ) -> tuple[ItemData, SyncState]:
         """Everything the app shows for one item, parsed, and where its sync now stands.
 
@@ -646,7 +677,11 @@ class PlaidClient:
         a cold item waits for its slowest call, not for the sum. A failure is reported in the
         order the calls are listed here, so the same fault always gives the same message.
         For a bank that wants a new login /item/get still answers (with item.error), so that
-        failure is raised naming the bank."""
+        failure is raised naming the bank.
+
+        ``on_cards`` is given the item's cards part (``cards_part``) as soon as its accounts
+        and liabilities are in, two round trips in, while the sync pages go on: the same
+        answers, so no call is added or repeated."""
         item_body = self.get_item(access_token)
         resuming = kept is not None and bool(kept.cursor)
         known = _known_institution(kept)
@@ -661,6 +696,10 @@ class PlaidClient:
                 if has_recurring_product(item_body)
                 else None
             )
+            if on_cards is not None and accounts is not None:
+                part = cards_part(item_body, institution, accounts, liabilities, known)
+                if part is not None:
+                    on_cards(part)
         institution_body = institution.result() if institution else None
         try:
             accounts_body = accounts.result() if accounts else None

@@ -88,6 +88,10 @@ class FinancialSnapshot:
     # Plaid's recurring streams, and the items they cover (the app detects the others').
     recurring: tuple[RecurringStream, ...] = ()
     recurring_items: frozenset[str] = frozenset()
+    # The banks whose transactions are still on their way, by item key, with how far each
+    # had come (0: nothing yet, 1: its accounts and liabilities, which this snapshot holds).
+    # Only ``bank_data.snapshot(early=True)`` makes such a partial snapshot.
+    syncing: tuple[tuple[str, int], ...] = ()
 
     @property
     def cards(self) -> tuple[Account, ...]:

@@ -3,6 +3,7 @@ cache), the last good fetch standing in for a failed one, the snapshot held in t
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -11,7 +12,9 @@ from typing import cast
 import streamlit as st
 
 from integrations.common.errors import Action
-from services.analytics.snapshot import FinancialSnapshot, ItemProblem
+from integrations.models import ItemData
+from integrations.plaid.client import CardsCallback
+from services.analytics.snapshot import FinancialSnapshot, ItemProblem, build_snapshot
 from services.runtime import keeping, state, webhook_events
 from services.runtime import loaders as data
 from services.runtime.clients import plaid_client, vault
@@ -50,11 +53,20 @@ def _unreadable(connection: state.PlaidConnection) -> data.ItemFetch:
 
 
 def fetch_one(settings: Settings, connection: state.PlaidConnection) -> data.ItemFetch:
+    """One connection's fetch, through the cache, kept by the session's keeper."""
+    return _fetch_kept(settings, connection, keeping.keeper(settings))
+
+
+def _fetch_kept(
+    settings: Settings,
+    connection: state.PlaidConnection,
+    keeper: data.ItemKeeper | None,
+    on_cards: CardsCallback | None = None,
+) -> data.ItemFetch:
+    """``fetch_one`` with the keeper given: a background fetch has no session to ask."""
     try:
         with vault(settings).revealed(connection.sealed) as token:
-            fetched = fetch_within_ttl(
-                settings, connection.item_key, token, keeping.keeper(settings)
-            )
+            fetched = fetch_within_ttl(settings, connection.item_key, token, keeper, on_cards)
     except ReconnectRequired:
         return _unreadable(connection)
     if fetched.data is not None:
@@ -63,7 +75,11 @@ def fetch_one(settings: Settings, connection: state.PlaidConnection) -> data.Ite
 
 
 def fetch_within_ttl(
-    settings: Settings, item_key: str, token: str, keeper: data.ItemKeeper | None
+    settings: Settings,
+    item_key: str,
+    token: str,
+    keeper: data.ItemKeeper | None,
+    on_cards: CardsCallback | None = None,
 ) -> data.ItemFetch:
     """The item's cached fetch, unless it is older than the TTL (one that another replica
     made near the end of its life in Redis would otherwise be served here for a whole TTL
@@ -73,7 +89,7 @@ def fetch_within_ttl(
 
     def fetch() -> data.ItemFetch:
         return data.fetch_plaid_item(
-            item_key, token, plaid_client(settings), data.Shared.of(settings), keeper
+            item_key, token, plaid_client(settings), data.Shared.of(settings), keeper, on_cards
         )
 
     fetched = fetch()
@@ -95,11 +111,7 @@ def _fetch_all(settings: Settings, items: list[state.PlaidConnection]) -> list[d
         return list(pool.map(in_this_run(fetch), items))
 
 
-def _plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
-    items = state.connections()
-    if not items:
-        return None
-    fetches = _fetch_all(settings, items)
+def _assembled(fetches: list[data.ItemFetch]) -> FinancialSnapshot:
     relabel(fetches)
     stamps = tuple(
         (f.item_key, f"{f.fetched_at.isoformat()}|{f.problem.code if f.problem else ''}")
@@ -108,25 +120,181 @@ def _plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
     return data.assemble_plaid_snapshot(stamps, tuple(fetches))
 
 
-def _fresh_snapshot(settings: Settings) -> FinancialSnapshot | None:
+def _plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
+    items = state.connections()
+    if not items:
+        return None
+    return _assembled(_fetch_all(settings, items))
+
+
+def _fresh_snapshot(settings: Settings, early: bool) -> FinancialSnapshot | None:
     if state.active_source(settings) == "demo":
         return data.load_demo_snapshot(state.today(settings))
+    if early:
+        return _early_plaid_snapshot(settings)
     return _plaid_snapshot(settings)
 
 
-def snapshot(settings: Settings) -> FinancialSnapshot | None:
+def snapshot(settings: Settings, *, early: bool = False) -> FinancialSnapshot | None:
     """This session's bank and card data, or None when nothing is connected yet. Kept in the
     session until the oldest of its cache entries may have expired; Refresh, a new or removed
-    connection, another source or a webhook about one of its banks lets go of it."""
+    connection, another source or a webhook about one of its banks lets go of it.
+
+    ``early``: while a bank's transactions are still syncing, a snapshot of what is in so far
+    (its accounts and liabilities; ``syncing`` names the banks still on their way) rather than
+    waiting. Such a snapshot is never held: the session holds only the whole one."""
     items = tuple(c.item_key for c in state.connections())
     key = (
         state.active_source(settings), state.today(settings), items,
         webhook_events.versions(items, settings),
     )  # fmt: skip
     found, value = state.held("snapshot", key)
-    result = cast(FinancialSnapshot | None, value) if found else _fresh_snapshot(settings)
-    if result is not None:
+    result = cast(FinancialSnapshot | None, value) if found else _fresh_snapshot(settings, early)
+    if result is not None and not result.syncing:
         if not found:
             state.hold("snapshot", key, result, result.fetched_at)
         state.record_fetch("accounts", result.fetched_at)
     return result
+
+
+# --- Useful figures first ------------------------------------------------------------------
+#
+# A page that can show cards before transactions (the overview, the cards) fetches each bank
+# on a worker of this process instead of in its run: the fetch goes through the very same
+# cache (``fetch_one``), and hands over the bank's cards part as soon as its accounts and
+# liabilities are in. The run draws what is in and the page asks again until every bank is
+# whole (``progress``), in the same visit.
+
+# Enough for every bank of a few sessions at once; a fetch mostly waits on the network.
+BACKGROUND_FETCHES = 8
+# A run that has something to show still waits this long for the rest: banks served from the
+# cache answer within it, so a warm visit is drawn once, whole.
+GRACE_SECONDS = 0.05
+# At most this long in one run before drawing the first bank's figures or a progress state.
+FIRST_WAIT_SECONDS = 30.0
+
+
+class _Underway:
+    """One bank's fetch on a worker, and its cards part once in (shared by every session
+    asking for the same bank meanwhile)."""
+
+    def __init__(self) -> None:
+        self.cards: ItemData | None = None
+        self.fetched: data.ItemFetch | None = None
+        self.failure: BaseException | None = None
+
+    def note_cards(self, part: ItemData) -> None:
+        self.cards = part
+        _announce()
+
+    def finish(self, fetched: data.ItemFetch | None, failure: BaseException | None) -> None:
+        self.fetched, self.failure = fetched, failure
+        _announce()
+
+    def stage(self) -> int:
+        """0: nothing yet; 1: its cards; 2: done."""
+        if self.fetched is not None or self.failure is not None:
+            return 2
+        return 1 if self.cards is not None else 0
+
+    def result(self) -> data.ItemFetch:
+        if self.failure is not None:
+            raise self.failure
+        return cast(data.ItemFetch, self.fetched)
+
+
+_underway: dict[str, _Underway] = {}
+_underway_lock = threading.Lock()
+_moved = threading.Condition()  # told whenever a background fetch moves on
+
+
+def _announce() -> None:
+    with _moved:
+        _moved.notify_all()
+
+
+_workers = ThreadPoolExecutor(max_workers=BACKGROUND_FETCHES, thread_name_prefix="item-fetch")
+
+
+def forget_underway() -> None:
+    """Stop joining the fetches under way (tests: each starts from a clean process)."""
+    with _underway_lock:
+        _underway.clear()
+
+
+def _start(settings: Settings, connection: state.PlaidConnection) -> _Underway:
+    """The bank's fetch under way, joined if another run started it, else started now."""
+    keeper = keeping.keeper(settings)  # from the session, which the worker does not have
+    with _underway_lock:
+        found = _underway.get(connection.item_key)
+        if found is not None and found.stage() < 2:
+            return found
+        underway = _Underway()
+        _underway[connection.item_key] = underway
+
+    def fetch() -> None:
+        try:
+            fetched = _fetch_kept(settings, connection, keeper, underway.note_cards)
+        except BaseException as failure:  # raised again in the run that reads it
+            underway.finish(None, failure)
+        else:
+            underway.finish(fetched, None)
+
+    _workers.submit(fetch)
+    return underway
+
+
+def _wait_for_first(underways: list[_Underway]) -> None:
+    """Until one bank has something to show, then a short grace for the others: every bank
+    done means the whole snapshot, at once."""
+    stages = [u.stage for u in underways]
+    with _moved:
+        _moved.wait_for(lambda: max(s() for s in stages) >= 1, timeout=FIRST_WAIT_SECONDS)
+        _moved.wait_for(lambda: min(s() for s in stages) == 2, timeout=GRACE_SECONDS)
+
+
+def _early_plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
+    items = state.connections()
+    if not items:
+        return None
+    underways = [_start(settings, connection) for connection in items]
+    _wait_for_first(underways)
+    if all(u.stage() == 2 for u in underways):
+        return _assembled([u.result() for u in underways])
+    return _partial(items, underways)
+
+
+def _partial(items: list[state.PlaidConnection], underways: list[_Underway]) -> FinancialSnapshot:
+    """What is in so far: the banks done (whole, or their problem) and the cards parts of the
+    others. Its version names it as partial, so figures drawn from it are never taken for the
+    whole snapshot's."""
+    done = [u.result() for u in underways if u.stage() == 2]
+    relabel(done)
+    parts = [f.data for f in done if f.data is not None]
+    parts += [u.cards for u in underways if u.stage() == 1 and u.cards is not None]
+    stages = [(c.item_key, u.stage()) for c, u in zip(items, underways, strict=True)]
+    syncing = tuple((key, stage) for key, stage in stages if stage < 2)
+    fetched_at = min((f.fetched_at for f in done), default=data.now())
+    snap = build_snapshot(parts, "plaid", fetched_at)
+    named = "|".join(f"{key}:{stage}" for key, stage in stages)
+    return replace(
+        snap,
+        problems=tuple(f.problem for f in done if f.problem),
+        version=f"partial|{named}|{data.now().isoformat()}",
+        syncing=syncing,
+    )
+
+
+def progress(item_keys: tuple[str, ...]) -> tuple[int, ...]:
+    """How far each of these banks' background fetches has come (2 when none is under way):
+    a page drawn from a partial snapshot asks again when this moves."""
+    with _underway_lock:
+        found = [_underway.get(key) for key in item_keys]
+    return tuple(2 if u is None else u.stage() for u in found)
+
+
+def await_whole(item_keys: tuple[str, ...], timeout: float) -> bool:
+    """Whether these banks' background fetches all ended within ``timeout`` seconds (waits
+    for it; tests and ``make bench`` await the second phase with it)."""
+    with _moved:
+        return _moved.wait_for(lambda: min(progress(item_keys), default=2) == 2, timeout)

@@ -54,7 +54,8 @@ def remember(fetch: data.ItemFetch) -> data.ItemFetch:
     with _last_good_lock:
         for key in [k for k, kept in _last_good.items() if not _within_ttl(kept.fetched_at, now)]:
             del _last_good[key]
-        if fetch.data is not None:
+        # A fetch with a problem is not good even with data (cards without transactions).
+        if fetch.data is not None and fetch.problem is None:
             _last_good[fetch.item_key] = fetch
             _last_good.move_to_end(fetch.item_key)
             while len(_last_good) > _LAST_GOOD_LIMIT:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol, TypeVar, cast
+from typing import Protocol, TypeVar
 
 import streamlit as st
 
@@ -26,7 +26,7 @@ from integrations.common.errors import Action, UpstreamError
 from integrations.demo.parsed import demo_credit_report, demo_item_data
 from integrations.experian.client import Applicant, ExperianClient
 from integrations.models import CreditReport, ItemData, SyncState
-from integrations.plaid.client import PlaidClient
+from integrations.plaid.client import CardsCallback, PlaidClient
 from services.analytics.history import SnapshotAnalyses, snapshot_analyses
 from services.analytics.snapshot import FinancialSnapshot, ItemProblem, build_snapshot, problem_from
 from services.runtime.codec import (
@@ -184,6 +184,21 @@ class ItemKeeper(Protocol):
     ) -> None: ...
 
 
+# Added to the problem of a bank whose transactions failed after its cards came in.
+WITHOUT_TRANSACTIONS = (
+    "Its accounts and cards are shown, but not its transactions: the figures drawn from "
+    "them leave this bank out until a refresh reads them."
+)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A fetch that failed, with the cards part it had brought first, if any."""
+
+    problem: ItemProblem
+    cards: ItemData | None
+
+
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
 def fetch_plaid_item(
     item_key: str,
@@ -191,36 +206,63 @@ def fetch_plaid_item(
     _client: PlaidClient,
     _shared: Shared | None = None,
     _keeper: ItemKeeper | None = None,
+    _on_cards: CardsCallback | None = None,
 ) -> ItemFetch:
     """One item's data. Keyed by the item's keyed hash only; the token is never hashed.
 
     Failures are cached too (for the same TTL), so a broken bank is not asked again on every
-    click; Refresh clears the entry. With a shared store, only successes are shared."""
+    click; Refresh clears the entry. With a shared store, only successes are shared.
+
+    ``_on_cards`` is given the item's cards part while its transactions sync (a fetch from
+    the start only). If the fetch then fails, that part is its data, beside the problem: the
+    cards already on screen stay there. It is never shared nor kept as a history."""
 
     def upstream() -> tuple[ItemData | None, datetime, object]:
+        cards: list[ItemData] = []
+
+        def seen_cards(part: ItemData) -> None:
+            cards.append(part)
+            if _on_cards is not None:
+                _on_cards(part)
+
         try:
-            data = _fetch_item_data(_access_token, _client, _shared, _keeper)
+            data = _fetch_item_data(_access_token, _client, _shared, _keeper, seen_cards)
         except UpstreamError as error:
-            return None, now(), problem_from(item_key, error)
+            return None, now(), _Failed(problem_from(item_key, error), next(iter(cards), None))
         return data, now(), None
 
     if _shared is None:
-        data, fetched_at, problem = upstream()
-        return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at)
+        data, fetched_at, outcome = upstream()
+        return _item_fetch(item_key, data, outcome, fetched_at)
     # Read before the fetch: a webhook that comes while it is under way moves the version, so
     # what this fetch brought is not shared and this replica fetches again.
     seen = _shared.store.item_version(_access_token)
-    data, fetched_at, problem, from_shared = _through_shared(
+    data, fetched_at, outcome, from_shared = _through_shared(
         _shared, Kind.ITEM, _access_token, decode_item, encode_item, upstream, seen
     )
     if data is not None and (seen is None or not from_shared):
         _shared.store.note_item(_access_token, data.item.item_id, _shared.retention_seconds)
     version = 0 if seen is None else seen.value
-    return ItemFetch(item_key, data, cast(ItemProblem | None, problem), fetched_at, version)
+    return _item_fetch(item_key, data, outcome, fetched_at, version)
+
+
+def _item_fetch(
+    item_key: str, data: ItemData | None, outcome: object, fetched_at: datetime, version: int = 0
+) -> ItemFetch:
+    if not isinstance(outcome, _Failed):
+        return ItemFetch(item_key, data, None, fetched_at, version)
+    if outcome.cards is None:
+        return ItemFetch(item_key, None, outcome.problem, fetched_at, version)
+    problem = replace(outcome.problem, message=f"{outcome.problem.message} {WITHOUT_TRANSACTIONS}")
+    return ItemFetch(item_key, outcome.cards, problem, fetched_at, version)
 
 
 def _fetch_item_data(
-    token: str, client: PlaidClient, shared: Shared | None, keeper: ItemKeeper | None
+    token: str,
+    client: PlaidClient,
+    shared: Shared | None,
+    keeper: ItemKeeper | None,
+    on_cards: CardsCallback | None = None,
 ) -> ItemData:
     """One item's data from Plaid. In traditional mode its transactions continue from the
     person's kept history and what the fetch brought is kept; else, in hybrid mode, from the
@@ -228,13 +270,13 @@ def _fetch_item_data(
     kept for SYNC_RETENTION_DAYS, past the short TTL of the data itself."""
     if keeper is not None:
         before = keeper.kept(token)
-        data, after = client.fetch_item_since(token, before)
+        data, after = client.fetch_item_since(token, before, on_cards)
         keeper.keep(token, before, data, after)
         return data
     if shared is None:
-        return client.fetch_item(token)
+        return client.fetch_item(token, on_cards)
     kept = shared.store.get(Kind.SYNC, token, decode_sync_state)
-    data, state = client.fetch_item_since(token, kept)
+    data, state = client.fetch_item_since(token, kept, on_cards)
     with suppress(CodecError):  # not kept: the next sync starts over; the data still shows
         shared.store.put(Kind.SYNC, token, encode_sync_state(state), shared.retention_seconds)
     return data

@@ -424,7 +424,7 @@ def test_unknown_codes_and_upstream_markup_render_as_text(
 def test_without_linked_cards_the_crosscheck_says_how_to_link(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: None)
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings, early=False: None)
     at = run_page()
     assert any("Link a credit card" in i.value for i in at.info)
     assert not [d for d in at.dataframe if "matched_by" in d.value.columns]

@@ -81,7 +81,7 @@ CASES = {
 
 @pytest.fixture(params=list(CASES))
 def case(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES[request.param])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings, early=False: CASES[request.param])
     return request.param
 
 
@@ -134,7 +134,9 @@ def test_transactions_page_copes_with_every_filter(case: str) -> None:
 def test_a_single_transaction_is_its_own_average_and_median(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES["a single transaction"])
+    monkeypatch.setattr(
+        bank_data, "snapshot", lambda settings, early=False: CASES["a single transaction"]
+    )
     got = metrics(run("pages/transactions.py"))
     assert (got["Transactions"], got["Spending"], got["Income"], got["Net"]) == (
         "1",
@@ -146,7 +148,7 @@ def test_a_single_transaction_is_its_own_average_and_median(
 
 
 def test_only_pending_counts_until_pending_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES["only pending"])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings, early=False: CASES["only pending"])
     at = run("pages/transactions.py")
     assert metrics(at)["Spending"] == "$12.50"
     at.toggle(key="tx_pending").set_value(False).run()
@@ -154,7 +156,9 @@ def test_only_pending_counts_until_pending_is_left_out(monkeypatch: pytest.Monke
 
 
 def test_only_foreign_currency_is_shown_in_that_currency(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: CASES["only foreign currency"])
+    monkeypatch.setattr(
+        bank_data, "snapshot", lambda settings, early=False: CASES["only foreign currency"]
+    )
     at = run("pages/transactions.py")
     assert metrics(at)["Spending"] == "€50.00"  # the last 90 days hold both
     assert not [c.value for c in at.caption if "not converted" in c.value]
@@ -165,7 +169,7 @@ def test_upstream_names_are_plain_text_in_alerts(monkeypatch: pytest.MonkeyPatch
         spend("old", 200, 10.0),
         spend("new", 3, 640.0, merchant="Evil *[click](https://x.example)*"),
     )
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: tricky)
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings, early=False: tricky)
     at = run("pages/overview.py")
     (alert,) = [i.value for i in at.info if "Large first charge" in i.value]
     assert "Evil \\*\\[click\\]\\(https\\:" in alert  # escaped: no link can come out

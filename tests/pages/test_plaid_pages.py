@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from integrations.plaid.client import PlaidClient
+from services.runtime.loaders import WITHOUT_TRANSACTIONS
 from services.views.format import plain
 from tests.support import demo_expectations as expect
 from tests.support.apps import app_test, labelled
@@ -193,8 +194,13 @@ def test_a_sync_that_never_ends_is_a_clear_problem_for_that_bank_only(
         for w in warnings
     ), warnings
     assert any(plain("Code SYNC_CURSOR_REPEATED") in c.value for c in at.caption)
-    assert set(at.dataframe[0].value["institution"]) == {"Juniper Card Services"}
+    # Its accounts and cards had come in before the sync broke: they stay, and it says so.
+    assert any(plain(WITHOUT_TRANSACTIONS) in w for w in warnings), warnings
+    institutions = {"Harborline Bank", "Juniper Card Services"}
+    assert set(at.dataframe[0].value["institution"]) == institutions
     assert len(plaid_env.calls("/transactions/sync")) == 2 + 2  # two pages per bank
+    at.switch_page("pages/transactions.py").run()
+    assert set(at.dataframe[0].value["institution"]) == {"Juniper Card Services"}
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from tests.support.clock import TODAY
 def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[FinancialSnapshot], None]:
     """Make ``bank_data.snapshot`` answer with the given snapshot from now on."""
     served: dict[str, FinancialSnapshot] = {}
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: served["snapshot"])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings, early=False: served["snapshot"])
 
     def put(snapshot: FinancialSnapshot) -> None:
         served["snapshot"] = snapshot

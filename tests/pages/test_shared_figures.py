@@ -78,7 +78,7 @@ def doubled(snapshot: FinancialSnapshot) -> FinancialSnapshot:
 def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[FinancialSnapshot], None]:
     """Make ``bank_data.snapshot`` answer with the given snapshot from now on."""
     served: dict[str, FinancialSnapshot] = {}
-    monkeypatch.setattr(bank_data, "snapshot", lambda settings: served["snapshot"])
+    monkeypatch.setattr(bank_data, "snapshot", lambda settings, early=False: served["snapshot"])
     return lambda snapshot: served.__setitem__("snapshot", snapshot)
 
 

@@ -50,6 +50,7 @@ FaultKind = Literal[
     "plaid_error",
     "http_status",
     "slow",
+    "held",
     "malformed_json",
     "missing_field",
     "reset",
@@ -101,6 +102,8 @@ class Fault:
     page: int | None = None  # /transactions/sync only: the Nth page request of a sync pass
     missing: str | None = None  # for missing_field: top-level key dropped from a good body
     retry_after: int | None = None  # adds a Retry-After header (429s)
+    # for held: the answer (a normal one) waits until the test sets this, or the double stops
+    gate: threading.Event | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ class _Reply:
     raw: bytes | None = None  # sent instead of the JSON of `body`
     delay: float = 0.0  # sleep first (slow fault)
     mode: Literal["normal", "reset", "truncated"] = "normal"
+    gate: threading.Event | None = None  # held fault: answer once set
 
 
 @dataclass
@@ -370,6 +374,9 @@ def _send(handler: _Handler, reply: _Reply, stopping: threading.Event) -> None:
     """Write `reply` to the socket, honouring the fault modes (sleep, reset, truncation)."""
     if reply.delay and stopping.wait(reply.delay):
         reply = replace(reply, mode="reset")  # shutting down: drop it instead of answering
+    while reply.gate is not None and not reply.gate.wait(0.05):
+        if stopping.is_set():
+            reply = replace(reply, mode="reset", gate=None)
     if reply.mode == "reset":
         _reset(handler)
         return
@@ -776,6 +783,8 @@ class PlaidDouble(ServedDouble):
             return replace(reply, body=body, headers=headers)
         if fault.kind == "slow":
             return replace(reply, delay=fault.delay, headers=headers)
+        if fault.kind == "held":
+            return replace(reply, gate=fault.gate, headers=headers)
         if fault.kind == "truncated":
             return replace(reply, mode="truncated", headers=headers)
         if fault.kind == "malformed_json":

@@ -48,7 +48,7 @@ def test_tracebacks_are_reduced_to_the_exception_type(caplog: pytest.LogCaptureF
 def test_a_failing_page_shows_a_reference_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(*_: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("boom with access-sandbox-leaky-token")
 
     monkeypatch.setattr(bank_data, "snapshot", broken)

@@ -1,0 +1,118 @@
+"""Useful figures first: the overview and cards show what accounts and liabilities give while
+the transaction history is still syncing, and fill in the rest in the same visit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services.runtime import bank_data
+from services.views.format import money, plain
+from tests.support import demo_expectations as expect
+from tests.support.apps import app_test
+from tests.support.clock import TODAY
+from tests.support.plaid_double import Fault, PlaidDouble
+
+SYNCING = "Syncing transaction history…"
+
+
+@pytest.fixture
+def first_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grace the app really has (the suite waits for whole pages in AppTest)."""
+    monkeypatch.setattr(bank_data, "GRACE_SECONDS", 0.05)
+
+
+@pytest.fixture
+def held_sync(plaid_env: PlaidDouble) -> Iterator[threading.Event]:
+    """Every /transactions/sync answer waits until the test lets it go."""
+    gate = threading.Event()
+    plaid_env.inject("/transactions/sync", Fault("held", gate=gate, times=10_000))
+    yield gate
+    gate.set()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def item_keys(at: AppTest) -> tuple[str, ...]:
+    return tuple(c.item_key for c in at.session_state["plaid_items"])
+
+
+def open_page(page: str | None = None) -> AppTest:
+    at = app_test().run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_cards_figures_show_before_any_transaction_arrives_and_the_rest_fills_in(
+    plaid_env: PlaidDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    first_phase: None,
+    held_sync: threading.Event,
+) -> None:
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    at = open_page()
+    owed, _, ratio = expect.overall_utilization(TODAY)
+    shown = metrics(at)
+    assert shown["Overall utilization"] == f"{ratio * 100:.1f}%"
+    assert shown["Total owed on cards"] == f"${owed:,.2f}"
+    assert "Spending this month" not in shown  # not a misleading $0 while syncing
+    assert [s.label for s in at.status] == [SYNCING]
+    assert "Needs attention" not in [h.value for h in at.subheader]  # no "all clear" yet
+    # The history had been asked for, and none of it had answered (held) when they were drawn.
+    assert plaid_env.calls("/transactions/sync")
+
+    held_sync.set()
+    assert bank_data.await_whole(item_keys(at), timeout=30)
+    at.run()  # what the page's fragment does on its own once the banks moved on
+    shown = metrics(at)
+    month_start = TODAY.replace(day=1)
+    assert shown["Spending this month"] == money(expect.spending(TODAY, month_start, TODAY))
+    assert shown["Total owed on cards"] == f"${owed:,.2f}"
+    assert not at.status
+
+
+def test_the_cards_page_lists_every_card_while_syncing_and_the_planner_follows(
+    plaid_env: PlaidDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    first_phase: None,
+    held_sync: threading.Event,
+) -> None:
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    at = open_page("pages/cards.py")
+    assert len(at.dataframe[0].value) == len(expect.raw_cards(TODAY))
+    assert [s.label for s in at.status] == [SYNCING]
+    assert "Paydown planner" not in [h.value for h in at.subheader]
+
+    held_sync.set()
+    assert bank_data.await_whole(item_keys(at), timeout=30)
+    at.run()
+    assert "Paydown planner" in [h.value for h in at.subheader]
+    assert not at.status
+
+
+def test_a_sync_that_fails_after_the_cards_came_keeps_them_with_a_clear_message(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch, first_phase: None
+) -> None:
+    harborline, _ = plaid_env.demo_tokens()
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", harborline)
+    gate = threading.Event()
+    plaid_env.inject("/transactions/sync", Fault("held", gate=gate), harborline)
+    plaid_env.inject("/transactions/sync", Fault("stuck_cursor", times=99), harborline)
+    at = open_page()
+    assert "Overall utilization" in metrics(at)
+    gate.set()
+    assert bank_data.await_whole(item_keys(at), timeout=30)
+    at.run()
+    assert not at.exception
+    assert "Overall utilization" in metrics(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Harborline Bank needs attention" in warnings
+    assert plain("Its accounts and cards are shown, but not its transactions") in warnings
+    assert not at.status
