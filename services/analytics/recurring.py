@@ -17,7 +17,8 @@ The contract, for every caller (the Recurring and Income tabs, the bills ahead):
   own accounts, refunds and card payments are not income. Amounts are shown positive: money
   received.
 - ``plaid_streams_frame(streams, accounts)``: Plaid's ``RecurringStream`` tuples (Plaid has
-  judged which are active and when each comes next).
+  judged which are active and when each comes next), less its outflows that are transfers
+  or card payments: the same definition of a bill as our detection's.
 - ``recurring_streams(frame, today, plaid_streams, plaid_items)``: all of them, one frame with
   ``direction`` ("outflow" or "inflow") and ``source`` ("plaid" or "detected"): Plaid's streams
   for the items in ``plaid_items`` (those Plaid answered for), our detection for every other
@@ -40,7 +41,13 @@ import numpy as np
 import pandas as pd
 
 from integrations.models import RecurringStream
-from services.analytics.money import purchase_rows, received_income_rows, totals_by_currency
+from services.analytics.money import (
+    CARD_PAYMENT,
+    TRANSFERS,
+    purchase_rows,
+    received_income_rows,
+    totals_by_currency,
+)
 from services.analytics.transactions import merchant_or_name
 
 
@@ -502,16 +509,30 @@ _BY_CODE = {c.code: c for c in CADENCES}
 STREAM_COLUMNS = ("direction", "source", *RECURRING_COLUMNS)
 
 
+def _moves_own_money(stream: RecurringStream) -> bool:
+    """A Plaid outflow that moves the person's own money (a transfer out, a card's payment):
+    not a bill, and a card's payment would count the card's spending twice. Plaid lists them
+    among its outflow streams; ``services.analytics.money`` says they are not spending."""
+    if stream.direction != "outflow":
+        return False
+    return stream.category in TRANSFERS or stream.category_detailed == CARD_PAYMENT
+
+
 def plaid_streams_frame(
     streams: Sequence[RecurringStream], accounts: Mapping[str, str]
 ) -> pd.DataFrame:
     """Plaid's streams in ``STREAM_COLUMNS`` (source "plaid"): amounts positive, the account
     by its display name (``accounts``: account id to name), stopped when Plaid says the
-    stream is no longer active or has ended (TOMBSTONED)."""
+    stream is no longer active or has ended (TOMBSTONED). Outflows that move the person's
+    own money (transfers, card payments) are left out, as our detection leaves them out:
+    the Recurring tab and the bills ahead count bills, not money moved between accounts.
+    Inflows stay whole (``income.income_streams`` picks the income among them)."""
     if not streams:
         return pd.DataFrame({column: [] for column in STREAM_COLUMNS})
     rows = []
     for s in streams:
+        if _moves_own_money(s):
+            continue
         cadence = _BY_CODE.get(PLAID_FREQUENCIES.get(s.frequency, ""))
         typical = abs(s.average_amount)
         rows.append(
@@ -539,6 +560,8 @@ def plaid_streams_frame(
                 "stopped": not s.is_active or s.status == "TOMBSTONED",
             }
         )
+    if not rows:
+        return pd.DataFrame({column: [] for column in STREAM_COLUMNS})
     return pd.DataFrame(rows, columns=list(STREAM_COLUMNS))
 
 
