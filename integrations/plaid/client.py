@@ -55,7 +55,7 @@ from integrations.plaid.parse import (
     institution_name,
     parse_item_data,
     parse_live_balances,
-    parse_recurring,
+    read_recurring,
 )
 
 PLAID_VERSION = "2020-09-14"
@@ -378,11 +378,14 @@ class PlaidClient:
         request: Any,
         *,
         typed: bool = True,
+        raw: bool = False,
         policy: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         """One endpoint, with retries (``policy``, else the client's). ``typed=False`` skips
         plaid-python's type checks of the response, which cost milliseconds per transaction;
-        our parser checks instead."""
+        our parser checks instead. ``raw`` skips plaid-python's models altogether (the JSON
+        as Plaid sent it): even unchecked, they refuse a null in a nested object whose field
+        is not nullable, where our parser can leave out that one entry."""
 
         def attempt() -> dict[str, Any]:
             started = time.monotonic()
@@ -391,8 +394,13 @@ class PlaidClient:
                     request,
                     _request_timeout=(self._timeouts.connect, self._timeouts.read),
                     _check_return_type=typed,
+                    _preload_content=not raw,
                 )
-                body = response.to_dict()
+                if raw:
+                    body = json.loads(response.data)
+                    response.release_conn()  # unread by plaid-python: back to the pool
+                else:
+                    body = response.to_dict()
                 if not isinstance(body, dict):
                     raise TypeError("response is not an object")
             except Exception as exc:  # every failure becomes a PlaidError below
@@ -544,6 +552,9 @@ class PlaidClient:
                 "/liabilities/get",
                 self._api.liabilities_get,
                 LiabilitiesGetRequest(access_token=access_token),
+                # plaid-python refuses the whole answer for one null it does not expect (a
+                # loan without a rate); our parser reads each card and loan on its own.
+                raw=True,
             )
         except PlaidError as error:
             if error.code in NO_LIABILITIES:
@@ -557,6 +568,7 @@ class PlaidClient:
             "/transactions/recurring/get",
             self._api.transactions_recurring_get,
             TransactionsRecurringGetRequest(access_token=access_token),
+            raw=True,  # one odd stream must not refuse the list: the parser skips it
             # Tried once: the app has its own detection to fall back on, and the next fetch
             # asks again, so a refusal (not ready yet) is not worth holding the page for.
             policy=replace(self._policy, max_attempts=1),
@@ -568,12 +580,16 @@ class PlaidClient:
         item whole: the app finds the streams in the transactions instead."""
         try:
             body = self.get_recurring(access_token)
-            parse_recurring(body)  # a body we cannot read is a refusal too, not a broken item
+            # A body we cannot read is a refusal too, not a broken item; one odd stream in
+            # it is only left out.
+            _, skipped = read_recurring(body)
         except PlaidError as error:
             code = error.code
         except (PlaidBodyError, KeyError, TypeError, ValueError):
             code = "MALFORMED_RESPONSE"
         else:
+            if skipped:
+                log.warning("/transactions/recurring/get: %d streams could not be read", skipped)
             return body, None
         log.warning(
             "/transactions/recurring/get refused (%s); the app finds this bank's recurring "

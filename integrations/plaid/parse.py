@@ -7,9 +7,9 @@ string values), so the demo bodies and live responses share one path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from integrations.models import (
     Account,
@@ -25,10 +25,44 @@ from integrations.models import (
 )
 
 Body = Mapping[str, Any]
+T = TypeVar("T")
 
 
 class PlaidBodyError(ValueError):
     """A Plaid body lacks something we cannot do without. Carries no upstream values."""
+
+
+# Said once for a bank when some of its liabilities could not be read: the rest still shows.
+UNREADABLE_LOAN_NOTE = "A loan at this bank could not be read, so it is not shown."
+UNREADABLE_CARD_NOTE = "A card's payment details could not be read, so its due date is not shown."
+# What one malformed entry raises while parsed (a null where a value is needed, a wrong type).
+UNREADABLE = (PlaidBodyError, KeyError, TypeError, ValueError, AttributeError)
+
+
+def _list_of(body: Body, key: str, where: str, *, required: bool = False) -> list[Any]:
+    """A list of a body; missing or null is empty (unless ``required``), anything else but a
+    list means the body itself is unreadable."""
+    value = body.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        raise PlaidBodyError(f"{where} has no list {key}")
+    return value
+
+
+def readable(raws: Iterable[Any], parse: Callable[[Body], T]) -> tuple[list[T], int]:
+    """Each entry parsed on its own: one Plaid sends odd (a null account_id, a text where a
+    number belongs) is skipped and counted, never the whole list."""
+    parsed: list[T] = []
+    skipped = 0
+    for raw in raws:
+        try:
+            if not isinstance(raw, Mapping):
+                raise PlaidBodyError("entry is not an object")
+            parsed.append(parse(raw))
+        except UNREADABLE:
+            skipped += 1
+    return parsed, skipped
 
 
 def _as_date(value: Any) -> date | None:
@@ -51,6 +85,13 @@ def _as_moment(value: Any) -> datetime | None:
 
 def _as_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _as_flag(value: Any) -> bool | None:
+    """A JSON boolean or null; anything else is not a flag to guess at."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError("not a boolean")
 
 
 def _text(value: Any) -> str | None:
@@ -194,7 +235,7 @@ def parse_card_liability(raw: Body) -> CardLiability:
     return CardLiability(
         account_id=str(_required(raw, "account_id", "credit liability")),
         aprs=tuple(_parse_apr(a) for a in raw.get("aprs") or ()),
-        is_overdue=raw.get("is_overdue"),
+        is_overdue=_as_flag(raw.get("is_overdue")),
         last_payment_amount=_as_float(raw.get("last_payment_amount")),
         last_payment_date=_as_date(raw.get("last_payment_date")),
         last_statement_issue_date=_as_date(raw.get("last_statement_issue_date")),
@@ -204,12 +245,25 @@ def parse_card_liability(raw: Body) -> CardLiability:
     )
 
 
+def _liabilities_of(body: Body | None) -> Body:
+    liabilities = body.get("liabilities") if body else None
+    if liabilities is None:
+        return {}
+    if not isinstance(liabilities, Mapping):
+        raise PlaidBodyError("liabilities is not an object")
+    return liabilities
+
+
+def read_card_liabilities(body: Body | None) -> tuple[tuple[CardLiability, ...], int]:
+    """The credit cards of a /liabilities/get body (a missing list means none), and how many
+    could not be read and were left out."""
+    raws = _list_of(_liabilities_of(body), "credit", "liabilities")
+    cards, skipped = readable(raws, parse_card_liability)
+    return tuple(cards), skipped
+
+
 def parse_card_liabilities(body: Body | None) -> tuple[CardLiability, ...]:
-    """Parse the credit cards of a /liabilities/get body; a missing list means none."""
-    if not body:
-        return ()
-    credit = (body.get("liabilities") or {}).get("credit") or ()
-    return tuple(parse_card_liability(raw) for raw in credit)
+    return read_card_liabilities(body)[0]
 
 
 def _last_four(number: Any) -> str | None:
@@ -234,7 +288,7 @@ def parse_student_loan(raw: Body) -> LoanLiability:
         next_payment_due_date=_as_date(raw.get("next_payment_due_date")),
         last_payment_amount=_as_float(raw.get("last_payment_amount")),
         last_payment_date=_as_date(raw.get("last_payment_date")),
-        is_overdue=raw.get("is_overdue"),
+        is_overdue=_as_flag(raw.get("is_overdue")),
         status=_text(status.get("type")),
         origination_date=_as_date(raw.get("origination_date")),
         origination_principal_amount=_as_float(raw.get("origination_principal_amount")),
@@ -262,14 +316,21 @@ def parse_mortgage(raw: Body) -> LoanLiability:
     )
 
 
+def read_loan_liabilities(body: Body | None) -> tuple[tuple[LoanLiability, ...], int]:
+    """The student loans and mortgages of a /liabilities/get body (a missing list means
+    none), each read on its own, and how many could not be read and were left out."""
+    liabilities = _liabilities_of(body)
+    students, odd_students = readable(
+        _list_of(liabilities, "student", "liabilities"), parse_student_loan
+    )
+    mortgages, odd_mortgages = readable(
+        _list_of(liabilities, "mortgage", "liabilities"), parse_mortgage
+    )
+    return (*students, *mortgages), odd_students + odd_mortgages
+
+
 def parse_loan_liabilities(body: Body | None) -> tuple[LoanLiability, ...]:
-    """The student loans and mortgages of a /liabilities/get body; a missing list means
-    none."""
-    if not body:
-        return ()
-    liabilities = body.get("liabilities") or {}
-    students = tuple(parse_student_loan(raw) for raw in liabilities.get("student") or ())
-    return students + tuple(parse_mortgage(raw) for raw in liabilities.get("mortgage") or ())
+    return read_loan_liabilities(body)[0]
 
 
 def _stream_amount(raw: Any) -> tuple[float, str | None]:
@@ -296,7 +357,7 @@ def parse_recurring_stream(raw: Body, direction: StreamDirection) -> RecurringSt
         predicted_next_date=_as_date(raw.get("predicted_next_date")),
         frequency=str(raw.get("frequency") or "UNKNOWN"),
         status=str(raw.get("status") or "UNKNOWN"),
-        is_active=bool(raw.get("is_active")),
+        is_active=bool(_as_flag(raw.get("is_active"))),
         average_amount=average,
         last_amount=last,
         currency=last_currency or average_currency or "XXX",
@@ -304,13 +365,26 @@ def parse_recurring_stream(raw: Body, direction: StreamDirection) -> RecurringSt
     )
 
 
-def parse_recurring(body: Body | None) -> tuple[RecurringStream, ...]:
-    """Both lists of a /transactions/recurring/get body: inflows first, then outflows."""
+def read_recurring(body: Body | None) -> tuple[tuple[RecurringStream, ...], int]:
+    """Both lists of a /transactions/recurring/get body, inflows first, then outflows, and
+    how many streams could not be read and were left out. A body without both lists is
+    unreadable (PlaidBodyError)."""
     if not body:
-        return ()
-    inflows = (parse_recurring_stream(raw, "inflow") for raw in body.get("inflow_streams") or ())
-    outflows = (parse_recurring_stream(raw, "outflow") for raw in body.get("outflow_streams") or ())
-    return (*inflows, *outflows)
+        return (), 0
+    where = "recurring streams"
+    inflows, odd_in = readable(
+        _list_of(body, "inflow_streams", where, required=True),
+        lambda raw: parse_recurring_stream(raw, "inflow"),
+    )
+    outflows, odd_out = readable(
+        _list_of(body, "outflow_streams", where, required=True),
+        lambda raw: parse_recurring_stream(raw, "outflow"),
+    )
+    return (*inflows, *outflows), odd_in + odd_out
+
+
+def parse_recurring(body: Body | None) -> tuple[RecurringStream, ...]:
+    return read_recurring(body)[0]
 
 
 def parse_item_data(
@@ -331,13 +405,16 @@ def parse_item_data(
     body the item's streams are Plaid's (even none); without one the app finds them."""
     institution = parse_institution(institution_body) if institution_body else known_institution
     item = parse_item(item_body, institution)
+    cards, odd_cards = read_card_liabilities(liabilities_body)
+    loans, odd_loans = read_loan_liabilities(liabilities_body)
+    unreadable = ((odd_cards, UNREADABLE_CARD_NOTE), (odd_loans, UNREADABLE_LOAN_NOTE))
     return ItemData(
         item=item,
         accounts=parse_accounts(accounts_body, item.item_id),
         transactions=apply_sync_pages(earlier, sync_pages),
-        liabilities=parse_card_liabilities(liabilities_body),
-        notes=notes,
-        loans=parse_loan_liabilities(liabilities_body),
+        liabilities=cards,
+        notes=(*notes, *(note for skipped, note in unreadable if skipped)),
+        loans=loans,
         recurring=parse_recurring(recurring_body),
         recurring_from_plaid=recurring_body is not None,
     )

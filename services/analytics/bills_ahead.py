@@ -271,12 +271,48 @@ def _semi_monthly(first: date, end: date) -> list[date]:
     return out
 
 
-def occurrences(cadence: str, first: date, end: date) -> list[date]:
+# A payday moved off a weekend lands at most this many days from its day of the month.
+WEEKEND_SHIFT = 3
+
+
+def _off_weekend(day: date, early: bool) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=-1 if early else 1)
+    return day
+
+
+def _on_two_days(first: date, end: date, days: tuple[int, int], early: bool) -> list[date]:
+    """``first`` (the next date, already moved off a weekend), then the stream's two days of
+    the month (31: the last day) after it, each on a weekend moved to the Friday before
+    (``early``) or the Monday after. A day landing within WEEKEND_SHIFT days of ``first`` is
+    ``first`` itself, paid early or late."""
+    out = [first] if first <= end else []
+    month = first.replace(day=1)
+    while month <= end + timedelta(days=WEEKEND_SHIFT):  # a 1st may move back into the horizon
+        for day in days:
+            when = _off_weekend(_day_in_month(month.year, month.month, day), early)
+            if first + timedelta(days=WEEKEND_SHIFT) < when <= end:
+                out.append(when)
+        month = add_months(month, 1)
+    return sorted(out)
+
+
+def occurrences(
+    cadence: str,
+    first: date,
+    end: date,
+    days: tuple[int, int] | None = None,
+    moves_early: bool = True,
+) -> list[date]:
     """The dates from ``first`` on, at ``cadence``, up to ``end`` inclusive. Months are
     counted from ``first`` each time, so a bill on the 31st is on the 30th in a 30-day month
-    and on the 31st again after it. An unknown cadence gives its next date only."""
+    and on the 31st again after it. Twice a month, on the stream's two ``days`` of the month
+    when known (``recurring.SCHEDULE_COLUMNS``), moved off weekends as ``moves_early`` says.
+    An unknown cadence gives its next date only."""
     key = _cadence_key(cadence)
     if key in SEMI_MONTHLY:
+        if days is not None:
+            return _on_two_days(first, end, days, moves_early)
         return _semi_monthly(first, end)
     if key in MONTHS_APART:
         months = MONTHS_APART[key]
@@ -304,6 +340,14 @@ def _on_card(row: Mapping[str, object], card_accounts: Collection[str]) -> bool:
     return str(row.get("account")) in card_accounts
 
 
+def _two_days(row: Mapping[str, object]) -> tuple[int, int] | None:
+    """A twice-a-month stream's days of the month, when its row carries them."""
+    days = (row.get("day_one"), row.get("day_two"))
+    if any(day is None or pd.isna(day) for day in days):
+        return None
+    return int(days[0]), int(days[1])  # type: ignore[arg-type]
+
+
 def recurring_events(
     streams: pd.DataFrame, today: date, horizon: int, card_accounts: Collection[str] = ()
 ) -> list[ExpectedEvent]:
@@ -322,7 +366,13 @@ def recurring_events(
     for row in streams.to_dict("records"):
         if bool(row.get("stopped")) or pd.isna(row.get("next_date")):
             continue
-        dates = occurrences(str(row["cadence"]), pd.Timestamp(row["next_date"]).date(), end)
+        dates = occurrences(
+            str(row["cadence"]),
+            pd.Timestamp(row["next_date"]).date(),
+            end,
+            _two_days(row),
+            bool(row.get("moves_early", True)),
+        )
         late = [d for d in dates if d < today]
         inflow = _is_inflow(row)
         amount = abs(float(row["typical_amount"])) * (-1 if inflow else 1)

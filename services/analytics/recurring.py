@@ -17,30 +17,40 @@ The contract, for every caller (the Recurring and Income tabs, the bills ahead):
   own accounts, refunds and card payments are not income. Amounts are shown positive: money
   received.
 - ``plaid_streams_frame(streams, accounts)``: Plaid's ``RecurringStream`` tuples (Plaid has
-  judged which are active and when each comes next).
+  judged which are active and when each comes next), less its outflows that are transfers
+  or card payments: the same definition of a bill as our detection's.
 - ``recurring_streams(frame, today, plaid_streams, plaid_items)``: all of them, one frame with
   ``direction`` ("outflow" or "inflow") and ``source`` ("plaid" or "detected"): Plaid's streams
   for the items in ``plaid_items`` (those Plaid answered for), our detection for every other
   item, never both for one item.
 
-Each returns ``RECURRING_COLUMNS`` (``recurring_streams`` also ``direction`` and ``source``):
+Each returns ``RECURRING_COLUMNS`` and ``SCHEDULE_COLUMNS`` (``recurring_streams`` also
+``direction`` and ``source``: ``STREAM_COLUMNS``):
 ``merchant``, ``account`` (display name), ``currency``, ``cadence`` (a label of ``CADENCES``, or
 "Irregular" for a stream Plaid could not time), ``typical_amount`` (positive, in ``currency``),
 ``next_date`` (the next expected day, NaT when unknown), ``stopped`` (no longer expected),
-and the rest below. Amounts are never summed across currencies.
+for a twice-a-month stream ``day_one`` and ``day_two`` (its two days of the month, 31 for the
+last day) and ``moves_early`` (a day on a weekend comes the Friday before, else the Monday
+after), and the rest below. Amounts are never summed across currencies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from integrations.models import RecurringStream
-from services.analytics.money import purchase_rows, received_income_rows, totals_by_currency
+from services.analytics.money import (
+    CARD_PAYMENT,
+    TRANSFERS,
+    purchase_rows,
+    received_income_rows,
+    totals_by_currency,
+)
 from services.analytics.transactions import merchant_or_name
 
 
@@ -107,8 +117,16 @@ RECURRING_COLUMNS = (
 )
 
 
+# A twice-a-month stream's schedule (NaN and True for every other cadence): its two days of
+# the month, ``day_one`` < ``day_two`` (LAST_DAY for the last day, whatever the month's
+# length), and ``moves_early``: a day on a weekend is paid the Friday before (else the Monday
+# after). What the bills ahead project its later dates from.
+SCHEDULE_COLUMNS = ("day_one", "day_two", "moves_early")
+DETECTED_COLUMNS = (*RECURRING_COLUMNS, *SCHEDULE_COLUMNS)
+
+
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({column: [] for column in RECURRING_COLUMNS})
+    return pd.DataFrame({column: [] for column in DETECTED_COLUMNS})
 
 
 def _charges(frame: pd.DataFrame, *, income: bool = False) -> pd.DataFrame:
@@ -431,10 +449,13 @@ def _detect(charges: pd.DataFrame, today: date) -> pd.DataFrame:
             "price_rise_since": streams["level_since"].where(rise),
             "amount_varies": varies,
             "stopped": silent_days > STOPPED_AFTER * nominal_days,
+            "day_one": streams["day_one"],
+            "day_two": streams["day_two"],
+            "moves_early": streams["moves_early"].astype(bool),
         }
     )
     out = out.sort_values(["stopped", "yearly_cost", "merchant"], ascending=[True, False, True])
-    return out[list(RECURRING_COLUMNS)].reset_index(drop=True)
+    return out[list(DETECTED_COLUMNS)].reset_index(drop=True)
 
 
 def yearly_cost_by_currency(streams: pd.DataFrame) -> dict[str, float]:
@@ -499,7 +520,51 @@ PLAID_FREQUENCIES = {
     "ANNUALLY": "yearly",
 }
 _BY_CODE = {c.code: c for c in CADENCES}
-STREAM_COLUMNS = ("direction", "source", *RECURRING_COLUMNS)
+STREAM_COLUMNS = ("direction", "source", *DETECTED_COLUMNS)
+# Paydays are mostly on these days of the month; each is paired with its usual partner when
+# Plaid's dates show only one of a stream's two days.
+PAIRED_DAY = {1: 15, 15: LAST_DAY, LAST_DAY: 15}
+
+
+def _slot(day: date) -> int:
+    return int(_month_slots(np.array([day.day]), np.array([pd.Timestamp(day).days_in_month]))[0])
+
+
+def _nominal_slot(day: date) -> tuple[int, bool | None]:
+    """The day of the month a date most likely stands for, and whether it was moved earlier
+    (True), later (False) or not known to be (None): a Friday before a weekend 15th or last
+    day, a Monday after a weekend 1st or 15th, is taken as that day moved off the weekend."""
+    if _slot(day) in PAIRED_DAY:
+        return _slot(day), None
+    nearby = {4: (1, 2), 0: (-1, -2)}.get(day.weekday(), ())
+    for shift in nearby:
+        moved_from = day + timedelta(days=shift)
+        if moved_from.month == day.month and _slot(moved_from) in PAIRED_DAY:
+            return _slot(moved_from), shift > 0
+    return _slot(day), None
+
+
+def _plaid_schedule(dates: Sequence[date]) -> tuple[int, int, bool]:
+    """A twice-a-month Plaid stream's two days of the month and whether it pays early at a
+    weekend, from the dates Plaid gives (first, last, next): the commonest day, then the
+    first at least HALF_MONTH_APART from it, else its usual partner (the 15th and the last
+    day by default). Paid early unless a date shows a weekend day paid on the Monday."""
+    read = [_nominal_slot(d) for d in dates]
+    slots = [slot for slot, _ in read]
+    first = max(slots, key=slots.count)  # ties: the earliest listed
+    apart = [slot for slot in slots if _month_distance(slot, first) >= HALF_MONTH_APART]
+    partner = PAIRED_DAY.get(first, first + 15 if first <= 15 else first - 15)
+    low, high = sorted((first, apart[0] if apart else partner))
+    return low, high, not any(moved is False for _, moved in read)
+
+
+def _moves_own_money(stream: RecurringStream) -> bool:
+    """A Plaid outflow that moves the person's own money (a transfer out, a card's payment):
+    not a bill, and a card's payment would count the card's spending twice. Plaid lists them
+    among its outflow streams; ``services.analytics.money`` says they are not spending."""
+    if stream.direction != "outflow":
+        return False
+    return stream.category in TRANSFERS or stream.category_detailed == CARD_PAYMENT
 
 
 def plaid_streams_frame(
@@ -507,13 +572,22 @@ def plaid_streams_frame(
 ) -> pd.DataFrame:
     """Plaid's streams in ``STREAM_COLUMNS`` (source "plaid"): amounts positive, the account
     by its display name (``accounts``: account id to name), stopped when Plaid says the
-    stream is no longer active or has ended (TOMBSTONED)."""
+    stream is no longer active or has ended (TOMBSTONED). Outflows that move the person's
+    own money (transfers, card payments) are left out, as our detection leaves them out:
+    the Recurring tab and the bills ahead count bills, not money moved between accounts.
+    Inflows stay whole (``income.income_streams`` picks the income among them)."""
     if not streams:
         return pd.DataFrame({column: [] for column in STREAM_COLUMNS})
     rows = []
     for s in streams:
+        if _moves_own_money(s):
+            continue
         cadence = _BY_CODE.get(PLAID_FREQUENCIES.get(s.frequency, ""))
         typical = abs(s.average_amount)
+        schedule: tuple[float, float, bool] = (np.nan, np.nan, True)
+        if cadence is CADENCES[SEMIMONTHLY]:
+            known = [d for d in (s.first_date, s.last_date, s.predicted_next_date) if d]
+            schedule = _plaid_schedule(known)
         rows.append(
             {
                 "direction": s.direction,
@@ -537,8 +611,13 @@ def plaid_streams_frame(
                 "price_rise_since": pd.NaT,
                 "amount_varies": False,
                 "stopped": not s.is_active or s.status == "TOMBSTONED",
+                "day_one": schedule[0],
+                "day_two": schedule[1],
+                "moves_early": schedule[2],
             }
         )
+    if not rows:
+        return pd.DataFrame({column: [] for column in STREAM_COLUMNS})
     return pd.DataFrame(rows, columns=list(STREAM_COLUMNS))
 
 

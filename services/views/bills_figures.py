@@ -25,7 +25,7 @@ from services.analytics.bills_ahead import (
     without_linked_loan_streams,
 )
 from services.analytics.income import income_streams
-from services.analytics.money import CARD_PAYMENT, TRANSFERS, totals_by_currency
+from services.analytics.money import totals_by_currency
 from services.analytics.recurring import outflows
 from services.analytics.snapshot import FinancialSnapshot
 from services.analytics.worth import is_reserve, spending_cash_by_currency
@@ -61,33 +61,17 @@ class BillsFigures:
     accounts: list[str]
 
 
-def _card_payment_streams(snap: FinancialSnapshot) -> set[tuple[str, str]]:
-    """Plaid's outflow streams that pay a card, by (payee, currency): the card's due date
-    already expects that payment."""
-    return {
-        (s.merchant_name or s.description, s.currency)
-        for s in snap.recurring
-        if s.direction == "outflow" and s.category_detailed == CARD_PAYMENT
-    }
-
-
 def bill_and_income_streams(snap: FinancialSnapshot, streams: pd.DataFrame) -> pd.DataFrame:
     """The streams that are bills or income (``recurring.STREAM_COLUMNS``, or outflows alone
-    without a direction): not money moved between the person's own accounts, not a card's
-    payment, and of the inflows only income (paychecks, benefits, interest); none on a savings
-    account."""
+    without a direction), none on a savings account: the outflows (``recurring`` already
+    leaves out transfers and card payments, Plaid's as ours) and of the inflows only income
+    (paychecks, benefits, interest)."""
     if streams.empty or "direction" not in streams:
         return streams
-    out = outflows(streams)
-    out = out[~out["category"].isin(TRANSFERS)]
-    income = income_streams(streams)
+    out, income = outflows(streams), income_streams(streams)
     # Savings are kept aside (their interest and fees move no spending cash).
     reserves = {a.display_name for a in snap.accounts if a.type == "depository" and is_reserve(a)}
     out, income = out[~out["account"].isin(reserves)], income[~income["account"].isin(reserves)]
-    paying = _card_payment_streams(snap)
-    if paying:
-        pairs = pd.Series(list(zip(out["merchant"], out["currency"], strict=True)), index=out.index)
-        out = out[~pairs.isin(paying)]
     return pd.concat([out, income], ignore_index=True)
 
 

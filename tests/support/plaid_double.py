@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import functools
 import hashlib
 import itertools
@@ -460,6 +461,8 @@ class PlaidDouble(ServedDouble):
         self.link_webhooks: dict[str, str | None] = {}
         # What the bank says now, per token and account, where it differs from /accounts/get.
         self._live: dict[str, dict[str, JsonDict]] = {}
+        # Per token, a change to the recurring streams served (odd fields Plaid may send).
+        self._recurring_edits: dict[str, Callable[[JsonDict], JsonDict]] = {}
         for item in self._demo:
             self.add_item(item.access_token, item)
         self._routes: dict[str, Callable[[JsonDict], JsonDict]] = {
@@ -589,6 +592,12 @@ class PlaidDouble(ServedDouble):
             self._items[access_token] = replace(
                 item, item_get={**item.item_get, "item": item_object}
             )
+
+    def edit_recurring(self, access_token: str, edit: Callable[[JsonDict], JsonDict]) -> None:
+        """/transactions/recurring/get answers ``edit`` of the streams it would serve (a copy
+        of its body), e.g. a stream with a null Plaid's schema does not allow."""
+        with self._lock:
+            self._recurring_edits[access_token] = edit
 
     def require_login(self, access_token: str) -> None:
         """The bank wants a new login: /item/get still answers, with the error in
@@ -970,12 +979,14 @@ class PlaidDouble(ServedDouble):
                 "the requested product is not supported by this item",
             )
         inflows, outflows = _recurring_streams(item.transactions_sync_pages, self._today)
-        return {
+        answer = {
             "inflow_streams": inflows,
             "outflow_streams": outflows,
             "updated_datetime": _iso_z(datetime.combine(self._today, datetime.min.time(), UTC)),
             "personal_finance_category_version": "v2",
         }
+        edit = self._recurring_edits.get(str(body.get("access_token")))
+        return edit(copy.deepcopy(answer)) if edit else answer
 
     def _transactions_sync(self, body: JsonDict) -> JsonDict:
         """Serve the Item's sync pages in order; the cursor says which page comes next."""

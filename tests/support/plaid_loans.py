@@ -9,6 +9,7 @@ require, nullable ones present with None, as the demo's bodies do.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import date, timedelta
 
 from integrations.common.months import add_months
@@ -147,3 +148,24 @@ def mortgage_item(
             "request_id": "mortgageLia01",
         },
     )
+
+
+ODD_LOAN_ACCOUNT_ID = "oddLoanAccount00000000000000000000001"
+
+
+def with_odd_student_loans(item: DemoPlaidItem) -> DemoPlaidItem:
+    """``item`` (one with a student loan) whose loan has no interest rate (null, which
+    plaid-python's StudentLoan model refuses), beside two loans that cannot be read: one
+    without an account_id (Plaid allows null) and one with text where a rate belongs."""
+    body = copy.deepcopy(item.liabilities_get)
+    assert body is not None
+    (loan,) = body["liabilities"]["student"]
+    loan["interest_rate_percentage"] = None
+    no_account = {**copy.deepcopy(loan), "account_id": None, "loan_name": "Unlinked Loan"}
+    odd_rate = {
+        **copy.deepcopy(loan),
+        "account_id": ODD_LOAN_ACCOUNT_ID,
+        "interest_rate_percentage": "five and a half",
+    }
+    body["liabilities"]["student"] = [loan, no_account, odd_rate]
+    return replace(item, liabilities_get=body)

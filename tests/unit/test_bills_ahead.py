@@ -22,8 +22,10 @@ from services.analytics.bills_ahead import (
     unprojected_currencies,
     without_linked_loan_streams,
 )
+from services.analytics.recurring import detect_income
 from services.analytics.snapshot import FinancialSnapshot
 from services.analytics.worth import spending_cash_by_currency
+from tests.support.frames import frame, tx
 
 TODAY = date(2026, 11, 30)
 CHECKING = "Checking ••1111"
@@ -123,6 +125,55 @@ def test_cadences_of_our_detection_and_of_plaid_step_as_named() -> None:
     ]
     assert occurrences("Yearly", start, end) == [start]
     assert occurrences("UNKNOWN", start, end) == [start]  # only its next date
+
+
+def test_paydays_on_the_15th_and_last_day_keep_those_days_and_move_to_the_friday_before() -> None:
+    # Jun 15 2025 is a Sunday: the next payday is Friday Jun 13. Then Mon Jun 30, Tue Jul 15,
+    # Thu Jul 31, Fri Aug 15, and Aug 31 a Sunday: Friday Aug 29.
+    got = occurrences("Twice a month", date(2025, 6, 13), date(2025, 8, 31), (15, 31), True)
+    assert got == [
+        date(2025, 6, 13),
+        date(2025, 6, 30),
+        date(2025, 7, 15),
+        date(2025, 7, 31),
+        date(2025, 8, 15),
+        date(2025, 8, 29),
+    ]
+
+
+def test_paydays_on_the_1st_and_15th_paid_the_monday_after_a_weekend() -> None:
+    # Mar 15 2026 is a Sunday (paid Mon 16th); Aug 1 2026 a Saturday (paid Mon 3rd).
+    got = occurrences("SEMI_MONTHLY", date(2026, 3, 16), date(2026, 8, 5), (1, 15), False)
+    assert got == [
+        date(2026, 3, 16),
+        date(2026, 4, 1),
+        date(2026, 4, 15),
+        date(2026, 5, 1),
+        date(2026, 5, 15),
+        date(2026, 6, 1),
+        date(2026, 6, 15),
+        date(2026, 7, 1),
+        date(2026, 7, 15),
+        date(2026, 8, 3),
+    ]
+
+
+def test_detected_paydays_ahead_fall_on_the_days_they_were_found_on() -> None:
+    """From detection to the bills ahead: paid on the 15th and the last day, a weekend
+    payday the Friday before (Jan 31, Feb 14, Feb 28, Mar 14 and May 30 2025 are moved or
+    Fridays already)."""
+    paid = [
+        "2025-01-15", "2025-01-31", "2025-02-14", "2025-02-28", "2025-03-14", "2025-03-31",
+        "2025-04-15", "2025-04-30", "2025-05-15", "2025-05-30",
+    ]  # fmt: skip
+    rows = frame(
+        *(tx(f"pay-{i}", d, -2500.0, "INCOME", merchant="Acme") for i, d in enumerate(paid))
+    )
+    today = date(2025, 6, 10)
+    detected = detect_income(rows, today).assign(direction="inflow")
+    days = [e.day for e in recurring_events(detected, today, 60)]
+    # Not Jun 13 + 15 = Jun 28, Jul 13, Jul 28 (the next date's day, half a month on).
+    assert days == [date(2025, 6, 13), date(2025, 6, 30), date(2025, 7, 15), date(2025, 7, 31)]
 
 
 def test_the_horizons_last_day_is_in_it_and_the_day_after_is_not() -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from integrations.models import RecurringStream
+from services.analytics.bills_ahead import recurring_events
 from services.analytics.income import income_by_month, income_summary, next_paycheck
 from services.analytics.recurring import (
     detect_income,
@@ -225,3 +226,14 @@ def test_the_next_paycheck_is_the_soonest_leaving_out_interest() -> None:
         "USD",
     )
     assert next_paycheck(streams.iloc[0:0], TODAY) is None
+
+
+def test_plaids_paydays_on_the_1st_and_15th_are_projected_on_those_days() -> None:
+    """Plaid's dates: Wed Oct 1, Mon Mar 2 (Sunday the 1st, paid the Monday after) and next
+    Mon Mar 16 (Sunday the 15th): the 1st and the 15th, a weekend payday on the Monday."""
+    streams = plaid_streams_frame((stream("a"),), {"a": "Checking"})
+    (row,) = streams.to_dict("records")
+    assert (row["day_one"], row["day_two"], row["moves_early"]) == (1, 15, False)
+    days = [e.day for e in recurring_events(streams, TODAY, 60)]
+    # Mar 10 + 60 days is May 9. Apr 1 and 15 are Wednesdays, May 1 a Friday (not Apr 16).
+    assert days == [date(2026, 3, 16), date(2026, 4, 1), date(2026, 4, 15), date(2026, 5, 1)]

@@ -11,8 +11,10 @@ import pytest
 
 from integrations.common.retry import RetryPolicy
 from integrations.demo.parsed import demo_credit_report, demo_item_data
+from integrations.demo.plaid import plaid_demo_items
 from integrations.models import Account, Institution, Item, ItemData, LoanLiability
 from integrations.plaid.client import PlaidClient, Timeouts
+from integrations.plaid.parse import UNREADABLE_LOAN_NOTE
 from services.analytics.crosscheck import (
     LinkedLoan,
     linked_loans,
@@ -32,6 +34,7 @@ from tests.support.plaid_loans import (
     MORTGAGE_PAYMENT,
     MORTGAGE_RATE,
     mortgage_item,
+    with_odd_student_loans,
 )
 
 
@@ -106,6 +109,24 @@ def test_a_mortgage_with_an_amount_past_due_is_overdue(plaid_double: PlaidDouble
     plaid_double.add_item(token, mortgage_item(token, past_due=1_835.00))
     (loan,) = client(plaid_double).fetch_item(token).loans
     assert (loan.past_due_amount, loan.overdue) == (1_835.00, True)
+
+
+def test_odd_loans_cost_neither_the_bank_nor_its_cards_nor_the_other_loan(
+    plaid_double: PlaidDouble,
+) -> None:
+    """A loan without a rate (null, which plaid-python's model refuses) still shows; a loan
+    without an account_id and one with text for its rate are left out with one note."""
+    token = "access-sandbox-odd-loans"
+    plaid_double.add_item(token, with_odd_student_loans(plaid_demo_items(TODAY)[0]))
+    data = client(plaid_double).fetch_item(token)
+    (loan,) = data.loans
+    assert loan.name == "Cedarline Private Student Loan"
+    assert loan.interest_rate_percentage is None
+    assert loan.minimum_payment_amount == 196.00
+    assert len(data.liabilities) == 2  # both cards, due dates and all
+    assert all(card.next_payment_due_date for card in data.liabilities)
+    assert data.transactions
+    assert data.notes.count(UNREADABLE_LOAN_NOTE) == 1
 
 
 # --- The shared cache keeps loans ------------------------------------------------------------

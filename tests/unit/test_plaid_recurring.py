@@ -113,3 +113,32 @@ def test_the_next_fetch_after_a_refusal_gets_the_streams(
     again = client.fetch_item(bank)
     assert again.recurring_from_plaid
     assert again.notes == ()
+
+
+def _odd_streams(body: dict) -> dict:
+    """Plaid's answer with a null category on the payroll (plaid-python's model refuses it)
+    and a rent stream without its account_id (which nothing can be shown on)."""
+    for stream in body["inflow_streams"]:
+        if stream["description"] == "NORTHWIND ANALYT PAYROLL PPD":
+            stream["personal_finance_category"] = None
+    for stream in body["outflow_streams"]:
+        if stream["description"] == "CEDAR COURT APTS ACH PMT":
+            stream["account_id"] = None
+    return body
+
+
+def test_an_odd_stream_is_left_out_not_the_whole_list(
+    plaid_double: PlaidDouble, bank: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    whole = client_of(plaid_double).fetch_item(bank).recurring
+    plaid_double.edit_recurring(bank, _odd_streams)
+    with caplog.at_level(logging.INFO, logger="credit_monitor.plaid"):
+        data = client_of(plaid_double).fetch_item(bank)
+    assert data.recurring_from_plaid
+    assert RECURRING_REFUSED_NOTE not in data.notes
+    descriptions = [s.description for s in data.recurring]
+    assert "CEDAR COURT APTS ACH PMT" not in descriptions
+    assert len(data.recurring) == len(whole) - 1
+    payroll = next(s for s in data.recurring if s.description == "NORTHWIND ANALYT PAYROLL PPD")
+    assert (payroll.category, payroll.last_amount) == (None, -3326.84)
+    assert any("1 streams could not be read" in r.getMessage() for r in caplog.records)

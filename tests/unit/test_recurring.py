@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
+from integrations.demo.parsed import demo_item_data
+from integrations.models import RecurringStream
+from services.analytics.history import snapshot_analyses
+from services.analytics.money import CARD_PAYMENT
 from services.analytics.recurring import detect_recurring, yearly_cost_by_currency
+from services.analytics.snapshot import FinancialSnapshot, build_snapshot
+from services.views.bills_figures import bills_figures
+from tests.support.clock import TODAY as DEMO_TODAY
 from tests.support.frames import frame, tx
 
 TODAY = date(2026, 3, 10)
@@ -229,3 +237,53 @@ def test_two_different_purchases_a_year_apart_are_not_yearly() -> None:
         tx("y2", "2026-02-20", 99.0, "GENERAL_SERVICES", merchant="Harbor Times"),
     ]
     assert list(detect_recurring(frame(*same), today)["cadence"]) == ["Yearly"]
+
+
+# --- Plaid's outflow streams: bills only, as ours ---------------------------------------------
+
+CHECKING, CARD_ACCOUNT = (
+    "Id0LkoUFwsqVRyvP2z6IaV3dnOaPylTaD0BlB",
+    "35qOT8o3YeniI5orsToUYRfET8BNrLmsl3oY5",
+)
+
+
+def plaid_outflow(
+    stream_id: str, account_id: str, name: str, amount: float, primary: str, detailed: str
+) -> RecurringStream:
+    """A monthly outflow stream as Plaid lists it on the demo's day (2026-11-30)."""
+    return RecurringStream(
+        stream_id=stream_id, direction="outflow", account_id=account_id, description=name,
+        merchant_name=name, category=primary, category_detailed=detailed,
+        first_date=date(2026, 1, 5), last_date=date(2026, 11, 5),
+        predicted_next_date=date(2026, 12, 5), frequency="MONTHLY", status="MATURE",
+        is_active=True, average_amount=amount, last_amount=amount, currency="USD",
+        transactions=11,
+    )  # fmt: skip
+
+
+def demo_with_plaids_outflows() -> FinancialSnapshot:
+    """The demo, every bank answered by Plaid's streams: a card's payment and a transfer to
+    savings from checking, and a subscription on the card."""
+    streams = (
+        plaid_outflow("pay", CHECKING, "Harborline Card Payment", 1500.0, "LOAN_PAYMENTS",
+                      CARD_PAYMENT),
+        plaid_outflow("save", CHECKING, "Transfer to Savings", 500.0, "TRANSFER_OUT",
+                      "TRANSFER_OUT_SAVINGS"),
+        plaid_outflow("netflix", CARD_ACCOUNT, "Netflix", 15.49, "ENTERTAINMENT",
+                      "ENTERTAINMENT_TV_AND_MOVIES"),
+    )  # fmt: skip
+    items = [
+        dataclasses.replace(d, recurring=streams if i == 0 else (), recurring_from_plaid=True)
+        for i, d in enumerate(demo_item_data(DEMO_TODAY))
+    ]
+    return build_snapshot(items, "plaid", datetime(2026, 11, 30, tzinfo=UTC))
+
+
+def test_plaids_card_payment_and_transfer_streams_are_not_recurring_payments() -> None:
+    snap = demo_with_plaids_outflows()
+    known = snapshot_analyses(snap.transactions, DEMO_TODAY, snap.recurring, snap.recurring_items)
+    assert list(known.streams["merchant"]) == ["Netflix"]
+    # Netflix alone: 15.49 x 12 = 185.88 a year (not 1,500 and 500 a month on top: 24,185.88).
+    assert known.recurring.yearly == {"USD": pytest.approx(185.88)}
+    bills = bills_figures(snap, known.all_streams, DEMO_TODAY, 30).events
+    assert set(bills.loc[bills["kind"] == "Bill", "label"]) == {"Netflix"}
