@@ -4,6 +4,7 @@ cache), the last good fetch standing in for a failed one, the snapshot held in t
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -170,6 +171,8 @@ BACKGROUND_FETCHES = 8
 # A run that has something to show still waits this long for the rest: banks served from the
 # cache answer within it, so a warm visit is drawn once, whole.
 GRACE_SECONDS = 0.05
+# A finished fetch no session has assembled yet (its page was closed) is let go after this.
+FINISHED_KEPT_SECONDS = 60.0
 # At most this long in one run before drawing the first bank's figures or a progress state.
 FIRST_WAIT_SECONDS = 30.0
 
@@ -182,6 +185,7 @@ class _Underway:
         self.cards: ItemData | None = None
         self.fetched: data.ItemFetch | None = None
         self.failure: BaseException | None = None
+        self.finished_at: float | None = None  # time.monotonic() when it ended
 
     def note_cards(self, part: ItemData) -> None:
         self.cards = part
@@ -189,6 +193,7 @@ class _Underway:
 
     def finish(self, fetched: data.ItemFetch | None, failure: BaseException | None) -> None:
         self.fetched, self.failure = fetched, failure
+        self.finished_at = time.monotonic()
         _announce()
 
     def stage(self) -> int:
@@ -216,6 +221,26 @@ def _announce() -> None:
 _workers = ThreadPoolExecutor(max_workers=BACKGROUND_FETCHES, thread_name_prefix="item-fetch")
 
 
+def _let_go_of_finished(older_than: float) -> None:
+    """Drop the fetches that ended more than ``older_than`` seconds ago: the cache holds what
+    they brought, and a person's data must not outlive it here (call with the lock held)."""
+    now = time.monotonic()
+    for key in [
+        key
+        for key, underway in _underway.items()
+        if underway.finished_at is not None and now - underway.finished_at > older_than
+    ]:
+        del _underway[key]
+
+
+def _release(item_keys: list[str], underways: list[_Underway]) -> None:
+    """The whole snapshot is assembled: its banks' finished fetches are not needed here."""
+    with _underway_lock:
+        for key, underway in zip(item_keys, underways, strict=True):
+            if _underway.get(key) is underway:
+                del _underway[key]
+
+
 def forget_underway() -> None:
     """Stop joining the fetches under way (tests: each starts from a clean process)."""
     with _underway_lock:
@@ -226,6 +251,7 @@ def _start(settings: Settings, connection: state.PlaidConnection) -> _Underway:
     """The bank's fetch under way, joined if another run started it, else started now."""
     keeper = keeping.keeper(settings)  # from the session, which the worker does not have
     with _underway_lock:
+        _let_go_of_finished(FINISHED_KEPT_SECONDS)
         found = _underway.get(connection.item_key)
         if found is not None and found.stage() < 2:
             return found
@@ -260,6 +286,7 @@ def _early_plaid_snapshot(settings: Settings) -> FinancialSnapshot | None:
     underways = [_start(settings, connection) for connection in items]
     _wait_for_first(underways)
     if all(u.stage() == 2 for u in underways):
+        _release([c.item_key for c in items], underways)
         return _assembled([u.result() for u in underways])
     return _partial(items, underways)
 

@@ -76,6 +76,10 @@ def test_cards_figures_show_before_any_transaction_arrives_and_the_rest_fills_in
     assert shown["Spending this month"] == money(expect.spending(TODAY, month_start, TODAY))
     assert shown["Total owed on cards"] == f"${owed:,.2f}"
     assert not at.status
+    # Once the whole snapshot is drawn, the fetches' data lives in the cache alone: nothing
+    # of the person's stays behind in the background fetches.
+    assert bank_data.progress(item_keys(at)) == (2,) * len(item_keys(at))
+    assert not set(item_keys(at)) & set(bank_data._underway)
 
 
 def test_the_cards_page_lists_every_card_while_syncing_and_the_planner_follows(
