@@ -50,6 +50,9 @@ TABLE_COLUMNS = {
     "minimum_payment": st.column_config.NumberColumn("Minimum payment", format=_MONEY),
     "due_date": st.column_config.DateColumn("Due date", format="MMM D, YYYY"),
     "days_left": st.column_config.NumberColumn("Days left"),
+    "status": st.column_config.TextColumn(
+        "Status", help="Overdue only when the issuer says so, never guessed from the date."
+    ),
     "overdue": st.column_config.CheckboxColumn("Overdue"),
     "purchase_apr": st.column_config.NumberColumn("Purchase APR", format="%.2f%%"),
     "cash_apr": st.column_config.NumberColumn("Cash APR", format="%.2f%%"),

@@ -13,7 +13,8 @@ charge billed to a credit card is listed but does not move cash on its day: it i
 the card, and the card's payment is what leaves the cash account (counting both would count
 it twice). A card's payment is taken at its statement balance (paying in full, the
 conservative choice), less what was paid since that statement; its minimum is shown beside
-it. Only each card's next due date is known: later statements are not guessed.
+it. Overdue is what the issuer or lender says, never a guess from a passed date. Only each
+card's next due date is known: later statements are not guessed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 
 from integrations.common.months import add_months
 from integrations.models import Account, LoanLiability
+from services.analytics.cards import AWAITING_ISSUER, awaiting_issuer, paid_this_cycle
 from services.analytics.loans import AWAITING_LENDER, paid_for_due_month
 from services.analytics.snapshot import FinancialSnapshot
 
@@ -74,9 +76,21 @@ def _paid_since_statement(
     return max(paid, 0.0)
 
 
+def _passed_due_date_note(due: date, statement: date | None) -> str:
+    """Why a card due date passed that the issuer does not call overdue is counted today."""
+    since = f"the statement of {statement.isoformat()}" if statement else "the last statement"
+    return (
+        f"due on {due.isoformat()}: {AWAITING_ISSUER}. The issuer does not call it overdue "
+        f"but reports no payment of at least the minimum since {since}, so it is counted "
+        "today in case it is still to pay"
+    )
+
+
 def card_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> list[ExpectedEvent]:
     """Each card's next payment: on its due date when that falls in the horizon, or today
-    when it is overdue. Nothing for a card whose statement is paid or asked for nothing."""
+    when the issuer calls it overdue. A due date passed that the issuer does not call overdue
+    (``cards.awaiting_issuer``) is left out when it looks paid (``cards.paid_this_cycle``),
+    else asked today. Nothing for a card whose statement is paid or asked for nothing."""
     liabilities = {li.account_id: li for li in snapshot.liabilities}
     events = []
     for card in snapshot.cards:
@@ -85,7 +99,10 @@ def card_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> l
             continue
         due = li.next_payment_due_date
         overdue = bool(li.is_overdue) and due < today
-        if not (overdue or within(due, today, horizon)):
+        passed = awaiting_issuer(li, today)
+        if passed and paid_this_cycle(li):
+            continue
+        if not (overdue or passed or within(due, today, horizon)):
             continue
         paid = _paid_since_statement(
             li.last_payment_amount, li.last_payment_date, li.last_statement_issue_date
@@ -105,9 +122,11 @@ def card_due_events(snapshot: FinancialSnapshot, today: date, horizon: int) -> l
             why = "amount not reported"
         if overdue:
             why = f"overdue since {due.isoformat()}: {why}"
+        elif passed:
+            why = f"{_passed_due_date_note(due, li.last_statement_issue_date)}: {why}"
         events.append(
             ExpectedEvent(
-                day=today if overdue else due,
+                day=today if overdue or passed else due,
                 kind="card_due",
                 label=card.name,
                 account=card.display_name,

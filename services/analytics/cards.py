@@ -54,9 +54,22 @@ def _utilization(current: float | None, limit: float | None) -> float | None:
     return _owed(current) / limit
 
 
-def _paid_this_cycle(liability: CardLiability | None) -> bool:
-    """Nothing is owed by the coming due date: the statement asked for nothing, or a payment
-    of at least the minimum came after it."""
+# Said the same in the Cards table's Status, in the overview's alert and on Bills ahead.
+AWAITING_ISSUER = "due date passed; waiting for the issuer's update"
+
+
+def awaiting_issuer(liability: CardLiability, today: date) -> bool:
+    """Its due date has passed but the issuer does not call it overdue: most often autopay
+    paid the statement and the issuer has not moved the due date yet. Overdue is what the
+    issuer says (``CardLiability.is_overdue``), never our guess from the date."""
+    due = liability.next_payment_due_date
+    return not liability.is_overdue and due is not None and due < today
+
+
+def paid_this_cycle(liability: CardLiability | None) -> bool:
+    """Nothing is owed by the due date: the statement asked for nothing, or a payment of at
+    least the minimum came on or after the statement's issue date. A card the issuer calls
+    overdue is never paid."""
     if liability is None or liability.is_overdue:
         return False
     statement_balance = liability.last_statement_balance
@@ -70,6 +83,21 @@ def _paid_this_cycle(liability: CardLiability | None) -> bool:
         and liability.last_payment_date >= statement
         and (liability.last_payment_amount or 0.0) >= (minimum or 0.0)
     )
+
+
+def card_status(liability: CardLiability | None, today: date) -> str:
+    """The card's payment standing in words: what the issuer says first (overdue), then a due
+    date it has not moved yet, then whether this statement is paid."""
+    if liability is None:
+        return "Not reported"
+    if liability.is_overdue:
+        return "Overdue"
+    if awaiting_issuer(liability, today):
+        looks = " (looks paid)" if paid_this_cycle(liability) else ""
+        return AWAITING_ISSUER.capitalize() + looks
+    if paid_this_cycle(liability):
+        return "Paid this cycle"
+    return "Payment due" if liability.next_payment_due_date else "No due date reported"
 
 
 CARD_COLUMNS = (
@@ -87,7 +115,9 @@ CARD_COLUMNS = (
     "minimum_payment",
     "due_date",
     "days_left",
+    "status",
     "overdue",
+    "awaiting_issuer",
     "paid_this_cycle",
     "purchase_apr",
     "cash_apr",
@@ -139,8 +169,10 @@ def cards_frame(
                 "minimum_payment": li.minimum_payment_amount if li else None,
                 "due_date": due,
                 "days_left": (due - today).days if due else None,
+                "status": card_status(li, today),
                 "overdue": bool(li and li.is_overdue),
-                "paid_this_cycle": _paid_this_cycle(li),
+                "awaiting_issuer": bool(li and awaiting_issuer(li, today)),
+                "paid_this_cycle": paid_this_cycle(li),
                 **_apr_columns(li),
                 "statement_date": li.last_statement_issue_date if li else None,
                 "last_payment_amount": li.last_payment_amount if li else None,
@@ -152,6 +184,8 @@ def cards_frame(
     for column in (*numeric, "minimum_payment", "last_payment_amount", *APR_COLUMNS):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["days_left"] = frame["days_left"].astype("Int64")
+    for column in ("overdue", "awaiting_issuer", "paid_this_cycle"):
+        frame[column] = frame[column].astype(bool)
     return frame
 
 
@@ -216,10 +250,55 @@ def _payment_due(row: pd.Series) -> PaymentDue:
 
 
 def upcoming_payments(cards: pd.DataFrame) -> tuple[PaymentDue, ...]:
-    """Unpaid card payments, overdue first, then by due date."""
-    open_dues = cards[cards["due_date"].notna() & ~cards["paid_this_cycle"]]
+    """Unpaid card payments the issuer calls overdue or that are still ahead, overdue first,
+    then by due date (a due date passed the issuer has not moved is ``passed_due_dates``)."""
+    open_dues = cards[
+        cards["due_date"].notna() & ~cards["paid_this_cycle"] & ~cards["awaiting_issuer"]
+    ]
     ordered = open_dues.assign(_late=~open_dues["overdue"]).sort_values(["_late", "due_date"])
     return tuple(_payment_due(row) for _, row in ordered.iterrows())
+
+
+@dataclass(frozen=True)
+class PassedDueDate:
+    """A card's due date that has passed without the issuer calling it overdue."""
+
+    card: str
+    mask: str | None
+    currency: str
+    due_date: date
+    minimum_payment: float | None
+    statement_date: date | None
+    last_payment_amount: float | None
+    last_payment_date: date | None
+    looks_paid: bool  # at least the minimum paid on or after the statement's issue date
+
+
+def _amount(value: object) -> float | None:
+    return None if pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def _day(value: object) -> date | None:
+    return None if pd.isna(value) else value  # type: ignore[return-value]
+
+
+def passed_due_dates(cards: pd.DataFrame) -> tuple[PassedDueDate, ...]:
+    """Every card waiting for its issuer's update (``AWAITING_ISSUER``), by due date."""
+    waiting = cards[cards["awaiting_issuer"]].sort_values("due_date", kind="stable")
+    return tuple(
+        PassedDueDate(
+            card=str(row["card"]),
+            mask=None if pd.isna(row["mask"]) else str(row["mask"]),
+            currency=str(row["currency"]),
+            due_date=row["due_date"],
+            minimum_payment=_amount(row["minimum_payment"]),
+            statement_date=_day(row["statement_date"]),
+            last_payment_amount=_amount(row["last_payment_amount"]),
+            last_payment_date=_day(row["last_payment_date"]),
+            looks_paid=bool(row["paid_this_cycle"]),
+        )
+        for _, row in waiting.iterrows()
+    )
 
 
 def next_payment_due(cards: pd.DataFrame) -> PaymentDue | None:

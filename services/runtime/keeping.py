@@ -184,17 +184,19 @@ class Keeper:
             wrote(self.person)
 
     def keep_report(self, report: CreditReport, pulled_at: datetime) -> bool:
-        """Keep a pulled report, sealed, and its scores; whether it was kept."""
+        """Keep a pulled report, sealed, and its scores; whether it was kept. Not after the
+        person deleted everything, nor while they do: the check and the writes are one
+        transaction that a deletion either precedes or follows (``HistoryStore.keep_report``)."""
         readings = score_readings(report, pulled_at.date())
         try:
-            if self.store.deleted_since(self.person) is not None:
-                return False
             sealed = self.vault.seal(report_text(report))
-            self.store.save_report(self.person, pulled_at, sealed, readings)
+            kept = self.store.keep_report(self.person, pulled_at, sealed, readings)
         except StoreError as error:
             failed(error)
             return False
         _answered()
+        if kept is None:  # they deleted everything, maybe while this report was pulled
+            return False
         wrote(self.person)
         return True
 

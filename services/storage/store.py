@@ -380,23 +380,29 @@ class HistoryStore:
         same pull saved again replaces it."""
         person = checked_person(person)
         pulled_at = _aware(pulled_at)
-        row = {"person_key": person, "pulled_at": pulled_at, "sealed_report": bytes(sealed_report)}
-        by_model = {reading.model: reading for reading in readings}
         with self._writing() as connection:
             _ensure_person(connection, person)
-            _upsert(connection, reports, [row], ("person_key", "pulled_at"))
-            report_id = connection.execute(
-                sa.select(reports.c.report_id).where(
-                    (reports.c.person_key == person) & (reports.c.pulled_at == pulled_at)
-                )
-            ).scalar_one()
-            connection.execute(sa.delete(scores).where(scores.c.report_id == report_id))
-            if by_model:
-                connection.execute(
-                    sa.insert(scores),
-                    [_score_row(person, report_id, reading) for reading in by_model.values()],
-                )
-        return int(report_id)
+            return _save_report(connection, person, pulled_at, sealed_report, readings)
+
+    def keep_report(
+        self,
+        person: str,
+        pulled_at: datetime,
+        sealed_report: bytes,
+        readings: Sequence[ScoreReading],
+    ) -> int | None:
+        """A report a session pulled, as ``save_report``, unless the person deleted everything
+        and has not asked to be kept again: then None, with nothing written. The check and the
+        writes hold the person as ``delete_person`` does (as ``keep_fetch``), so a deletion
+        either comes first (nothing is written) or waits for them and removes the report."""
+        person = checked_person(person)
+        pulled_at = _aware(pulled_at)
+        with self._writing() as connection:
+            _hold_person(connection, person)
+            if _deleted_since(connection, person) is not None:
+                return None
+            _ensure_person(connection, person)
+            return _save_report(connection, person, pulled_at, sealed_report, readings)
 
     def reports(self, person: str) -> list[KeptReport]:
         """Every kept report, oldest first, sealed: the caller's vault opens them."""
@@ -815,6 +821,31 @@ def _deleted_since(connection: sa.Connection, person: str) -> datetime | None:
             (audit.c.person_key == person) & (audit.c.event == "person_deleted")
         )
     ).scalar()
+
+
+def _save_report(
+    connection: sa.Connection,
+    person: str,
+    pulled_at: datetime,
+    sealed_report: bytes,
+    readings: Sequence[ScoreReading],
+) -> int:
+    """The report's row (the same pull replacing it) and its scores, one per model."""
+    row = {"person_key": person, "pulled_at": pulled_at, "sealed_report": bytes(sealed_report)}
+    _upsert(connection, reports, [row], ("person_key", "pulled_at"))
+    report_id = connection.execute(
+        sa.select(reports.c.report_id).where(
+            (reports.c.person_key == person) & (reports.c.pulled_at == pulled_at)
+        )
+    ).scalar_one()
+    connection.execute(sa.delete(scores).where(scores.c.report_id == report_id))
+    by_model = {reading.model: reading for reading in readings}
+    if by_model:
+        connection.execute(
+            sa.insert(scores),
+            [_score_row(person, report_id, reading) for reading in by_model.values()],
+        )
+    return int(report_id)
 
 
 def _save_item(connection: sa.Connection, row: Mapping[str, Any]) -> None:

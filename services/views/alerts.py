@@ -11,10 +11,13 @@ import pandas as pd
 
 from integrations.models import CreditReport, Item
 from services.analytics.cards import (
+    AWAITING_ISSUER,
     DUE_SOON_DAYS,
     HIGH_UTILIZATION,
     VERY_HIGH_UTILIZATION,
+    PassedDueDate,
     UtilizationTotal,
+    passed_due_dates,
     upcoming_payments,
 )
 from services.analytics.consent import ConsentExpiry, consent_expiries
@@ -68,12 +71,43 @@ def utilization_alerts(cards: pd.DataFrame, totals: Sequence[UtilizationTotal]) 
     return [a for a in alerts if a is not None]
 
 
+def _awaiting_issuer_alert(passed: PassedDueDate) -> Alert:
+    """A due date passed that the issuer does not call overdue: information, not an error
+    (the Cards table's Status and Bills ahead say the same)."""
+    minimum = passed.minimum_payment
+    what = f"The {money(minimum, passed.currency)} minimum" if minimum else "A payment"
+    paid = passed.last_payment_date
+    if passed.looks_paid and paid is not None:
+        amount = passed.last_payment_amount
+        last = f"A {money(amount, passed.currency)}" if amount else "A"
+        said = f"{last} payment on {paid:%b %d} is reported, so it looks paid."
+    elif passed.looks_paid:
+        said = "The statement asked for nothing, so nothing is owed."
+    else:
+        statement = passed.statement_date
+        since = f"the statement of {statement:%b %d}" if statement else "the last statement"
+        said = (
+            f"No payment of at least the minimum since {since} is reported: if you have not "
+            "paid it, pay it now."
+        )
+    return Alert(
+        "info",
+        "card_awaiting_issuer",
+        f"{card_label(passed.card, passed.mask)}: {AWAITING_ISSUER}",
+        f"{what} was due on {passed.due_date:%b %d} and the issuer does not report it "
+        f"overdue. {said}",
+    )
+
+
 def payment_alerts(cards: pd.DataFrame) -> list[Alert]:
+    """Cards the issuer calls overdue, payments due within ``DUE_SOON_DAYS``, and due dates
+    passed that the issuer does not call overdue (yet). Overdue is what the issuer says
+    (``is_overdue``), never our guess from the date."""
     alerts = []
     for due in upcoming_payments(cards):
         label = card_label(due.card, due.mask)
         minimum = money(due.minimum_payment, due.currency) if due.minimum_payment else None
-        if due.overdue or due.days_left < 0:
+        if due.overdue:
             alerts.append(
                 Alert(
                     "error",
@@ -95,7 +129,7 @@ def payment_alerts(cards: pd.DataFrame) -> list[Alert]:
                     else f"A payment is due on {due.due_date:%b %d}.",
                 )
             )
-    return alerts
+    return alerts + [_awaiting_issuer_alert(p) for p in passed_due_dates(cards)]
 
 
 def _loan_label(due: LoanDue) -> str:
@@ -122,7 +156,8 @@ def _awaiting_lender_alert(due: LoanDue, due_date: date) -> Alert:
     what = money(due.amount, due.currency) if due.amount else "A payment"
     paid = due.last_payment_date
     if paid is not None and paid_for_due_month(paid, due_date):
-        last = money(due.last_payment_amount, due.currency) if due.last_payment_amount else "A"
+        amount = due.last_payment_amount
+        last = f"A {money(amount, due.currency)}" if amount else "A"
         said = f"{last} payment on {paid:%b %d} is reported, so it looks paid."
     else:
         since = due_date.replace(day=1)

@@ -46,7 +46,9 @@ def as_read(text: str) -> str:
 
 def card_payments(today: date, horizon: int) -> dict[str, tuple[date, float, float]]:
     """By card mask, from the raw bodies: (day, statement balance less what was paid since,
-    minimum less the same); an overdue card on today, a paid one not at all."""
+    minimum less the same); an overdue card on today, a paid one not at all, and a due date
+    passed that the issuer does not call overdue on today unless at least the minimum was paid
+    since the statement."""
     masks = {c["account_id"]: c["mask"] for c in expect.raw_cards(today)}
     out = {}
     for li in expect.raw_liabilities(today):
@@ -57,7 +59,9 @@ def card_payments(today: date, horizon: int) -> dict[str, tuple[date, float, flo
         left = max(li["last_statement_balance"] - paid, 0.0)
         if left == 0:
             continue
-        if li["is_overdue"] and due < today:
+        if due < today and not li["is_overdue"] and paid >= li["minimum_payment_amount"]:
+            continue  # looks paid: the issuer has not moved the due date yet
+        if due < today:
             due = today
         if today <= due <= today + timedelta(days=horizon):
             out[masks[li["account_id"]]] = (due, left, max(li["minimum_payment_amount"] - paid, 0))

@@ -3,21 +3,25 @@ payoff order against an independent derivation from the raw demo bodies."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from integrations.demo.plaid import DemoPlaidItem, plaid_demo_items
 from services.views.export import to_csv_bytes
 from tests.support import demo_expectations as expect
 from tests.support import demo_ledger as ledger
-from tests.support.apps import app_on_page
+from tests.support.apps import app_on_page, app_test
 from tests.support.clock import TODAY
+from tests.support.plaid_double import PlaidDouble
 
 
 def money(amount: float) -> str:
@@ -64,6 +68,7 @@ def test_every_card_with_its_numbers_from_the_demo_bodies(
         assert row["due_date"] == due
         assert row["days_left"] == (due - today).days
         assert bool(row["overdue"]) == li["is_overdue"]
+        assert row["status"] == _status(li)
         assert row["last_payment_amount"] == li["last_payment_amount"]
         assert row["last_payment_date"] == date.fromisoformat(li["last_payment_date"])
         aprs = {a["apr_type"]: a["apr_percentage"] for a in li["aprs"]}
@@ -78,6 +83,89 @@ def test_every_card_with_its_numbers_from_the_demo_bodies(
 
 def _same(shown: object, raw: float | None) -> bool:
     return pd.isna(shown) if raw is None else shown == raw
+
+
+def _status(li: dict) -> str:  # type: ignore[type-arg]
+    """A demo card's standing from its raw liability (every demo due date is on or after
+    today unless the issuer calls it overdue)."""
+    if li["is_overdue"]:
+        return "Overdue"
+    statement = date.fromisoformat(li["last_statement_issue_date"])
+    paid_after = date.fromisoformat(li["last_payment_date"]) >= statement
+    paid = paid_after and li["last_payment_amount"] >= li["minimum_payment_amount"]
+    return "Paid this cycle" if paid else "Payment due"
+
+
+def _with_due_dates_passed(item: DemoPlaidItem, due: dict[str, date]) -> DemoPlaidItem:
+    """``item`` whose cards in ``due`` have that due date, not called overdue."""
+    body = copy.deepcopy(item.liabilities_get)
+    assert body is not None
+    for li in body["liabilities"]["credit"] or []:
+        if li["account_id"] in due:
+            li.update(next_payment_due_date=due[li["account_id"]].isoformat(), is_overdue=False)
+    return replace(item, liabilities_get=body)
+
+
+def test_a_due_date_passed_the_issuer_does_not_call_overdue_reads_the_same_everywhere(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Everyday Rewards ••4821: due Nov 27 (three days ago), not called overdue, its last
+    # payment (Nov 1) before its Nov 9 statement: Bills ahead counts its 5,537.78 statement
+    # today. Juniper Cash Back ••0374: due Nov 29, not overdue, 701.42 paid Nov 28 after its
+    # Nov 26 statement (at least the 25.00 minimum): it looks paid. Voyager ••7710 stays
+    # overdue, as its issuer says.
+    rewards, juniper = (
+        "35qOT8o3YeniI5orsToUYRfET8BNrLmsl3oY5",
+        "eYW56HpmK4OlgSMpVX9FoFbbhiKB3xbhkIgrb",
+    )
+    due = {rewards: TODAY - timedelta(days=3), juniper: TODAY - timedelta(days=1)}
+    for item in plaid_demo_items(TODAY):
+        plaid_env.add_item(item.access_token, _with_due_dates_passed(item, due))
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    words = "due date passed; waiting for the issuer's update"
+
+    at = app_test().run()
+    assert not at.exception, [e.value for e in at.exception]
+    # As a person reads them: without Markdown escapes and the word joiners after colons.
+    infos = [re.sub(r"\\(.)", r"\1", i.value).replace("\u2060", "") for i in at.info]
+    assert any(
+        f"Everyday Rewards Card ••4821: {words}" in i
+        and "No payment of at least the minimum since the statement of Nov 09" in i
+        for i in infos
+    ), infos
+    assert any(
+        f"Juniper Cash Back ••0374: {words}" in i
+        and "A $701.42 payment on Nov 28 is reported, so it looks paid." in i
+        for i in infos
+    ), infos
+    errors = [e.value for e in at.error]
+    overdue = [e for e in errors if "payment is overdue" in e]
+    assert len(overdue) == 1
+    assert "Voyager Charge Card" in overdue[0]
+
+    at.switch_page("pages/cards.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("mask")
+    assert dict(table["status"]) == {
+        "4821": words.capitalize(),
+        "0374": f"{words.capitalize()} (looks paid)",
+        "7710": "Overdue",
+    }
+    assert [m for m in table.index if table.loc[m, "overdue"]] == ["7710"]
+
+    at.switch_page("pages/bills.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    listed = next(d.value for d in at.dataframe if "note" in d.value.columns)
+    cards = listed[listed["kind"] == "Card payment"]
+    got = {
+        account[-4:]: (d.date(), amount, counted)
+        for account, d, amount, counted in cards[
+            ["account", "date", "amount", "counted_in_cash"]
+        ].values
+    }
+    assert got == {"4821": (TODAY, 5_537.78, True), "7710": (TODAY, 943.78, True)}
+    note = cards[cards["account"].str.endswith("4821")]["note"].iloc[0]
+    assert note.startswith(f"due on 2026-11-27: {words}")
 
 
 def test_overall_utilization_and_the_bands_explained() -> None:

@@ -70,6 +70,45 @@ def test_due_within_a_week_warns_and_overdue_is_an_error() -> None:
     assert alerts[1].title == "Card soon ••1111 payment due in 7 days"
 
 
+def test_a_due_date_passed_the_issuer_does_not_call_overdue_is_information_not_an_error() -> None:
+    # Due Mar 7 (three days ago), neither card called overdue by its issuer: "auto" was paid
+    # by autopay after its Feb 14 statement (500.00, at least the 35.00 minimum), "unpaid"
+    # only before that statement. Only the card the issuer calls overdue is red.
+    statement = date(2026, 2, 14)
+    cards = cards_frame(
+        [card("late", 10.0, 1000.0), card("auto", 10.0, 1000.0), card("unpaid", 10.0, 1000.0)],
+        [
+            liability("late", TODAY - timedelta(days=2), overdue=True),
+            liability("auto", date(2026, 3, 7), statement_day=statement,
+                      paid=(date(2026, 3, 5), 500.0)),
+            liability("unpaid", date(2026, 3, 7), statement_day=statement,
+                      paid=(date(2026, 2, 10), 500.0)),
+        ],
+        [ITEM],
+        TODAY,
+    )  # fmt: skip
+    alerts = build_alerts(cards, overall_utilization(cards), None, TODAY)
+    assert kinds(alerts) == [
+        ("error", "overdue"),
+        ("info", "card_awaiting_issuer"),
+        ("info", "card_awaiting_issuer"),
+    ]
+    assert alerts[0].title == "Card late ••1111 payment is overdue"
+    waiting = "due date passed; waiting for the issuer's update"
+    said = "The $35.00 minimum was due on Mar 07 and the issuer does not report it overdue."
+    assert [(a.title, a.detail) for a in alerts[1:]] == [
+        (
+            f"Card auto ••1111: {waiting}",
+            f"{said} A $500.00 payment on Mar 05 is reported, so it looks paid.",
+        ),
+        (
+            f"Card unpaid ••1111: {waiting}",
+            f"{said} No payment of at least the minimum since the statement of Feb 14 is "
+            "reported: if you have not paid it, pay it now.",
+        ),
+    ]
+
+
 def test_recent_hard_inquiry_and_late_payment_from_the_report() -> None:
     inquiries = (
         Inquiry(TODAY - timedelta(days=12), "NEWBANK", "Bank", "31", "hard"),

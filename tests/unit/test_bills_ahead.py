@@ -273,8 +273,30 @@ def test_an_overdue_card_is_due_today() -> None:
     (due,) = card_due_events(snapshot_with((card(), late)), TODAY, 30)
     assert due.day == TODAY
     assert due.why.startswith("overdue since 2026-11-27")
-    past_not_overdue = liability(next_payment_due_date=date(2026, 11, 27), is_overdue=False)
-    assert card_due_events(snapshot_with((card(), past_not_overdue)), TODAY, 30) == []
+
+
+def test_a_card_due_date_passed_the_issuer_does_not_call_overdue_is_paid_or_counted_today() -> None:
+    """Due Nov 27, the issuer does not call it overdue (the Nov 9 statement: 800.00, minimum
+    35.00): paid by autopay after the statement it is left out; otherwise what is left of the
+    statement is asked today."""
+    passed = {"next_payment_due_date": date(2026, 11, 27), "is_overdue": False}
+    autopaid = liability(**passed, last_payment_amount=800.0, last_payment_date=date(2026, 11, 25))
+    assert card_due_events(snapshot_with((card(), autopaid)), TODAY, 30) == []
+    # 20.00 since the statement is below the 35.00 minimum: 780.00 left, 15.00 of the minimum.
+    short = liability(**passed, last_payment_amount=20.0, last_payment_date=date(2026, 11, 20))
+    (due,) = card_due_events(snapshot_with((card(), short)), TODAY, 30)
+    assert (due.day, due.amount, due.minimum, due.moves_cash) == (TODAY, 780.0, 15.0, True)
+    assert due.why == (
+        "due on 2026-11-27: due date passed; waiting for the issuer's update. The issuer does "
+        "not call it overdue but reports no payment of at least the minimum since the "
+        "statement of 2026-11-09, so it is counted today in case it is still to pay: "
+        "statement balance less what was paid since"
+    )
+    # Nothing reported since the statement (nor whether it is overdue): the whole 800.00.
+    silent = liability(next_payment_due_date=date(2026, 11, 27))
+    (due,) = card_due_events(snapshot_with((card(), silent)), TODAY, 30)
+    assert (due.day, due.amount, due.minimum) == (TODAY, 800.0, 35.0)
+    assert not due.why.startswith("overdue")
 
 
 # --- the projection ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from services.analytics.cards import (
     cards_frame,
     next_payment_due,
     overall_utilization,
+    passed_due_dates,
     upcoming_payments,
     utilization_band,
 )
@@ -123,3 +124,39 @@ def test_a_statement_that_asks_for_nothing_is_not_a_payment_due() -> None:
     assert due is not None
     assert (due.card, due.minimum_payment) == ("Card owes", 35.0)
     assert [p.card for p in upcoming_payments(cards)] == ["Card owes"]
+
+
+def test_status_is_overdue_only_when_the_issuer_says_so() -> None:
+    statement = TODAY - timedelta(days=24)
+    passed = TODAY - timedelta(days=3)
+    after, before = (TODAY - timedelta(days=5), 35.0), (statement - timedelta(days=4), 35.0)
+    cards = cards_frame(
+        [card(name, 100.0, 1000.0) for name in ("late", "auto", "unpaid", "paid", "owes")],
+        [
+            liability("late", passed, overdue=True),
+            liability("auto", passed, statement_day=statement, paid=after),
+            liability("unpaid", passed, statement_day=statement, paid=before),
+            liability("paid", TODAY + timedelta(days=4), statement_day=statement, paid=after),
+            liability("owes", TODAY + timedelta(days=4), statement_day=statement, paid=before),
+        ],
+        [ITEM],
+        TODAY,
+    )
+    waiting = "Due date passed; waiting for the issuer's update"
+    assert dict(zip(cards["account_id"], cards["status"], strict=True)) == {
+        "late": "Overdue",
+        "auto": f"{waiting} (looks paid)",
+        "unpaid": waiting,
+        "paid": "Paid this cycle",
+        "owes": "Payment due",
+    }
+    assert list(cards["overdue"]) == [True, False, False, False, False]
+    # A passed date the issuer has not moved is neither overdue nor the next payment due.
+    assert [p.card for p in upcoming_payments(cards)] == ["Card late", "Card owes"]
+    assert [(p.card, p.looks_paid) for p in passed_due_dates(cards)] == [
+        ("Card auto", True),
+        ("Card unpaid", False),
+    ]
+    due = next_payment_due(cards)
+    assert due is not None
+    assert due.card == "Card owes"
