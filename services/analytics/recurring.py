@@ -146,7 +146,7 @@ def _coded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, pd.Series(uniques).astype("str").to_numpy()
 
 
-def _merchant_codes(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def merchant_codes(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``merchant_or_name`` as codes numbered in order of first appearance (the order
     ``pd.factorize`` of the names gives), judged once per distinct merchant and name."""
     merchant, merchants = pd.factorize(rows["merchant"])
@@ -177,7 +177,7 @@ def _charges(frame: pd.DataFrame, *, income: bool = False) -> tuple[pd.DataFrame
         rows = rows.assign(amount=-rows["amount"])
     else:
         rows = purchase_rows(frame, columns=columns)
-    merchant, merchants = _merchant_codes(rows)
+    merchant, merchants = merchant_codes(rows)
     currency, currencies = _coded(rows["currency"])
     currencies, currency_rank = np.unique(currencies, return_inverse=True)
     category, categories = _coded(rows["category"])

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from services.analytics.money import spending_rows
-from services.analytics.transactions import merchant_or_name
+from services.analytics.recurring import merchant_codes
 
 FAR_ABOVE_FACTOR = 3.0
 FAR_ABOVE_MIN_EXCESS = 20.0
@@ -56,36 +56,32 @@ UNUSUAL_COLUMNS = (
 )
 
 
-_TEXT_COLUMNS = (
-    "transaction_id",
-    "date",
-    "amount",
-    "merchant",
-    "name",
-    "currency",
-    "account",
-    "category",
-    "category_detailed",
-)
+def _codes(values: pd.Series) -> np.ndarray:
+    return pd.factorize(values)[0]
 
 
-def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Spending rows in time order as numbers only (merchant, currency and category as
-    codes, ``seq`` for the order), which sort and group fast, and the same rows' text."""
-    rows = spending_rows(frame, columns=_TEXT_COLUMNS)
-    rows = rows.sort_values(["date", "transaction_id"], ignore_index=True)
-    rows["merchant"] = merchant_or_name(rows)
+def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Spending rows in time order (then by transaction id) as numbers only (merchant,
+    currency and category as codes, ``seq`` for the order), which sort and group fast; each
+    row's position in ``frame`` and the merchants' names by code. Text is looked up for the
+    findings alone: copying the text of every row cost more than finding them."""
+    numbered = frame.reset_index(drop=True)
+    position = spending_rows(numbered, columns=("date",)).index.to_numpy()
+    dates = numbered["date"].to_numpy()[position]
+    ids = pd.factorize(numbered["transaction_id"], sort=True)[0][position]
+    position = position[np.lexsort((ids, dates))]
+    merchant, merchants = merchant_codes(numbered)
     work = pd.DataFrame(
         {
-            "seq": np.arange(len(rows)),
-            "date": rows["date"].to_numpy(),
-            "merchant": pd.factorize(rows["merchant"])[0],
-            "currency": pd.factorize(rows["currency"])[0],
-            "detailed": pd.factorize(rows["category_detailed"])[0],
-            "amount": rows["amount"].round(2).to_numpy(),
+            "seq": np.arange(len(position)),
+            "date": numbered["date"].to_numpy()[position],
+            "merchant": merchant[position],
+            "currency": _codes(numbered["currency"])[position],
+            "detailed": _codes(numbered["category_detailed"])[position],
+            "amount": numbered["amount"].to_numpy()[position].round(2),
         }
     )
-    return work, rows
+    return work, position, merchants
 
 
 def _seen_before_at_merchant(charges: pd.DataFrame) -> pd.Series:
@@ -163,20 +159,21 @@ def _refunded(found: pd.DataFrame, refunds: pd.DataFrame) -> pd.Series:
 
 def find_unusual(frame: pd.DataFrame) -> pd.DataFrame:
     """Every unusual charge, newest first; one row per charge and kind."""
-    spending, text = _spending(frame)
+    spending, position, merchants = _spending(frame)
     charges = spending[spending["amount"] > 0]
     found = pd.concat(
         [_far_above_usual(charges), _new_merchant_large(charges), _duplicates(charges)],
         ignore_index=True,
     )
     found = found[~_refunded(found, spending[spending["amount"] < 0])]
-    described = text.iloc[found["seq"].to_numpy()]
+    at = position[found["seq"].to_numpy()]
+    described = frame.iloc[at]
     out = pd.DataFrame(
         {
             "transaction_id": described["transaction_id"].to_numpy(),
             "date": found["date"].to_numpy(),
             "kind": found["kind"].to_numpy(),
-            "merchant": described["merchant"].to_numpy(),
+            "merchant": merchants[found["merchant"].to_numpy()],
             "amount": found["amount"].to_numpy(),
             "currency": described["currency"].astype("str").to_numpy(),
             "usual_amount": found["usual_amount"].to_numpy(),
