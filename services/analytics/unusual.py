@@ -21,6 +21,8 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from services.analytics.money import spending_rows
 from services.analytics.recurring import merchant_codes
@@ -60,6 +62,15 @@ def _codes(values: pd.Series) -> np.ndarray:
     return pd.factorize(values)[0]
 
 
+def _text_rank(values: pd.Series) -> np.ndarray:
+    """Each value's place in text order. Arrow sorts strings several times faster than
+    ``pd.factorize(sort=True)``, in the same (code point) order."""
+    order = pc.sort_indices(pa.array(values, type=pa.large_string())).to_numpy()
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = np.arange(len(order))
+    return rank
+
+
 def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Spending rows in time order (then by transaction id) as numbers only (merchant,
     currency and category as codes, ``seq`` for the order), which sort and group fast; each
@@ -68,7 +79,7 @@ def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray
     numbered = frame.reset_index(drop=True)
     position = spending_rows(numbered, columns=("date",)).index.to_numpy()
     dates = numbered["date"].to_numpy()[position]
-    ids = pd.factorize(numbered["transaction_id"], sort=True)[0][position]
+    ids = _text_rank(numbered["transaction_id"])[position]
     position = position[np.lexsort((ids, dates))]
     merchant, merchants = merchant_codes(numbered)
     work = pd.DataFrame(
@@ -84,9 +95,28 @@ def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray
     return work, position, merchants
 
 
+def _sorted(charges: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``charges`` (in ``seq`` order) sorted by ``keys`` then ``seq``, as ``sort_values``
+    would: one integer key of the codes (and amounts in cents), sorted stably, keeps ``seq``
+    order among equals and is several times faster than sorting by columns."""
+    key = np.zeros(len(charges), dtype="int64")
+    bound = 1.0
+    for name in keys:
+        values = charges[name].to_numpy()
+        values = np.rint(values * 100).astype("int64") if name == "amount" else values
+        low = int(values.min()) if len(values) else 0
+        span = (int(values.max()) - low + 1) if len(values) else 1
+        bound *= span
+        key = key * span + (values - low)
+    if bound >= 2.0**62:  # too wide for one key: sort by the columns
+        columns = [charges[name].to_numpy() for name in reversed(keys)]
+        return charges.take(np.lexsort([charges["seq"].to_numpy(), *columns]))
+    return charges.take(np.argsort(key, kind="stable"))
+
+
 def _seen_before_at_merchant(charges: pd.DataFrame) -> pd.Series:
     """Whether the previous charge at the same merchant was a similar amount."""
-    ordered = charges.sort_values(["merchant", "currency", "seq"])
+    ordered = _sorted(charges, ["merchant", "currency"])
     same = ordered["merchant"].eq(ordered["merchant"].shift())
     same &= ordered["currency"].eq(ordered["currency"].shift())
     ratio = ordered["amount"] / ordered["amount"].shift()
@@ -122,7 +152,7 @@ def _new_merchant_large(charges: pd.DataFrame) -> pd.DataFrame:
 def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
     # "Paid often" (daily coffee, transit) is judged on the gaps between days with charges,
     # and only with enough of them: a lone double charge must not make itself look usual.
-    by_merchant = charges.sort_values(["merchant", "seq"])
+    by_merchant = _sorted(charges, ["merchant"])
     same = by_merchant["merchant"].eq(by_merchant["merchant"].shift())
     days_apart = by_merchant["date"].diff().dt.days
     merchant_gap = days_apart.where(same & (days_apart > 0))
@@ -131,7 +161,7 @@ def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
     enough = groups.transform("count") >= PAID_OFTEN_MIN_GAPS
     paid_often = ((usual_gap <= DUPLICATE_DAYS) & enough).reindex(charges.index)
 
-    by_amount = charges.sort_values(["merchant", "currency", "amount", "seq"])
+    by_amount = _sorted(charges, ["merchant", "currency", "amount"])
     repeat = (
         by_amount["merchant"].eq(by_amount["merchant"].shift())
         & by_amount["currency"].eq(by_amount["currency"].shift())
