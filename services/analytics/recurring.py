@@ -51,7 +51,6 @@ from services.analytics.money import (
     received_income_rows,
     totals_by_currency,
 )
-from services.analytics.transactions import merchant_or_name
 
 
 @dataclass(frozen=True)
@@ -129,26 +128,71 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({column: [] for column in DETECTED_COLUMNS})
 
 
-def _charges(frame: pd.DataFrame, *, income: bool = False) -> pd.DataFrame:
-    """Spending charges, or with ``income`` the money received (shown positive)."""
+@dataclass(frozen=True)
+class _Labels:
+    """The text behind the codes of a charges frame: detection sorts and groups small
+    integers and turns only the streams it keeps back into text (copying text columns of
+    every row costs more than all the rest of the detection at 100k rows)."""
+
+    merchant: np.ndarray
+    currency: np.ndarray  # sorted, so currency codes order as the currencies' names
+    category: np.ndarray
+    account: np.ndarray
+
+
+def _coded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and the text of each code, as ``values.astype("str")`` gives it."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, pd.Series(uniques).astype("str").to_numpy()
+
+
+def merchant_codes(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``merchant_or_name`` as codes numbered in order of first appearance (the order
+    ``pd.factorize`` of the names gives), judged once per distinct merchant and name."""
+    merchant, merchants = pd.factorize(rows["merchant"])
+    name, names = pd.factorize(rows["name"], use_na_sentinel=False)
+    merchants = pd.Series(merchants, dtype="object")
+    known = (merchants.notna() & (merchants.astype("str").str.strip() != "")).to_numpy()
+    is_known = merchant >= 0
+    is_known[is_known] = known[merchant[is_known]]
+    texts = np.concatenate(
+        [
+            merchants.astype("str").to_numpy(),
+            pd.Series(names, dtype="object").astype("str").to_numpy(),
+        ]
+    )
+    either = np.where(is_known, merchant, len(merchants) + name)
+    # One code per text, whichever column it came from, then numbered by first appearance.
+    same_text, distinct = pd.factorize(texts)
+    codes, first_seen = pd.factorize(same_text[either])
+    return codes, np.asarray(distinct, dtype="object")[first_seen]
+
+
+def _charges(frame: pd.DataFrame, *, income: bool = False) -> tuple[pd.DataFrame, _Labels]:
+    """Spending charges, or with ``income`` the money received (shown positive), as codes
+    and numbers, with the text of the codes."""
     columns = ("date", "amount", "merchant", "name", "currency", "account", "category")
     if income:
         rows = received_income_rows(frame, columns=columns, with_tax_refunds=False)
         rows = rows.assign(amount=-rows["amount"])
     else:
         rows = purchase_rows(frame, columns=columns)
-    merchant = merchant_or_name(rows)
-    return pd.DataFrame(
+    merchant, merchants = merchant_codes(rows)
+    currency, currencies = _coded(rows["currency"])
+    currencies, currency_rank = np.unique(currencies, return_inverse=True)
+    category, categories = _coded(rows["category"])
+    account, accounts = _coded(rows["account"])
+    work = pd.DataFrame(
         {
-            "merchant_code": pd.factorize(merchant)[0],
-            "merchant": merchant.to_numpy(),
-            "currency": rows["currency"].astype("str").to_numpy(),
+            "merchant_code": merchant,
+            "currency": currency_rank[currency] if len(currency) else currency,
             "date": rows["date"].to_numpy(),
             "amount": rows["amount"].round(2).to_numpy(),
-            "category": rows["category"].astype("str").to_numpy(),
-            "account": rows["account"].astype("str").to_numpy(),
+            "category": category,
+            "account": account,
         }
     )
+    return work, _Labels(merchants, currencies, categories, accounts)
 
 
 def _by_merchant(work: pd.DataFrame) -> pd.Series:
@@ -161,15 +205,22 @@ def _by_merchant(work: pd.DataFrame) -> pd.Series:
 def _by_amount_band(work: pd.DataFrame) -> pd.Series:
     """Candidate streams split where a merchant's sorted amounts jump by more than the
     tolerance, so a subscription is found among other purchases at the same merchant."""
-    order = work.sort_values(["merchant_code", "currency", "amount"])
-    new_merchant = order["merchant_code"].ne(order["merchant_code"].shift())
-    new_merchant |= order["currency"].ne(order["currency"].shift())
-    jump = order["amount"] > order["amount"].shift() * (1 + AMOUNT_TOLERANCE)
-    return (new_merchant | jump).cumsum().reindex(work.index)
+    merchant = _by_merchant(work).to_numpy()  # rows come sorted by merchant and currency
+    amount = work["amount"].to_numpy()
+    order = np.lexsort((amount, merchant))
+    merchant, amount = merchant[order], amount[order]
+    new_merchant = np.r_[True, merchant[1:] != merchant[:-1]]
+    jump = np.r_[False, amount[1:] > amount[:-1] * (1 + AMOUNT_TOLERANCE)]
+    band = np.empty(len(order), dtype="int64")
+    band[order] = np.cumsum(new_merchant | jump)
+    return pd.Series(band, index=work.index)
 
 
 def _with_gaps(work: pd.DataFrame, stream: pd.Series) -> pd.DataFrame:
-    work = work.assign(stream=stream).sort_values(["stream", "date"], ignore_index=True)
+    """``work`` sorted by stream and date (stable, as ``sort_values``), with each charge's
+    gap in days since the one before in its stream."""
+    order = np.lexsort((work["date"].to_numpy(), stream.to_numpy()))
+    work = work.assign(stream=stream).take(order).reset_index(drop=True)
     work["first_in_stream"] = work["stream"].ne(work["stream"].shift())
     work["gap"] = work["date"].diff().dt.days.where(~work["first_in_stream"])
     return work
@@ -182,50 +233,92 @@ def _cadence_index(median_gap: pd.Series) -> pd.Series:
     return pd.Series(np.select(conditions, range(len(CADENCES)), default=-1), median_gap.index)
 
 
-def _half_month(work: pd.DataFrame, streams: pd.DataFrame) -> pd.Series:
+def _slices(stream: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each stream's rows start and end: rows are sorted by stream, so each stream is
+    one slice and per-stream figures are numpy reductions over slices, not a groupby."""
+    starts = np.flatnonzero(np.r_[True, stream[1:] != stream[:-1]])
+    return starts, np.r_[starts[1:], len(stream)]
+
+
+def _medians(
+    values: np.ndarray, starts: np.ndarray, counts: np.ndarray, *, whole_days: bool = False
+) -> np.ndarray:
+    """The median of each slice's first ``counts`` values once sorted (NaN sort last), as
+    pandas computes it: the middle value, or the mean of the two middle ones. Gaps are
+    whole days: one integer sort key of slice and value is much faster than a lexsort."""
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
+    if whole_days:
+        top = np.nanmax(values, initial=0) + 1 if len(values) else 1
+        key = group * (int(top) + 1) + np.nan_to_num(values, nan=top).astype("int64")
+        ordered = values[np.argsort(key)]
+    else:
+        ordered = values[np.lexsort((values, group))]
+    has = counts > 0
+    low = ordered[starts + np.maximum(counts - 1, 0) // 2]
+    high = ordered[starts + counts // 2 - (~has)]
+    return np.where(has, (low + high) / 2, np.nan)
+
+
+def _half_month(
+    days: np.ndarray, starts: np.ndarray, counts: np.ndarray, cadence: np.ndarray, gap: np.ndarray
+) -> np.ndarray:
     """Every two weeks when the charges keep one 14-day rhythm (the same weekday), else twice
     a month: fixed days of the month drift off that rhythm as month lengths vary."""
-    since_first = (work["date"] - work.groupby("stream")["date"].transform("first")).dt.days
-    phase = since_first % 14
+    phase = (days - np.repeat(days[starts], counts)) % 14
     in_phase = (phase <= PHASE_SLACK) | (phase >= 14 - PHASE_SLACK)
-    share = in_phase.groupby(work["stream"]).mean().reindex(streams.index)
-    cadence = streams["cadence_index"]
-    candidates = cadence.isin([BIWEEKLY, SEMIMONTHLY])
-    fortnightly = (share >= PHASE_SHARE) & streams["median_gap"].between(
-        CADENCES[BIWEEKLY].low, CADENCES[BIWEEKLY].high
-    )
-    return cadence.where(~candidates, np.where(fortnightly, BIWEEKLY, SEMIMONTHLY))
+    share = np.add.reduceat(in_phase, starts) / counts
+    candidates = np.isin(cadence, [BIWEEKLY, SEMIMONTHLY])
+    biweekly = CADENCES[BIWEEKLY]
+    fortnightly = (share >= PHASE_SHARE) & (gap >= biweekly.low) & (gap <= biweekly.high)
+    return np.where(candidates, np.where(fortnightly, BIWEEKLY, SEMIMONTHLY), cadence)
+
+
+_LOW = np.array([c.low for c in CADENCES] + [np.nan])  # index -1: no cadence
+_HIGH = np.array([c.high for c in CADENCES] + [np.nan])
+_MIN_CHARGES = np.array([c.min_charges for c in CADENCES] + [np.iinfo(np.int64).max])
 
 
 def _regular_streams(work: pd.DataFrame) -> pd.DataFrame:
-    grouped = work.groupby("stream")
-    streams = grouped.agg(
-        merchant_code=("merchant_code", "first"),
-        merchant=("merchant", "first"),
-        currency=("currency", "first"),
-        category=("category", "last"),
-        account=("account", "last"),
-        charges=("amount", "size"),
-        first_date=("date", "min"),
-        last_date=("date", "max"),
-        median_gap=("gap", "median"),
-        median_amount=("amount", "median"),
-        last_amount=("amount", "last"),
-        min_amount=("amount", "min"),
-        max_amount=("amount", "max"),
-    )
-    streams["cadence_index"] = _cadence_index(streams["median_gap"])
-    streams = streams[streams["cadence_index"] >= 0]
+    """Every stream regular enough at one cadence, with its figures (``work`` sorted by
+    stream and date, ``_with_gaps``)."""
+    stream = work["stream"].to_numpy()
+    starts, ends = _slices(stream)
+    last, counts = ends - 1, ends - starts
+    dates, amount, gap = (work[c].to_numpy() for c in ("date", "amount", "gap"))
+    # The first row of a stream has no gap.
+    median_gap = _medians(gap, starts, counts - 1, whole_days=True)
+    cadence = _cadence_index(pd.Series(median_gap)).to_numpy()
+    days = dates.astype("datetime64[D]").astype("int64")
+    cadence = _half_month(days, starts, counts, cadence, median_gap)
+    low, high = np.repeat(_LOW[cadence], counts), np.repeat(_HIGH[cadence], counts)
+    on_time = np.add.reduceat((gap >= low) & (gap <= high), starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = on_time / (counts - 1)
+    keep = (cadence >= 0) & (counts >= _MIN_CHARGES[cadence]) & (share >= REGULAR_SHARE)
+    streams = pd.DataFrame(
+        {
+            "merchant_code": work["merchant_code"].to_numpy()[starts],
+            "currency": work["currency"].to_numpy()[starts],
+            "category": work["category"].to_numpy()[last],
+            "account": work["account"].to_numpy()[last],
+            "charges": counts.astype("int64"),
+            "first_date": dates[starts],
+            "last_date": dates[last],
+            "median_gap": median_gap,
+            "median_amount": np.nan,
+            "last_amount": amount[last],
+            "min_amount": np.minimum.reduceat(amount, starts),
+            "max_amount": np.maximum.reduceat(amount, starts),
+            "cadence_index": cadence,
+        },
+        index=pd.Index(stream[starts], name="stream"),
+    )[keep]
     if streams.empty:
         return streams
-    streams["cadence_index"] = _half_month(work[work["stream"].isin(streams.index)], streams)
-    cadence = streams["cadence_index"]
-    low = work["stream"].map(cadence.map(lambda i: CADENCES[i].low))
-    high = work["stream"].map(cadence.map(lambda i: CADENCES[i].high))
-    on_time = work["gap"].between(low, high) & low.notna()
-    share = on_time.groupby(work["stream"]).sum().reindex(streams.index) / (streams["charges"] - 1)
-    enough = streams["charges"] >= cadence.map(lambda i: CADENCES[i].min_charges)
-    streams = streams[enough & (share >= REGULAR_SHARE)]
+    # Amounts are sorted for the streams kept only: far fewer rows than every candidate's.
+    kept = counts[keep]
+    kept_starts = np.r_[0, np.cumsum(kept)[:-1]]
+    streams["median_amount"] = _medians(amount[np.repeat(keep, counts)], kept_starts, kept)
     return _with_days_of_month(work, streams)
 
 
@@ -356,13 +449,14 @@ def _streams_with_prices(work: pd.DataFrame) -> pd.DataFrame:
     return streams.join(_price_levels(work, streams))
 
 
-def _plausible(streams: pd.DataFrame, *, whole_merchant: bool) -> pd.DataFrame:
+def _plausible(streams: pd.DataFrame, labels: _Labels, *, whole_merchant: bool) -> pd.DataFrame:
     """Regular timing alone is not a subscription: weekly groceries and two purchases a year
     apart are regular too. Keep what also looks like one bill."""
     spread = streams["max_amount"] / streams["min_amount"].where(streams["min_amount"] > 0)
     keep = pd.Series(True, index=streams.index)
     if whole_merchant:
-        keep &= (spread <= WHOLE_MERCHANT_SPREAD) | streams["category"].isin(MOVING_BILLS)
+        moving = np.isin(labels.category, list(MOVING_BILLS))[streams["category"].to_numpy()]
+        keep &= (spread <= WHOLE_MERCHANT_SPREAD) | moving
     # Two yearly charges are a pattern only when they are (nearly) the same amount.
     two_yearly = (streams["cadence_index"] == YEARLY) & (streams["charges"] < 3)
     keep &= ~two_yearly | (spread <= TWO_YEARLY_SPREAD)
@@ -408,15 +502,16 @@ def detect_income(frame: pd.DataFrame, today: date) -> pd.DataFrame:
     return _detect(_charges(frame, income=True), today)
 
 
-def _detect(charges: pd.DataFrame, today: date) -> pd.DataFrame:
+def _detect(coded: tuple[pd.DataFrame, _Labels], today: date) -> pd.DataFrame:
+    charges, labels = coded
     if charges.empty:
         return _empty()
     charges = charges.sort_values(["merchant_code", "currency", "date"], ignore_index=True)
     whole = _with_gaps(charges, _by_merchant(charges))
     banded = _with_gaps(charges, _by_amount_band(charges))
     streams = _choose_streams(
-        _plausible(_streams_with_prices(whole), whole_merchant=True),
-        _plausible(_streams_with_prices(banded), whole_merchant=False),
+        _plausible(_streams_with_prices(whole), labels, whole_merchant=True),
+        _plausible(_streams_with_prices(banded), labels, whole_merchant=False),
         charges.groupby(_MERCHANT_KEY).size().rename("merchant_charges"),
     )
     if streams.empty:
@@ -432,10 +527,10 @@ def _detect(charges: pd.DataFrame, today: date) -> pd.DataFrame:
     silent_days = (pd.Timestamp(today) - streams["last_date"]).dt.days
     out = pd.DataFrame(
         {
-            "merchant": streams["merchant"],
-            "category": streams["category"],
-            "account": streams["account"],
-            "currency": streams["currency"],
+            "merchant": labels.merchant[streams["merchant_code"].to_numpy()],
+            "category": labels.category[streams["category"].to_numpy()],
+            "account": labels.account[streams["account"].to_numpy()],
+            "currency": labels.currency[streams["currency"].to_numpy()],
             "cadence": cadence.map(lambda i: CADENCES[i].label),
             "charges": streams["charges"].astype("int64"),
             "typical_amount": typical,

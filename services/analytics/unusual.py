@@ -21,9 +21,11 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from services.analytics.money import spending_rows
-from services.analytics.transactions import merchant_or_name
+from services.analytics.recurring import merchant_codes
 
 FAR_ABOVE_FACTOR = 3.0
 FAR_ABOVE_MIN_EXCESS = 20.0
@@ -56,41 +58,65 @@ UNUSUAL_COLUMNS = (
 )
 
 
-_TEXT_COLUMNS = (
-    "transaction_id",
-    "date",
-    "amount",
-    "merchant",
-    "name",
-    "currency",
-    "account",
-    "category",
-    "category_detailed",
-)
+def _codes(values: pd.Series) -> np.ndarray:
+    return pd.factorize(values)[0]
 
 
-def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Spending rows in time order as numbers only (merchant, currency and category as
-    codes, ``seq`` for the order), which sort and group fast, and the same rows' text."""
-    rows = spending_rows(frame, columns=_TEXT_COLUMNS)
-    rows = rows.sort_values(["date", "transaction_id"], ignore_index=True)
-    rows["merchant"] = merchant_or_name(rows)
+def _text_rank(values: pd.Series) -> np.ndarray:
+    """Each value's place in text order. Arrow sorts strings several times faster than
+    ``pd.factorize(sort=True)``, in the same (code point) order."""
+    order = pc.sort_indices(pa.array(values, type=pa.large_string())).to_numpy()
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Spending rows in time order (then by transaction id) as numbers only (merchant,
+    currency and category as codes, ``seq`` for the order), which sort and group fast; each
+    row's position in ``frame`` and the merchants' names by code. Text is looked up for the
+    findings alone: copying the text of every row cost more than finding them."""
+    numbered = frame.reset_index(drop=True)
+    position = spending_rows(numbered, columns=("date",)).index.to_numpy()
+    dates = numbered["date"].to_numpy()[position]
+    ids = _text_rank(numbered["transaction_id"])[position]
+    position = position[np.lexsort((ids, dates))]
+    merchant, merchants = merchant_codes(numbered)
     work = pd.DataFrame(
         {
-            "seq": np.arange(len(rows)),
-            "date": rows["date"].to_numpy(),
-            "merchant": pd.factorize(rows["merchant"])[0],
-            "currency": pd.factorize(rows["currency"])[0],
-            "detailed": pd.factorize(rows["category_detailed"])[0],
-            "amount": rows["amount"].round(2).to_numpy(),
+            "seq": np.arange(len(position)),
+            "date": numbered["date"].to_numpy()[position],
+            "merchant": merchant[position],
+            "currency": _codes(numbered["currency"])[position],
+            "detailed": _codes(numbered["category_detailed"])[position],
+            "amount": numbered["amount"].to_numpy()[position].round(2),
         }
     )
-    return work, rows
+    return work, position, merchants
+
+
+def _sorted(charges: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``charges`` (in ``seq`` order) sorted by ``keys`` then ``seq``, as ``sort_values``
+    would: one integer key of the codes (and amounts in cents), sorted stably, keeps ``seq``
+    order among equals and is several times faster than sorting by columns."""
+    key = np.zeros(len(charges), dtype="int64")
+    bound = 1.0
+    for name in keys:
+        values = charges[name].to_numpy()
+        values = np.rint(values * 100).astype("int64") if name == "amount" else values
+        low = int(values.min()) if len(values) else 0
+        span = (int(values.max()) - low + 1) if len(values) else 1
+        bound *= span
+        key = key * span + (values - low)
+    if bound >= 2.0**62:  # too wide for one key: sort by the columns
+        columns = [charges[name].to_numpy() for name in reversed(keys)]
+        return charges.take(np.lexsort([charges["seq"].to_numpy(), *columns]))
+    return charges.take(np.argsort(key, kind="stable"))
 
 
 def _seen_before_at_merchant(charges: pd.DataFrame) -> pd.Series:
     """Whether the previous charge at the same merchant was a similar amount."""
-    ordered = charges.sort_values(["merchant", "currency", "seq"])
+    ordered = _sorted(charges, ["merchant", "currency"])
     same = ordered["merchant"].eq(ordered["merchant"].shift())
     same &= ordered["currency"].eq(ordered["currency"].shift())
     ratio = ordered["amount"] / ordered["amount"].shift()
@@ -126,7 +152,7 @@ def _new_merchant_large(charges: pd.DataFrame) -> pd.DataFrame:
 def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
     # "Paid often" (daily coffee, transit) is judged on the gaps between days with charges,
     # and only with enough of them: a lone double charge must not make itself look usual.
-    by_merchant = charges.sort_values(["merchant", "seq"])
+    by_merchant = _sorted(charges, ["merchant"])
     same = by_merchant["merchant"].eq(by_merchant["merchant"].shift())
     days_apart = by_merchant["date"].diff().dt.days
     merchant_gap = days_apart.where(same & (days_apart > 0))
@@ -135,7 +161,7 @@ def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
     enough = groups.transform("count") >= PAID_OFTEN_MIN_GAPS
     paid_often = ((usual_gap <= DUPLICATE_DAYS) & enough).reindex(charges.index)
 
-    by_amount = charges.sort_values(["merchant", "currency", "amount", "seq"])
+    by_amount = _sorted(charges, ["merchant", "currency", "amount"])
     repeat = (
         by_amount["merchant"].eq(by_amount["merchant"].shift())
         & by_amount["currency"].eq(by_amount["currency"].shift())
@@ -163,20 +189,21 @@ def _refunded(found: pd.DataFrame, refunds: pd.DataFrame) -> pd.Series:
 
 def find_unusual(frame: pd.DataFrame) -> pd.DataFrame:
     """Every unusual charge, newest first; one row per charge and kind."""
-    spending, text = _spending(frame)
+    spending, position, merchants = _spending(frame)
     charges = spending[spending["amount"] > 0]
     found = pd.concat(
         [_far_above_usual(charges), _new_merchant_large(charges), _duplicates(charges)],
         ignore_index=True,
     )
     found = found[~_refunded(found, spending[spending["amount"] < 0])]
-    described = text.iloc[found["seq"].to_numpy()]
+    at = position[found["seq"].to_numpy()]
+    described = frame.iloc[at]
     out = pd.DataFrame(
         {
             "transaction_id": described["transaction_id"].to_numpy(),
             "date": found["date"].to_numpy(),
             "kind": found["kind"].to_numpy(),
-            "merchant": described["merchant"].to_numpy(),
+            "merchant": merchants[found["merchant"].to_numpy()],
             "amount": found["amount"].to_numpy(),
             "currency": described["currency"].astype("str").to_numpy(),
             "usual_amount": found["usual_amount"].to_numpy(),
