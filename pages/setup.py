@@ -29,6 +29,7 @@ from pages._shared import (
 )
 from services.runtime import (
     api_tokens,
+    bank_data,
     clients,
     connections,
     credit_file,
@@ -168,6 +169,7 @@ def render_connections(settings: Settings) -> None:
     outcome = st.session_state.pop(DISCONNECT_OUTCOME, None)
     if outcome is not None:
         st.toast(outcome)
+    bank_data.name_banks()
     items = state.connections()
     if not items:
         st.caption("No bank connected in this session yet.")

@@ -16,7 +16,7 @@ from integrations.common.errors import Action
 from integrations.models import ItemData
 from integrations.plaid.client import CardsCallback
 from services.analytics.snapshot import FinancialSnapshot, ItemProblem, build_snapshot
-from services.runtime import keeping, state, webhook_events
+from services.runtime import keeping, last_good, state, webhook_events
 from services.runtime import loaders as data
 from services.runtime.clients import plaid_client, vault
 from services.runtime.last_good import remember
@@ -34,8 +34,11 @@ def _bank_name(fetch: data.ItemFetch) -> str | None:
     return fetch.problem.institution if fetch.problem else None
 
 
-def relabel(fetches: list[data.ItemFetch]) -> None:
-    names = {f.item_key: name for f in fetches if (name := _bank_name(f))}
+def relabel(fetches: list[data.ItemFetch], cards: dict[str, ItemData] | None = None) -> None:
+    """Name the session's connections by their banks, from whole fetches and from the cards
+    parts of fetches still syncing (``cards``, by item key)."""
+    names = {key: part.item.institution.name for key, part in (cards or {}).items()}
+    names.update({f.item_key: name for f in fetches if (name := _bank_name(f))})
     if names:
         st.session_state[state.PLAID_ITEMS] = [
             replace(c, label=names.get(c.item_key, c.label)) for c in state.connections()
@@ -296,7 +299,7 @@ def _partial(items: list[state.PlaidConnection], underways: list[_Underway]) -> 
     others. Its version names it as partial, so figures drawn from it are never taken for the
     whole snapshot's."""
     done = [u.result() for u in underways if u.stage() == 2]
-    relabel(done)
+    relabel(done, _cards_parts(items, underways))
     parts = [f.data for f in done if f.data is not None]
     parts += [u.cards for u in underways if u.stage() == 1 and u.cards is not None]
     stages = [(c.item_key, u.stage()) for c, u in zip(items, underways, strict=True)]
@@ -310,6 +313,33 @@ def _partial(items: list[state.PlaidConnection], underways: list[_Underway]) -> 
         version=f"partial|{named}|{data.now().isoformat()}",
         syncing=syncing,
     )
+
+
+def _cards_parts(
+    items: list[state.PlaidConnection], underways: list[_Underway]
+) -> dict[str, ItemData]:
+    pairs = zip(items, underways, strict=True)
+    return {c.item_key: u.cards for c, u in pairs if u.cards is not None}
+
+
+# Setup waits at most this long for a bank's fetch under way to reach the bank's name.
+NAMING_WAIT_SECONDS = 10.0
+
+
+def name_banks(timeout: float = NAMING_WAIT_SECONDS) -> None:
+    """Name this session's connections by their banks whatever page started their fetches
+    and however far it got before the person left it: from a fetch under way (awaiting its
+    cards part, which names the bank) or the last good fetch. Starts no fetch, so no call."""
+    items = state.connections()
+    with _underway_lock:
+        found = [(c, _underway.get(c.item_key)) for c in items]
+    underway = [(c, u) for c, u in found if u is not None]
+    with _moved:
+        _moved.wait_for(lambda: all(u.stage() >= 1 for _, u in underway), timeout)
+    finished = [u.fetched for _, u in underway if u.fetched is not None]
+    recalled = [f for c in items if (f := last_good.recalled(c.item_key)) is not None]
+    cards = {c.item_key: u.cards for c, u in underway if u.cards is not None}
+    relabel([*recalled, *finished], cards)
 
 
 def progress(item_keys: tuple[str, ...]) -> tuple[int, ...]:

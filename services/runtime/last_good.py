@@ -70,6 +70,13 @@ def remember(fetch: data.ItemFetch) -> data.ItemFetch:
     return replace(previous, problem=replace(fetch.problem, stale_since=previous.fetched_at))
 
 
+def recalled(item_key: str) -> data.ItemFetch | None:
+    """The item's last good fetch while within the TTL, else None."""
+    with _last_good_lock:
+        kept = _last_good.get(item_key)
+    return kept if kept is not None and _within_ttl(kept.fetched_at, data.now()) else None
+
+
 def forget(item_key: str) -> None:
     with _last_good_lock:
         _last_good.pop(item_key, None)

@@ -120,3 +120,46 @@ def test_a_sync_that_fails_after_the_cards_came_keeps_them_with_a_clear_message(
     assert "Harborline Bank needs attention" in warnings
     assert plain("Its accounts and cards are shown, but not its transactions") in warnings
     assert not at.status
+
+
+BANKS = ["Harborline Bank", "Juniper Card Services"]  # the double's demo items, in order
+
+
+def connection_names(at: AppTest) -> list[str]:
+    return [c.label for c in at.session_state["plaid_items"]]
+
+
+def test_setup_names_the_banks_while_their_history_is_still_syncing(
+    plaid_env: PlaidDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    first_phase: None,
+    held_sync: threading.Event,
+) -> None:
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    at = open_page()
+    assert [s.label for s in at.status] == [SYNCING]
+    at.switch_page("pages/setup.py").run()
+    assert [t.value for t in at.text if t.value in BANKS] == BANKS
+    assert connection_names(at) == BANKS
+
+
+def test_setup_names_the_banks_of_a_visit_that_left_the_overview_before_any_figure(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch, first_phase: None
+) -> None:
+    """The person leaves the overview before any bank's accounts are in: Setup awaits the
+    fetches under way for their names rather than list "Bank connection 1", and asks Plaid
+    for nothing of its own."""
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    monkeypatch.setattr(bank_data, "FIRST_WAIT_SECONDS", 0.0)
+    gate = threading.Event()
+    plaid_env.inject("/liabilities/get", Fault("held", gate=gate, times=10_000))
+    try:
+        at = open_page()
+        assert metrics(at)["Overall utilization"] == "—"  # nothing of any bank was in
+        assert not set(connection_names(at)) & set(BANKS)
+        gate.set()
+        at.switch_page("pages/setup.py").run()
+    finally:
+        gate.set()
+    assert [t.value for t in at.text if t.value in BANKS] == BANKS
+    assert len(plaid_env.calls("/item/get")) == len(BANKS)  # the overview's fetches only
