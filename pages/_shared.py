@@ -22,7 +22,11 @@ from services.runtime import bank_data, credit_file, state
 from services.runtime import loaders as data
 from services.runtime.cache_keys import keyed_hash
 from services.runtime.settings import Settings, current_settings
-from services.runtime.streamlit_private import use_navigation_mode, vega_lite_spec
+from services.runtime.streamlit_private import (
+    rerun_this_page_unless_asked,
+    use_navigation_mode,
+    vega_lite_spec,
+)
 from services.runtime.timezone import shown_time
 from services.views.export import to_csv_bytes
 from services.views.format import plain
@@ -126,7 +130,7 @@ def _rerun_when_moved(seen: tuple[tuple[str, int], ...]) -> None:
     """The page again, whole, as soon as a syncing bank moved on (its cards, or all of it)."""
     moved = bank_data.progress(tuple(key for key, _ in seen))
     if moved != tuple(stage for _, stage in seen):
-        st.rerun(scope="app")
+        rerun_this_page_unless_asked()
 
 
 def render_syncing(snap: FinancialSnapshot, waiting: str) -> None:

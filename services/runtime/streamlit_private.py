@@ -6,6 +6,7 @@ Streamlit offers no public way to do these things, so they are kept here, small,
 - carry the script run's context into worker threads (fetching several banks at once);
 - convert an Altair chart to the Vega-Lite spec ``st.altair_chart`` would send, once;
 - leave the legacy ``pages/`` folder mode for ``st.navigation`` on a deep link;
+- rerun the page from a timed fragment without overriding a click made meanwhile;
 - for the ASGI entry (``services/web/asgi.py``): read Streamlit's ``STREAMLIT_*`` variables as
   ``streamlit run`` does, and find the inline scripts of Streamlit's page, whose hashes the
   Content-Security-Policy admits.
@@ -24,9 +25,14 @@ from typing import Any, TypeVar
 import altair as alt
 import click
 from streamlit import config, file_util
+from streamlit.commands.execution_control import _force_yield_point
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner import RerunData, add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import (
+    ScriptRequests,
+    ScriptRequestType,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,6 +61,35 @@ def use_navigation_mode() -> None:
     first ``st.navigation`` call in the process; this switches the process to navigation mode
     (for a deep link that reached a page file before app.py ran)."""
     PagesManager.uses_pages_directory = False
+
+
+def rerun_page_unless_asked(requests: ScriptRequests, rerun: RerunData) -> bool:
+    """Ask for ``rerun`` unless a rerun is already pending; whether it was asked.
+
+    ``st.rerun`` from a fragment asks for the fragment's page, and Streamlit folds two pending
+    requests into the newer one's page: a timed fragment rerunning just after the person
+    clicked another page would take them back. Checked and asked under the requests' own lock,
+    so a click cannot slip in between."""
+    with requests._lock:
+        if requests._state != ScriptRequestType.CONTINUE:
+            return False
+        return requests._request_rerun_locked(rerun)
+
+
+def rerun_this_page_unless_asked() -> None:
+    """``st.rerun(scope="app")`` for a timed fragment, yielding to any rerun already asked for
+    (a click on another page, a widget): that run draws the page anew anyway."""
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.script_requests is None:
+        return
+    rerun = RerunData(
+        query_string=ctx.query_string,
+        page_script_hash=ctx.page_script_hash,
+        cached_message_hashes=ctx.cached_message_hashes,
+        context_info=ctx.context_info,
+    )
+    if rerun_page_unless_asked(ctx.script_requests, rerun):
+        _force_yield_point()
 
 
 def apply_environment_options(environ: Mapping[str, str]) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+from streamlit.runtime.scriptrunner import RerunData
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequests
 from streamlit.testing.v1 import AppTest
 
 from services.runtime import streamlit_private
@@ -85,3 +87,24 @@ def test_the_inline_script_of_streamlits_page_is_found() -> None:
     hashes = streamlit_private.frontend_inline_script_hashes()
     assert hashes, "no inline <script> in Streamlit's index.html: check the CSP's script hashes"
     assert all(h.startswith("'sha256-") and h.endswith("='") for h in hashes)
+
+
+def _pending_page(requests: ScriptRequests) -> str | None:
+    request = requests.on_scriptrunner_yield()
+    return request.rerun_data.page_script_hash if request and request.rerun_data else None
+
+
+def test_a_timed_rerun_never_takes_the_person_back_from_a_page_they_clicked() -> None:
+    """The syncing fragment asks for its page again; a click on another page made just before
+    must win, where ``st.rerun`` would have folded it into the fragment's page."""
+    clicked, syncing = (
+        RerunData(page_script_hash="transactions"),
+        RerunData(page_script_hash="overview"),
+    )
+    requests = ScriptRequests()
+    requests.request_rerun(clicked)
+    assert not streamlit_private.rerun_page_unless_asked(requests, syncing)
+    assert _pending_page(requests) == "transactions"
+    # Nothing pending: the page is asked for, as st.rerun would.
+    assert streamlit_private.rerun_page_unless_asked(requests, syncing)
+    assert _pending_page(requests) == "overview", "ScriptRequests no longer takes the rerun asked"
