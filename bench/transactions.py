@@ -45,7 +45,7 @@ DETECTION_TARGETS_MS = {100_000: 150.0, 500_000: 600.0}
 DETECTION_ONLY_SIZES = (500_000,)
 # The columns the transactions page's table shows (pages/transactions.py TABLE_COLUMNS).
 TABLE = (
-    "transaction_id", "date", "name", "merchant", "amount", "currency", "category",
+    "date", "name", "merchant", "amount", "currency", "category",
     "category_detailed", "pending", "account", "institution",
 )  # fmt: skip
 CATEGORICAL = ("currency", "category", "category_detailed", "account", "institution")

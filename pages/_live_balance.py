@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import csv_download, fetching, render_problem
+from pages._shared import csv_download, fetching, render_problem, shown_table
 from services.analytics.snapshot import FinancialSnapshot
 from services.runtime import live_balances, state
 from services.runtime.limits import LIVE_BALANCE_INTERVAL_SECONDS
@@ -82,9 +82,6 @@ def render_live(checks: list[LiveBalance], banks: list[CashBank], snap: Financia
         st.caption(f"Not checked live: {', '.join(unchecked)}.")
     with st.expander("Live balances by account"):
         frame = live_rows(checks, snap.accounts, person_timezone())
-        st.dataframe(
-            frame, hide_index=True, column_order=list(LIVE_TABLE), column_config=LIVE_TABLE,
-            key="live_balances_table",
-        )  # fmt: skip
+        shown_table(frame, LIVE_TABLE, key="live_balances_table")
         csv_download(frame, "live_balances.csv", key="live_balances_csv")
         st.caption("Live figures are shown here only: every other figure is the one fetched.")

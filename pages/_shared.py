@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import fields, is_dataclass
 from datetime import date
@@ -55,6 +55,15 @@ def csv_download(
         on_click="ignore",
         disabled=frame.empty,
     )
+
+
+def shown_table(frame: pd.DataFrame, columns: Mapping[str, Any], key: str, **options: Any) -> None:
+    """A table of ``frame``'s ``columns`` (name -> column config), in that order, and of
+    nothing else: a column the person does not see is not sent to the browser either (a
+    ``column_order`` would only hide it there). A configured column the frame lacks is left
+    out."""
+    shown = [column for column in columns if column in frame.columns]
+    st.dataframe(frame[shown], hide_index=True, column_config=dict(columns), key=key, **options)
 
 
 def choose_among(label: str, options: list[str], key: str) -> list[str]:

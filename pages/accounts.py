@@ -6,7 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import connected_snapshot, csv_download, derived, require_entry, snapshot_key
+from pages._shared import (
+    connected_snapshot,
+    csv_download,
+    derived,
+    require_entry,
+    shown_table,
+    snapshot_key,
+)
 from services.analytics.loans import AWAITING_LENDER, sum_by_currency
 from services.analytics.worth import NetWorth
 from services.runtime import state
@@ -81,13 +88,7 @@ def render_cash(cash: pd.DataFrame, figures: AccountsFigures) -> None:
         st.info("No checking or savings account connected.")
         return
     totals_per_currency("Cash", sum_by_currency(cash, "current"))
-    st.dataframe(
-        cash,
-        hide_index=True,
-        column_order=list(CASH_COLUMNS),
-        column_config=CASH_COLUMNS,
-        key="accounts_cash_table",
-    )
+    shown_table(cash, CASH_COLUMNS, key="accounts_cash_table")
     csv_download(cash, "cash_accounts.csv", key="accounts_cash_csv", columns=list(CASH_COLUMNS))
 
 
@@ -120,13 +121,7 @@ def render_loans(figures: AccountsFigures, institutions: list[str]) -> None:
     shown = loans[loans["institution"].isin(institutions) & loans["kind"].isin(chosen)]
     totals_per_currency("Owed", sum_by_currency(shown, "balance"))
     render_loan_warnings(shown)
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_order=list(LOAN_COLUMNS),
-        column_config=LOAN_COLUMNS,
-        key="accounts_loans_table",
-    )
+    shown_table(shown, LOAN_COLUMNS, key="accounts_loans_table")
     st.caption(
         "Balances as the lender reports them today, interest since the last payment included "
         "where the lender counts it. The next payment is the minimum a student loan asks, or "

@@ -16,6 +16,7 @@ from pages._shared import (
     derived,
     draw_chart,
     require_entry,
+    shown_table,
     snapshot_key,
 )
 from services.analytics.bills_ahead import HORIZONS, Shortfall
@@ -183,13 +184,7 @@ def render_calendar(figures: BillsFigures, shown: pd.DataFrame, key: Hashable) -
 
 def render_list(shown: pd.DataFrame) -> None:
     st.subheader("List")
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_order=list(BILLS_EXPORT_COLUMNS),
-        column_config=LIST_COLUMNS,
-        key="bills_table",
-    )
+    shown_table(shown, LIST_COLUMNS, key="bills_table")
     csv_download(shown, "bills_ahead.csv", key="bills_csv", columns=list(BILLS_EXPORT_COLUMNS))
     st.caption("Cash after each row counts every expected item, filtered out or not.")
 

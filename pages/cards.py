@@ -18,6 +18,7 @@ from pages._shared import (
     from_snapshot,
     render_syncing,
     require_entry,
+    shown_table,
     snapshot_key,
 )
 from services.analytics.cards import (
@@ -126,13 +127,7 @@ def render_overall(totals: tuple[UtilizationTotal, ...]) -> None:
 
 
 def render_cards_table(shown: pd.DataFrame) -> None:
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_order=list(TABLE_COLUMNS),
-        column_config=TABLE_COLUMNS,
-        key="cards_table",
-    )
+    shown_table(shown, TABLE_COLUMNS, key="cards_table")
     csv_download(shown, "cards.csv", key="cards_csv", columns=list(TABLE_COLUMNS))
 
 
@@ -159,13 +154,7 @@ def render_paydown(figures: CardFigures, key: Hashable, today: date) -> None:
         st.columns(max(len(totals), 1)), totals.items(), strict=False
     ):
         column.metric(f"Pay in total ({plain(currency)})", markdown_money(total, currency))
-    st.dataframe(
-        planned.plan,
-        hide_index=True,
-        column_order=list(PLAN_TABLE),
-        column_config=PLAN_TABLE,
-        key="cards_plan",
-    )
+    shown_table(planned.plan, PLAN_TABLE, key="cards_plan")
     st.caption(
         f"Issuers report the balance on the statement closing date, so pay at least "
         f"{PAYMENT_POSTING_DAYS} days before it for the payment to post in time. The close is "
@@ -193,13 +182,7 @@ def render_avalanche(order: pd.DataFrame, interest: dict[str, float]) -> None:
         st.success("No card carries a balance.")
         return
     metrics_per_currency("Interest a month if carried", interest)
-    st.dataframe(
-        order,
-        hide_index=True,
-        column_order=list(AVALANCHE_TABLE),
-        column_config=AVALANCHE_TABLE,
-        key="cards_avalanche",
-    )
+    shown_table(order, AVALANCHE_TABLE, key="cards_avalanche")
     st.caption(
         "Highest purchase APR first (the avalanche order): after the minimums, every extra "
         "payment there saves the most interest. The estimate is APR ÷ 12 on what is owed, "

@@ -20,6 +20,7 @@ from pages._shared import (
     draw_chart,
     render_credit_status,
     require_entry,
+    shown_table,
     snapshot,
     snapshot_key,
 )
@@ -194,13 +195,7 @@ def render_tradelines(figures: ReportFigures) -> None:
     )
     shown = filter_tradelines(tradelines, STATUS_FILTERS[status], types, creditors)
     st.caption(f"{len(shown)} of {len(tradelines)} accounts.")
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_order=list(TRADELINE_COLUMNS),
-        column_config=TRADELINE_COLUMNS,
-        key="tl_table",
-    )
+    shown_table(shown, TRADELINE_COLUMNS, key="tl_table")
     csv_download(shown, "tradelines.csv", key="tl_csv")
 
 
@@ -368,13 +363,7 @@ def render_card_crosscheck(
     if snap.problems:
         st.caption("Some bank connections could not be refreshed: their cards may be missing.")
     render_flags(figures.flagged)
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_order=list(CROSSCHECK_COLUMNS),
-        column_config=CROSSCHECK_COLUMNS,
-        key="xc_table",
-    )
+    shown_table(frame, CROSSCHECK_COLUMNS, key="xc_table")
     csv_download(frame, "crosscheck.csv", key="xc_csv")
 
 
@@ -398,13 +387,7 @@ def render_loan_crosscheck(figures: CrosscheckFigures) -> None:
             f"{money(row.report_balance)} on the report vs {money(row.bank_balance)} at the "
             f"bank ({percent(row.balance_difference_pct)})."
         )
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_order=list(LOAN_CROSSCHECK_COLUMNS),
-        column_config=LOAN_CROSSCHECK_COLUMNS,
-        key="xc_loans_table",
-    )
+    shown_table(frame, LOAN_CROSSCHECK_COLUMNS, key="xc_loans_table")
     csv_download(frame, "crosscheck_loans.csv", key="xc_loans_csv")
 
 

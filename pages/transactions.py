@@ -19,6 +19,7 @@ from pages._shared import (
     derived,
     draw_chart,
     require_entry,
+    shown_table,
     snapshot_key,
 )
 from services.analytics.income import income_by_month
@@ -37,15 +38,17 @@ from services.analytics.transaction_query import (
     to_filter,
     to_query,
 )
-from services.analytics.transactions import Comparison, PeriodFigures
+from services.analytics.transactions import Comparison, PeriodFigures, TransactionFilter
 from services.analytics.unusual import KIND_LABELS
 from services.runtime import state
 from services.runtime.settings import current_settings
 from services.views.format import day, markdown_money, money, plain
 from services.views.page_figures import (
+    TABLE_PAGE_ROWS,
     TRANSACTION_EXPORT_COLUMNS,
     TransactionCharts,
     TransactionsView,
+    table_page,
     transaction_charts,
     transactions_view,
     unusual_among,
@@ -138,6 +141,7 @@ WIDGET_KEYS = (
 )
 URL_WRITTEN = "tx_url_written"  # the parameters this page last put in the URL
 LAST_RANGE = "tx_last_range"  # the last complete date range, while a new one is picked
+TABLE_PAGES = "tx_table_pages"  # (the filter, how many pages of its table are shown)
 
 
 # --- the URL and the widgets ----------------------------------------------------------------
@@ -368,15 +372,33 @@ def render_foreign(figures: PeriodFigures, currency: str) -> None:
 # --- tabs -----------------------------------------------------------------------------------
 
 
-def render_table(shown: TransactionsView) -> None:
-    # Only what is shown (and the id) is sent to the browser: on big views each column costs.
-    st.dataframe(
-        shown.table,
-        hide_index=True,
-        column_order=list(TABLE_COLUMNS),
-        column_config=TABLE_COLUMNS,
-        key="tx_table",
-    )
+def pages_shown(spec: TransactionFilter) -> int:
+    """How many pages of the table this filter shows: one until "Show more" is clicked, and
+    one again for any other filter."""
+    held = st.session_state.get(TABLE_PAGES)
+    return held[1] if held is not None and held[0] == spec else 1
+
+
+def _show_more(spec: TransactionFilter) -> None:
+    st.session_state[TABLE_PAGES] = (spec, pages_shown(spec) + 1)
+
+
+def render_table(shown: TransactionsView, spec: TransactionFilter) -> None:
+    # Only the columns shown, and only the newest rows, are sent to the browser: on a long
+    # view every row and column costs. The CSV is every row the filters let through.
+    page = table_page(shown, pages_shown(spec))
+    shown_table(page.rows, TABLE_COLUMNS, key="tx_table")
+    caption = page.caption()
+    if caption:
+        st.caption(caption)
+    if page.held_back:
+        st.button(
+            f"Show {min(page.held_back, TABLE_PAGE_ROWS):,} more",
+            key="tx_table_more",
+            on_click=_show_more,
+            args=(spec,),
+            icon=":material/expand_more:",
+        )
     csv_download(shown.rows, "transactions.csv", key="tx_csv", columns=TRANSACTION_EXPORT_COLUMNS)
 
 
@@ -427,13 +449,7 @@ def render_recurring(streams: pd.DataFrame, summary: RecurringSummary) -> None:
         )
     if summary.earlier_rises:
         st.caption(f"{summary.earlier_rises} earlier price rises: see the Price rise column.")
-    st.dataframe(
-        streams,
-        hide_index=True,
-        column_order=list(RECURRING_TABLE),
-        column_config=RECURRING_TABLE,
-        key="tx_recurring",
-    )
+    shown_table(streams, RECURRING_TABLE, key="tx_recurring")
     csv_download(streams, "recurring.csv", key="tx_recurring_csv")
 
 
@@ -452,13 +468,7 @@ def render_income(months: pd.DataFrame, streams: pd.DataFrame) -> None:
                 "Currencies", currencies, default=currencies, key="tx_income_currencies"
             )
             months = months[months["currency"].isin(picked)]
-        st.dataframe(
-            months,
-            hide_index=True,
-            column_order=list(INCOME_MONTHS_TABLE),
-            column_config=INCOME_MONTHS_TABLE,
-            key="tx_income_months",
-        )
+        shown_table(months, INCOME_MONTHS_TABLE, key="tx_income_months")
         csv_download(months, "income_by_month.csv", key="tx_income_months_csv")
     st.markdown("**Income that repeats**")
     if streams.empty:
@@ -473,13 +483,7 @@ def render_income(months: pd.DataFrame, streams: pd.DataFrame) -> None:
         status=streams["stopped"].map({True: "Stopped", False: "Running"}),
         source=streams["source"].map(SOURCE_LABELS),
     )
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_order=list(INCOME_STREAMS_TABLE),
-        column_config=INCOME_STREAMS_TABLE,
-        key="tx_income_streams",
-    )
+    shown_table(table, INCOME_STREAMS_TABLE, key="tx_income_streams")
     csv_download(
         table, "income_streams.csv", key="tx_income_streams_csv", columns=list(INCOME_STREAMS_TABLE)
     )
@@ -495,13 +499,7 @@ def render_unusual(shown: pd.DataFrame) -> None:
         st.info("Nothing unusual among these transactions.")
         return
     table = shown.assign(kind=shown["kind"].map(KIND_LABELS))
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_order=list(UNUSUAL_TABLE),
-        column_config=UNUSUAL_TABLE,
-        key="tx_unusual",
-    )
+    shown_table(table, UNUSUAL_TABLE, key="tx_unusual")
     csv_download(shown, "unusual.csv", key="tx_unusual_csv")
 
 
@@ -533,7 +531,7 @@ def render() -> None:
         "transactions",
         key,
         lambda: transactions_view(
-            frame, spec, options.first_day, known.currency, ["transaction_id", *TABLE_COLUMNS]
+            frame, spec, options.first_day, known.currency, list(TABLE_COLUMNS)
         ),
     )
     render_kpis(shown.comparison, shown.currency)
@@ -545,7 +543,7 @@ def render() -> None:
     )
     if table_tab.open:
         with table_tab:
-            render_table(shown)
+            render_table(shown, spec)
     if charts_tab.open:
         with charts_tab:
             charts = derived("transactions_charts", key, lambda: transaction_charts(shown))

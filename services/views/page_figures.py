@@ -105,6 +105,9 @@ TRANSACTION_EXPORT_COLUMNS = (
     "payment_channel",
     "account_id",
 )
+# The transactions table shows this many of the newest rows at first, and as many more per
+# click: a long view is not sent to the browser whole (the CSV still holds every row).
+TABLE_PAGE_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -339,8 +342,8 @@ class TransactionCharts:
 
 @dataclass(frozen=True)
 class TransactionsView:
-    rows: pd.DataFrame  # what the filters let through, every column
-    table: pd.DataFrame  # the same rows, only the columns the table shows
+    rows: pd.DataFrame  # what the filters let through, every column, newest first
+    table: pd.DataFrame  # the same rows, only the columns the table shows (nothing hidden)
     window: pd.DataFrame  # every filter but the dates, back to the start of last month
     end: date  # the last day asked for
     currency: str  # the one the KPIs and charts are in
@@ -367,6 +370,33 @@ def transactions_view(
         currency=currency,
         comparison=compare_with_previous_period(window, spec.start, spec.end, history_starts),
     )
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """The part of a view's table that is drawn: its newest ``len(rows)`` rows."""
+
+    rows: pd.DataFrame
+    total: int  # rows the filters let through
+
+    @property
+    def held_back(self) -> int:
+        return self.total - len(self.rows)
+
+    def caption(self) -> str | None:
+        """What the table leaves out, in words; None when it shows a single whole page."""
+        if self.held_back:
+            return f"Showing the newest {len(self.rows):,} of {self.total:,} transactions."
+        if self.total > TABLE_PAGE_ROWS:
+            return f"Showing all {self.total:,} transactions."
+        return None
+
+
+def table_page(view: TransactionsView, pages: int) -> TablePage:
+    """The first ``pages`` pages of the table (``TABLE_PAGE_ROWS`` each). The view keeps the
+    snapshot's order (``transactions_frame``: newest first), so they are the newest rows."""
+    shown = view.table.head(max(pages, 1) * TABLE_PAGE_ROWS)
+    return TablePage(rows=shown, total=len(view.table))
 
 
 def unusual_among(findings: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

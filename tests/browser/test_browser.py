@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.support import demo_ledger as ledger
 from tests.support.browser_support import (
     ARTIFACTS,
     go_to,
@@ -16,6 +17,7 @@ from tests.support.browser_support import (
     require_chromium,
     streamlit_server,
 )
+from tests.support.clock import TODAY
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +72,13 @@ def test_a_deep_link_as_the_first_request_still_runs_the_whole_app(
         expect(page.get_by_text("demo data", exact=False).first).to_be_visible()
         assert "period=last_30_days" in page.url
         page.context.close()
+
+
+def test_a_long_transactions_list_comes_a_page_at_a_time(server_url: str, page: Page) -> None:
+    rows = ledger.ledger(TODAY)
+    total = len(ledger.select(rows, min(r.day for r in rows), TODAY))
+    open_app(page, f"{server_url}/transactions?period=all")
+    expect(page.get_by_text(f"Showing the newest 1,000 of {total:,} transactions.")).to_be_visible()
+    page.get_by_role("button", name="Show 1,000 more").click()
+    expect(page.get_by_text(f"Showing the newest 2,000 of {total:,} transactions.")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "transactions_two_pages.png"), full_page=True)

@@ -3,6 +3,7 @@ right after a refresh and after one of them disconnects."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -30,10 +31,12 @@ def transaction_ids(double: PlaidDouble, tokens: list[str]) -> dict[str, set[str
     }
 
 
-def shown_transactions(at: AppTest) -> set[str]:
+def shown_transactions(at: AppTest, downloads: dict[str, pd.DataFrame]) -> set[str]:
+    """The transactions the page holds for this session: its whole view, as the CSV gives
+    it (the table draws only the newest page, and no ids)."""
     at.switch_page("pages/transactions.py").run()
     assert not at.exception
-    return set(at.dataframe[0].value["transaction_id"])
+    return set(downloads["tx_csv"]["transaction_id"])
 
 
 def assert_only_own(shown: set[str], token: str, owned: dict[str, set[str]]) -> None:
@@ -54,7 +57,10 @@ def live(monkeypatch: pytest.MonkeyPatch, plaid_double: PlaidDouble) -> PlaidDou
 
 @pytest.mark.parametrize("count", [2, 10])
 def test_sessions_each_see_only_their_own_item(
-    live: PlaidDouble, monkeypatch: pytest.MonkeyPatch, count: int
+    live: PlaidDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    downloads: dict[str, pd.DataFrame],
+    count: int,
 ) -> None:
     tokens = sandbox_tokens(live, count)
     owned = transaction_ids(live, tokens)
@@ -70,7 +76,7 @@ def test_sessions_each_see_only_their_own_item(
         labelled(at.text_input, "Access token").input(token)
         at.button(key="FormSubmitter:token_connect-Connect").click().run()
         assert not at.exception
-        return shown_transactions(at)
+        return shown_transactions(at, downloads)
 
     seen = [connect(pair) for pair in zip(sessions, tokens, strict=True)]
     for shown, token in zip(seen, tokens, strict=True):
@@ -82,4 +88,4 @@ def test_sessions_each_see_only_their_own_item(
     disconnect_first_bank(sessions[1])
     assert sessions[1].session_state["plaid_items"] == []
     for at, token in [*zip(sessions[2:], tokens[2:], strict=True), (sessions[0], tokens[0])]:
-        assert_only_own(shown_transactions(at), token, owned)
+        assert_only_own(shown_transactions(at, downloads), token, owned)
