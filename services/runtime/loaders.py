@@ -86,7 +86,10 @@ def load_demo_snapshot(today: date) -> FinancialSnapshot:
     return replace(snapshot, version=f"demo|{today}|{fetched_at.isoformat()}")
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo credit report…")
+# A credit report is immutable through and through (frozen dataclasses of tuples, dates and
+# strings; tests/unit/test_report_immutable.py), so its cache hands every session the very
+# same object: a copy would be unpickled per session (about 1 ms per tradeline's history).
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo credit report…")
 def load_demo_credit_report(today: date) -> tuple[CreditReport, datetime]:
     return demo_credit_report(today), now()
 
@@ -374,7 +377,7 @@ class PullPermit(Protocol):
 PULL_REFUSED = "PULL_NOT_ALLOWED"
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)  # immutable
 def fetch_credit_report(
     applicant_key: str,
     _applicant: Applicant,
