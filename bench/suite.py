@@ -732,6 +732,13 @@ def browser_visits() -> None:
     browser_section()
 
 
+def second_visitor() -> None:
+    """Row 10c alone (no browser): a new session's first run against a warm rerun."""
+    from bench.browser import second_visitor as rows
+
+    rows()
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "pages": pages_on_demo,
     "sizes": transactions_at_sizes,
@@ -741,6 +748,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "history": history_rows,
     "browser": browser_rows,
     "visits": browser_visits,
+    "second": second_visitor,
 }
 
 

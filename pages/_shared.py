@@ -362,12 +362,13 @@ def from_snapshot(
     name: str, snap: FinancialSnapshot | None, today: date, compute: Callable[[], T], *also: object
 ) -> T:
     """``compute()``, for figures that depend on the snapshot, the day and ``also`` alone
-    (never on a choice made on the page): the first session to show a fetched snapshot
-    computes them, and every other session showing the same fetch gets a copy
-    (``loaders.snapshot_figures``). ``also`` (the credit report, the time zone) enters the
-    key only as a keyed hash. A snapshot without a version (built outside the loaders) is
-    not shared, nor is a partial one (still syncing). Call it inside ``derived``, which keeps
-    the result in the session."""
+    (never on something a person types or picks freely; a page's default choice may be
+    ``also``): the first session to show a fetched snapshot computes them, and every other
+    session showing the same fetch gets the very same object (``loaders.snapshot_figures``),
+    which no page may change in place. ``also`` (the credit report, the time zone, the
+    default target) enters the key only as a keyed hash. A snapshot without a version (built
+    outside the loaders) is not shared, nor is a partial one (still syncing). Call it inside
+    ``derived``, which keeps the result in the session."""
     if snap is None or not snap.version or snap.syncing:
         return compute()
     detail = keyed_hash("figures", "\0".join(repr(thing) for thing in also)) if also else ""

@@ -28,10 +28,11 @@ from services.analytics.cards import (
     utilization_band,
 )
 from services.analytics.paydown import DEFAULT_TARGET, PAYMENT_POSTING_DAYS, TARGET_CHOICES
+from services.analytics.snapshot import FinancialSnapshot
 from services.runtime import state
 from services.runtime.settings import current_settings
 from services.views.format import card_label, markdown_money, money, percent, plain
-from services.views.page_figures import CardFigures, card_figures, plan_figures
+from services.views.page_figures import CardFigures, PlanFigures, card_figures, plan_figures
 
 _MONEY = "%.2f"
 TABLE_COLUMNS = {
@@ -138,7 +139,21 @@ def render_chart(chart: alt.LayerChart | None) -> None:
         st.caption("Dashed lines mark 10%, 30% and 50%.")
 
 
-def render_paydown(figures: CardFigures, key: Hashable, today: date) -> None:
+def planned_for(
+    snap: FinancialSnapshot, figures: CardFigures, target: float, today: date
+) -> PlanFigures:
+    """The paydown plan for ``target``: the default target's plan is the same for every
+    session on the same fetch (shared like the figures), any other is this session's own."""
+    if target != DEFAULT_TARGET:
+        return plan_figures(figures, target, today)
+    return from_snapshot(
+        "cards_plan", snap, today, lambda: plan_figures(figures, target, today), target
+    )
+
+
+def render_paydown(
+    snap: FinancialSnapshot, figures: CardFigures, key: Hashable, today: date
+) -> None:
     st.subheader("Paydown planner")
     target = st.select_slider(
         "Target utilization",
@@ -148,7 +163,9 @@ def render_paydown(figures: CardFigures, key: Hashable, today: date) -> None:
         key="cards_target",
         help="Scores often improve most under 10%, and again under 30%.",
     )
-    planned = derived("cards_plan", (key, target), lambda: plan_figures(figures, target, today))
+    planned = derived(
+        "cards_plan", (key, target), lambda: planned_for(snap, figures, target, today)
+    )
     totals = planned.totals
     for column, (currency, total) in zip(
         st.columns(max(len(totals), 1)), totals.items(), strict=False
@@ -215,7 +232,7 @@ def render() -> None:
     if snap.syncing:  # the planner counts pending charges, which come with the transactions
         render_syncing(snap, "the paydown planner and which card to pay off first")
         return
-    render_paydown(figures, key, today)
+    render_paydown(snap, figures, key, today)
     render_avalanche(figures.avalanche, figures.monthly_interest)
 
 

@@ -149,7 +149,12 @@ def render_income(snap: FinancialSnapshot, today: date) -> None:
     summary: IncomeSummary = derived(
         "overview_income",
         (snapshot_key(snap), today),
-        lambda: income_summary(snap.transactions, known.income_streams, today),
+        lambda: from_snapshot(
+            "overview_income",
+            snap,
+            today,
+            lambda: income_summary(snap.transactions, known.income_streams, today),
+        ),
     )
     first, second, _ = st.columns(3)
     with first:

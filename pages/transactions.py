@@ -18,6 +18,7 @@ from pages._shared import (
     csv_download,
     derived,
     draw_chart,
+    from_snapshot,
     require_entry,
     shown_table,
     snapshot_key,
@@ -527,12 +528,19 @@ def render() -> None:
     spec = to_filter(choice, today, options)
 
     key = (snapshot_key(snap), today, spec)
+
+    def view() -> TransactionsView:
+        return transactions_view(
+            frame, spec, options.first_day, known.currency, list(TABLE_COLUMNS)
+        )
+
+    # What everyone opens first, the default filters, is the same for every session on the
+    # same fetch: shared like the overview's figures. Any other filter is this session's own.
+    default = spec == to_filter(FilterChoice(), today, options)
     shown = derived(
         "transactions",
         key,
-        lambda: transactions_view(
-            frame, spec, options.first_day, known.currency, list(TABLE_COLUMNS)
-        ),
+        (lambda: from_snapshot("transactions", snap, today, view)) if default else view,
     )
     render_kpis(shown.comparison, shown.currency)
 

@@ -86,7 +86,10 @@ def load_demo_snapshot(today: date) -> FinancialSnapshot:
     return replace(snapshot, version=f"demo|{today}|{fetched_at.isoformat()}")
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo credit report…")
+# A credit report is immutable through and through (frozen dataclasses of tuples, dates and
+# strings; tests/unit/test_report_immutable.py), so its cache hands every session the very
+# same object: a copy would be unpickled per session (about 1 ms per tradeline's history).
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo credit report…")
 def load_demo_credit_report(today: date) -> tuple[CreditReport, datetime]:
     return demo_credit_report(today), now()
 
@@ -308,19 +311,28 @@ def analyse_snapshot(version: str, today: date, _snapshot: FinancialSnapshot) ->
     )
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+SHARED_FIGURES_KEPT = 128  # entries: a few per page (figures, income, plan, default view)
+
+
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=SHARED_FIGURES_KEPT, show_spinner=False)
 def snapshot_figures(
     name: str, version: str, today: date, detail: str, _compute: Callable[[], T]
 ) -> T:
     """A page's figures drawn from one fetched snapshot (and the day), computed by the first
-    session that shows them and served, as a copy, to every other session showing the same
-    fetch: a second visitor's first overview costs about a warm rerun.
+    session that shows them and served to every other session showing the same fetch: a
+    second visitor's first overview costs about a warm rerun.
+
+    Served as the very same object, not a copy (a copy is unpickled per session, 1 to 20 ms
+    each): read-only by contract. The figures are frozen dataclasses, and nothing changes a
+    frame, dict or chart in them in place; a page or function that needs another frame makes
+    a new one (pandas' copy-on-write keeps any frame derived from them apart).
+    ``tests/pages/test_shared_figures.py`` holds the pages to it.
 
     ``version`` names the exact data (keyed hashes of the items and when they were fetched, or
     the demo's day and build time), so a person whose snapshot differs never gets these;
     ``detail`` is a keyed hash of anything else the figures depend on (the credit report, the
-    time zone), never the thing itself. Nothing a person chooses goes in: those figures stay
-    in their session (``pages/_shared.derived``)."""
+    time zone, the default target), never the thing itself. Nothing a person types or picks
+    freely goes in: those figures stay in their session (``pages/_shared.derived``)."""
     return _compute()
 
 
@@ -365,7 +377,7 @@ class PullPermit(Protocol):
 PULL_REFUSED = "PULL_NOT_ALLOWED"
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)  # immutable
 def fetch_credit_report(
     applicant_key: str,
     _applicant: Applicant,

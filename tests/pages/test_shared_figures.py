@@ -1,8 +1,12 @@
 """A second session on the same fetched data gets the figures the first one computed (its
-first overview costs about a rerun); sessions on different data never share them."""
+first overview costs about a rerun): the overview's figures and income, the cards' figures and
+the plan for the default target, the transactions for the default filters. Sessions on
+different data never share them, a person's own filters are never shared, and nothing a page
+does changes what the next session is handed."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -11,6 +15,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.analytics import income
 from services.analytics.money import with_money_flags
 from services.analytics.snapshot import FinancialSnapshot
 from services.runtime import bank_data
@@ -18,23 +23,30 @@ from services.runtime import loaders as data
 from services.views import page_figures
 from tests.support.apps import app_on_page
 from tests.support.clock import TODAY
+from tests.support.streamlit_internals import shared_resources
 
-BUILDERS = ("overview_figures", "card_figures")
+BUILDERS = {
+    "overview_figures": page_figures,
+    "income_summary": income,
+    "card_figures": page_figures,
+    "plan_figures": page_figures,
+    "transactions_view": page_figures,
+}
 
 
 @pytest.fixture
 def built(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """How many times each page's figures were computed (the pages import the builders from
-    ``page_figures`` on every run, so they call these)."""
+    """How many times each page's figures were computed (the pages import the builders by
+    name on every run, so they call these)."""
     counts = dict.fromkeys(BUILDERS, 0)
-    for name in BUILDERS:
-        builder = getattr(page_figures, name)
+    for name, module in BUILDERS.items():
+        builder = getattr(module, name)
 
         def counted(*args: Any, name: str = name, builder: Any = builder, **kwargs: Any) -> Any:
             counts[name] += 1
             return builder(*args, **kwargs)
 
-        monkeypatch.setattr(page_figures, name, counted)
+        monkeypatch.setattr(module, name, counted)
     return counts
 
 
@@ -54,7 +66,13 @@ def spending(at: AppTest) -> float:
 
 @pytest.mark.parametrize(
     ("page", "builder"),
-    [("pages/overview.py", "overview_figures"), ("pages/cards.py", "card_figures")],
+    [
+        ("pages/overview.py", "overview_figures"),
+        ("pages/overview.py", "income_summary"),
+        ("pages/cards.py", "card_figures"),
+        ("pages/cards.py", "plan_figures"),
+        ("pages/transactions.py", "transactions_view"),
+    ],
 )
 def test_a_second_visitor_on_the_same_data_gets_the_figures_already_computed(
     built: dict[str, int], page: str, builder: str
@@ -65,6 +83,65 @@ def test_a_second_visitor_on_the_same_data_gets_the_figures_already_computed(
     assert built[builder] == 1  # not computed again for the second session
     assert metrics(second) == metrics(first)
     assert len(second.metric) > 0
+    assert tables(second) == tables(first)
+
+
+def tables(at: AppTest) -> list[str]:
+    return [frame.value.to_csv() for frame in at.dataframe]
+
+
+def test_a_filter_of_ones_own_is_not_shared(built: dict[str, int]) -> None:
+    first = opened("pages/transactions.py")
+    first.text_input(key="tx_text").input("café").run()
+    assert built["transactions_view"] == 2  # the default view, then the filtered one
+    second = opened("pages/transactions.py")
+    assert built["transactions_view"] == 2  # the default view, shared
+    second.text_input(key="tx_text").input("café").run()
+    assert built["transactions_view"] == 3  # the filtered view is each session's own
+    assert tables(second) == tables(first)
+
+
+def test_a_target_of_ones_own_is_not_shared(built: dict[str, int]) -> None:
+    for _ in range(2):
+        at = opened("pages/cards.py")
+        at.select_slider(key="cards_target").set_value(0.29).run()
+    assert built["plan_figures"] == 3  # the default target's plan once, each 29% plan alone
+
+
+SHARED_FIGURES = "services.runtime.loaders.snapshot_figures"
+SHARING_PAGES = ("pages/overview.py", "pages/cards.py", "pages/transactions.py")
+
+
+def shared_now() -> list[bytes]:
+    """What the next session would be handed, every shared figure as pickle writes it."""
+    return sorted(pickle.dumps(value) for _, value in shared_resources(SHARED_FIGURES))
+
+
+def shown(at: AppTest) -> tuple[dict[str, str], list[str]]:
+    return metrics(at), tables(at)
+
+
+def test_what_a_page_does_leaves_the_shared_figures_as_they_were() -> None:
+    """The shared figures are handed out as the very objects, not copies: clicking around
+    on every page that uses them must not change what another session gets."""
+    for page in SHARING_PAGES:
+        opened(page)
+    before = shared_now()
+    assert len(before) == 5  # overview, its income, cards, the default plan and view
+    cards = opened("pages/cards.py")
+    cards.multiselect(key="cards_inst").set_value(["Juniper Card Services"]).run()
+    cards.select_slider(key="cards_target").set_value(0.29).run()
+    transactions = opened("pages/transactions.py")
+    for tab in ("Charts", "Recurring payments", "Income", "Unusual activity", "Transactions"):
+        transactions.session_state["tx_tab"] = tab
+        transactions.run()
+    transactions.text_input(key="tx_text").input("café").run()
+    assert not cards.exception
+    assert not transactions.exception
+    assert shared_now() == before, "a page changed a shared figure in place"
+    handed = {page: shown(opened(page)) for page in SHARING_PAGES}
+    data.snapshot_figures.clear()  # each session computing its own, as before sharing
+    assert {page: shown(opened(page)) for page in SHARING_PAGES} == handed
 
 
 def doubled(snapshot: FinancialSnapshot) -> FinancialSnapshot:

@@ -10,6 +10,7 @@ Streamlit 1.67's; an upgrade that moves any of it fails here first, by name.
 from __future__ import annotations
 
 import inspect
+import pickle
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from streamlit.runtime.caching import cache_utils
 from streamlit.runtime.caching.cache_data_api import _data_caches
+from streamlit.runtime.caching.cache_resource_api import _resource_caches
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
@@ -42,13 +44,29 @@ def record_hashed_arguments(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+SHARED_DATA = "services.runtime.loaders."  # the st.cache_resource functions holding data
+
+
 def cache_entries() -> list[tuple[str, bytes]]:
-    """Every entry of every st.cache_data function, as Streamlit keeps it (pickled)."""
+    """Every entry of every st.cache_data function, as Streamlit keeps it (pickled), and of
+    the loaders' st.cache_resource functions (the shared figures), pickled here."""
     found = []
     for caches in _data_caches._function_caches.values():
         for cache in caches.values():
             storage: Any = cache.storage
             found += [(cache.display_name, bytes(v)) for v in storage._mem_cache.values()]
+    found += [(name, pickle.dumps(value)) for name, value in shared_resources(SHARED_DATA)]
+    return found
+
+
+def shared_resources(prefix: str) -> list[tuple[str, Any]]:
+    """Every value held by the st.cache_resource functions whose name starts with ``prefix``
+    (module path and function name), the very objects sessions are handed."""
+    found = []
+    for caches in _resource_caches._function_caches.values():
+        for cache in caches.values():
+            if cache.display_name.startswith(prefix):
+                found += [(cache.display_name, e.value) for e in cache._mem_cache.values()]
     return found
 
 
