@@ -303,7 +303,8 @@ class ConsumerIdentity:
     employers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+# weakref_slot: pages remember a report's description while it lives (pages/_shared.py).
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class CreditReport:
     report_date: date | None
     scores: tuple[RiskScore, ...]

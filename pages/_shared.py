@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import fields, is_dataclass
@@ -358,6 +359,27 @@ def _hold_specs(figures: object, specs: Specs) -> None:
             held[id(chart)] = (chart, specs[name])
 
 
+# The repr of each large immutable object keyed by from_snapshot (the credit report, shared by
+# every session as one object): worked out once per object, not once per new session.
+_descriptions: dict[int, tuple[weakref.ref[object], str]] = {}
+
+
+def _described(thing: object) -> str:
+    """``repr(thing)``, remembered while ``thing`` lives when it can be weakly referenced
+    (frozen dataclasses; a string or a zone is cheap to describe anew)."""
+    found = _descriptions.get(id(thing))
+    if found is not None and found[0]() is thing:
+        return found[1]
+    described = repr(thing)
+    try:
+        ref = weakref.ref(thing, lambda _: _descriptions.pop(key, None))
+    except TypeError:
+        return described
+    key = id(thing)
+    _descriptions[key] = (ref, described)
+    return described
+
+
 def from_snapshot(
     name: str, snap: FinancialSnapshot | None, today: date, compute: Callable[[], T], *also: object
 ) -> T:
@@ -371,7 +393,7 @@ def from_snapshot(
     ``derived``, which keeps the result in the session."""
     if snap is None or not snap.version or snap.syncing:
         return compute()
-    detail = keyed_hash("figures", "\0".join(repr(thing) for thing in also)) if also else ""
+    detail = keyed_hash("figures", "\0".join(_described(thing) for thing in also)) if also else ""
     figures, specs = data.snapshot_figures(name, snap.version, today, detail, _with_specs(compute))
     _hold_specs(figures, specs)
     return figures
