@@ -17,6 +17,7 @@ charge refunded in full later (same merchant and amount) is settled, so it is le
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -120,13 +121,34 @@ def _sorted(charges: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return charges.take(_order(charges, keys))
 
 
-def _order(charges: pd.DataFrame, keys: list[str]) -> np.ndarray:
+def _order(charges: pd.DataFrame, keys: list[str], within: np.ndarray | None = None) -> np.ndarray:
     """Where each row of ``charges`` (in ``seq`` order) goes once sorted by ``keys`` then
-    ``seq``: one integer key of the codes (and amounts in cents), sorted stably."""
-    columns = [charges[name].to_numpy() for name in keys]
-    return stable_order(
-        *[cents(v) if name == "amount" else v for name, v in zip(keys, columns, strict=True)]
-    )
+    ``seq``: one integer key of the codes (and amounts in cents), sorted stably. ``within``:
+    an order by the first of ``keys`` already, which makes this sort much cheaper."""
+    rows = within if within is not None else np.arange(len(charges))
+    columns = [charges[name].to_numpy()[rows] for name in keys]
+    return rows[
+        stable_order(
+            *[cents(v) if name == "amount" else v for name, v in zip(keys, columns, strict=True)]
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class _ByMerchant:
+    """The charges ordered by merchant, by merchant and currency, and by merchant, currency
+    and amount (each then by ``seq``): one full sort, the others sort runs already in order."""
+
+    merchant: np.ndarray
+    currency: np.ndarray
+    amount: np.ndarray
+
+
+def _by_merchant(charges: pd.DataFrame) -> _ByMerchant:
+    merchant = _order(charges, ["merchant"])
+    currency = _order(charges, ["merchant", "currency"], within=merchant)
+    amount = _order(charges, ["merchant", "currency", "amount"], within=currency)
+    return _ByMerchant(merchant, currency, amount)
 
 
 def _runs(values: np.ndarray) -> np.ndarray:
@@ -141,11 +163,13 @@ def _back(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
-def _usual_amounts(charges: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _usual_amounts(
+    charges: pd.DataFrame, keys: list[str], order: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Each charge's group's median amount and how many charges the group has (a group:
     equal ``keys``), as pandas' ``groupby(keys).transform("median" / "size")``. One sort by
-    group and amount gives both."""
-    order = _order(charges, [*keys, "amount"])
+    group and amount gives both (``order``: that sort, when known)."""
+    order = order if order is not None else _order(charges, [*keys, "amount"])
     same = np.ones(len(order), dtype=bool)
     for name in keys:
         same &= _runs(charges[name].to_numpy()[order])
@@ -157,9 +181,10 @@ def _usual_amounts(charges: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, 
     return _back(median[group], order), _back(counts[group], order)
 
 
-def _seen_before_at_merchant(charges: pd.DataFrame) -> np.ndarray:
-    """Whether the previous charge at the same merchant was a similar amount."""
-    order = _order(charges, ["merchant", "currency"])
+def _seen_before_at_merchant(charges: pd.DataFrame, order: np.ndarray | None = None) -> np.ndarray:
+    """Whether the previous charge at the same merchant was a similar amount (``order``: by
+    merchant and currency, when known)."""
+    order = order if order is not None else _order(charges, ["merchant", "currency"])
     merchant, currency = charges["merchant"].to_numpy(), charges["currency"].to_numpy()
     same = _runs(merchant[order]) & _runs(currency[order])
     amount = charges["amount"].to_numpy()[order]
@@ -167,12 +192,15 @@ def _seen_before_at_merchant(charges: pd.DataFrame) -> np.ndarray:
     return _back(same & (np.abs(ratio - 1) <= SIMILAR_AMOUNT), order)
 
 
-def _far_above_usual(charges: pd.DataFrame) -> pd.DataFrame:
-    merchant_usual, merchant_charges = _usual_amounts(charges, ["merchant", "currency"])
+def _far_above_usual(charges: pd.DataFrame, by_merchant: _ByMerchant | None = None) -> pd.DataFrame:
+    by_merchant = by_merchant if by_merchant is not None else _by_merchant(charges)
+    merchant_usual, merchant_charges = _usual_amounts(
+        charges, ["merchant", "currency"], by_merchant.amount
+    )
     category_usual, category_charges = _usual_amounts(charges, ["detailed", "currency"])
     merchant_known = merchant_charges >= MERCHANT_HISTORY_MIN
     category_applies = (category_charges >= CATEGORY_HISTORY_MIN) & ~_seen_before_at_merchant(
-        charges
+        charges, by_merchant.currency
     )
     usual = np.where(
         merchant_known, merchant_usual, np.where(category_applies, category_usual, np.nan)
@@ -195,11 +223,12 @@ def _new_merchant_large(charges: pd.DataFrame) -> pd.DataFrame:
     return charges[first & late_enough & large].assign(kind=NEW_MERCHANT)
 
 
-def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
+def _duplicates(charges: pd.DataFrame, orders: _ByMerchant | None = None) -> pd.DataFrame:
     # "Paid often" (daily coffee, transit) is judged on the gaps between days with charges,
     # and only with enough of them: a lone double charge must not make itself look usual.
+    orders = orders if orders is not None else _by_merchant(charges)
     dates = charges["date"].to_numpy()
-    by_merchant = _order(charges, ["merchant"])
+    by_merchant = orders.merchant
     same = _runs(charges["merchant"].to_numpy()[by_merchant])
     days_apart = _days_apart(dates[by_merchant])
     merchant_gap = np.where(same & (days_apart > 0), days_apart, np.nan)
@@ -211,7 +240,7 @@ def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
         ((usual_gap <= DUPLICATE_DAYS) & (gaps >= PAID_OFTEN_MIN_GAPS))[group], by_merchant
     )
 
-    by_amount = _order(charges, ["merchant", "currency", "amount"])
+    by_amount = orders.amount
     repeat = np.ones(len(by_amount), dtype=bool)
     for name in ("merchant", "currency", "amount"):
         repeat &= _runs(charges[name].to_numpy()[by_amount])
@@ -251,8 +280,13 @@ def find_unusual(frame: pd.DataFrame, coded: CodedHistory | None = None) -> pd.D
     ``recurring.code_history(frame)`` when the caller has it already)."""
     spending, position, merchants = _spending(frame, coded)
     charges = spending[spending["amount"] > 0]
+    by_merchant = _by_merchant(charges)
     found = pd.concat(
-        [_far_above_usual(charges), _new_merchant_large(charges), _duplicates(charges)],
+        [
+            _far_above_usual(charges, by_merchant),
+            _new_merchant_large(charges),
+            _duplicates(charges, by_merchant),
+        ],
         ignore_index=True,
     )
     found = found[~_refunded(found, spending[spending["amount"] < 0])]

@@ -237,6 +237,15 @@ def test_charges_sort_as_sort_values_does(frame: pd.DataFrame) -> None:
     for keys in (["merchant"], ["merchant", "currency"], ["merchant", "currency", "amount"]):
         expected = charges.sort_values([*keys, "seq"])
         pd.testing.assert_frame_equal(unusual._sorted(charges, keys), expected)
+    # Sorting runs already in merchant order gives the same orders.
+    by_merchant = unusual._by_merchant(charges)
+    for keys, order in (
+        (["merchant"], by_merchant.merchant),
+        (["merchant", "currency"], by_merchant.currency),
+        (["merchant", "currency", "amount"], by_merchant.amount),
+    ):
+        expected = charges.sort_values([*keys, "seq"])
+        assert list(charges["seq"].to_numpy()[order]) == list(expected["seq"]), keys
 
 
 def test_spending_rows_come_in_date_then_transaction_id_order(frame: pd.DataFrame) -> None:
