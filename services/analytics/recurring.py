@@ -548,9 +548,6 @@ def _next_dates(streams: pd.DataFrame) -> np.ndarray:
     return out
 
 
-_MERCHANT_KEY = ["merchant_code", "currency"]
-
-
 def _streams_with_prices(rows: _Rows) -> pd.DataFrame:
     streams = _regular_streams(rows)
     return streams.join(_price_levels(rows, streams))

@@ -115,12 +115,6 @@ def _spending(
     return work, position, coded.merchants
 
 
-def _sorted(charges: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``charges`` (in ``seq`` order) sorted by ``keys`` then ``seq``, as ``sort_values``
-    would."""
-    return charges.take(_order(charges, keys))
-
-
 def _order(charges: pd.DataFrame, keys: list[str], within: np.ndarray | None = None) -> np.ndarray:
     """Where each row of ``charges`` (in ``seq`` order) goes once sorted by ``keys`` then
     ``seq``: one integer key of the codes (and amounts in cents), sorted stably. ``within``:
