@@ -20,6 +20,7 @@ from services.analytics.money import main_currency
 from services.analytics.recurring import (
     RECURRING_COLUMNS,
     RecurringSummary,
+    code_history,
     outflows,
     recurring_streams,
     recurring_summary,
@@ -51,14 +52,16 @@ def snapshot_analyses(
 ) -> SnapshotAnalyses:
     """``plaid_streams`` are Plaid's own for the items in ``plaid_items``; the other items'
     streams are found in their transactions."""
-    every = recurring_streams(frame, today, plaid_streams, plaid_items)
+    # Recurring payments, income and unusual activity read the same rows: coded once.
+    coded = code_history(frame)
+    every = recurring_streams(frame, today, plaid_streams, plaid_items, coded)
     streams = outflows(every)[list(RECURRING_COLUMNS)]
     return SnapshotAnalyses(
         options=filter_options(frame, today),
         currency=main_currency(frame),
         streams=streams,
         recurring=recurring_summary(streams),
-        findings=find_unusual(frame),
+        findings=find_unusual(frame, coded),
         all_streams=every,
         income_streams=income_streams(every),
     )

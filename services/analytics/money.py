@@ -90,6 +90,30 @@ def settled_view(frame: pd.DataFrame, *, include_pending: bool = True) -> pd.Dat
     return frame if include_pending else frame[~frame["pending"]]
 
 
+def settled_mask(frame: pd.DataFrame) -> pd.Series:
+    """Rows counted once: a pending row whose posted twin is present is not."""
+    superseded = frame[SUPERSEDED] if SUPERSEDED in frame.columns else _superseded_mask(frame)
+    return ~superseded
+
+
+def purchase_mask(frame: pd.DataFrame) -> pd.Series:
+    """``purchase_rows`` (pending included) as a mask over every row of ``frame``."""
+    return settled_mask(frame) & is_spending(frame) & (frame["amount"] > 0)
+
+
+def spending_mask(frame: pd.DataFrame) -> pd.Series:
+    """``spending_rows`` (pending included) as a mask over every row of ``frame``."""
+    return settled_mask(frame) & is_spending(frame)
+
+
+def received_income_mask(frame: pd.DataFrame, *, with_tax_refunds: bool = True) -> pd.Series:
+    """``received_income_rows`` (pending included) as a mask over every row of ``frame``."""
+    keep = settled_mask(frame) & (frame["category"] == INCOME) & (frame["amount"] < 0)
+    if not with_tax_refunds:
+        keep &= frame["category_detailed"] != TAX_REFUND
+    return keep
+
+
 def _rows(view: pd.DataFrame, keep: pd.Series, columns: Sequence[str] | None) -> pd.DataFrame:
     # Taking only the columns needed keeps big frames cheap: each copied column costs.
     return view.loc[keep, list(columns)] if columns else view[keep]

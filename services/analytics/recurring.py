@@ -37,18 +37,20 @@ after), and the rest below. Amounts are never summed across currencies.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from integrations.models import RecurringStream
+from services.analytics.codes import cents, day_key, stable_order, text_codes
 from services.analytics.money import (
     CARD_PAYMENT,
     TRANSFERS,
-    purchase_rows,
-    received_income_rows,
+    purchase_mask,
+    received_income_mask,
+    spending_mask,
     totals_by_currency,
 )
 
@@ -141,26 +143,27 @@ class _Labels:
 
 
 def _coded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and the text of each code, as ``values.astype("str")`` gives it."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes, pd.Series(uniques).astype("str").to_numpy()
+    """Codes and the text of each code, as ``values.astype("str")`` gives it (a missing
+    value is "nan")."""
+    codes, uniques = text_codes(values)
+    texts = pd.Series(uniques, dtype="object").astype("str").to_numpy()
+    missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(texts), codes)
+        texts = np.r_[texts, np.array(["nan"], dtype="object")]
+    return codes, texts
 
 
 def merchant_codes(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``merchant_or_name`` as codes numbered in order of first appearance (the order
     ``pd.factorize`` of the names gives), judged once per distinct merchant and name."""
-    merchant, merchants = pd.factorize(rows["merchant"])
-    name, names = pd.factorize(rows["name"], use_na_sentinel=False)
+    merchant, merchants = text_codes(rows["merchant"], first_seen=True)
+    name, names = _coded(rows["name"])
     merchants = pd.Series(merchants, dtype="object")
     known = (merchants.notna() & (merchants.astype("str").str.strip() != "")).to_numpy()
     is_known = merchant >= 0
     is_known[is_known] = known[merchant[is_known]]
-    texts = np.concatenate(
-        [
-            merchants.astype("str").to_numpy(),
-            pd.Series(names, dtype="object").astype("str").to_numpy(),
-        ]
-    )
+    texts = np.concatenate([merchants.astype("str").to_numpy(), names])
     either = np.where(is_known, merchant, len(merchants) + name)
     # One code per text, whichever column it came from, then numbered by first appearance.
     same_text, distinct = pd.factorize(texts)
@@ -168,69 +171,158 @@ def merchant_codes(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(distinct, dtype="object")[first_seen]
 
 
-def _charges(frame: pd.DataFrame, *, income: bool = False) -> tuple[pd.DataFrame, _Labels]:
-    """Spending charges, or with ``income`` the money received (shown positive), as codes
-    and numbers, with the text of the codes."""
-    columns = ("date", "amount", "merchant", "name", "currency", "account", "category")
-    if income:
-        rows = received_income_rows(frame, columns=columns, with_tax_refunds=False)
-        rows = rows.assign(amount=-rows["amount"])
-    else:
-        rows = purchase_rows(frame, columns=columns)
-    merchant, merchants = merchant_codes(rows)
-    currency, currencies = _coded(rows["currency"])
+@dataclass(frozen=True)
+class CodedHistory:
+    """Every row of a frame as the numbers detection works on, with the text of the codes.
+
+    Coded once per pass (``services.analytics.history``) and shared by recurring payments,
+    income and unusual activity: factorizing the text columns of every row is a large part
+    of the detection's cost, and the three used to do it over the same rows each."""
+
+    merchant: np.ndarray  # merchant_codes of every row
+    merchants: np.ndarray
+    currency: np.ndarray  # the place of the currency's name in sorted order
+    currencies: np.ndarray  # sorted
+    category: np.ndarray
+    categories: np.ndarray
+    account: np.ndarray
+    accounts: np.ndarray
+    detailed: np.ndarray  # codes only: unusual activity groups by them
+    date: np.ndarray
+    amount: np.ndarray
+    purchase: np.ndarray  # money.purchase_rows: what recurring payments look at
+    received: np.ndarray  # money.received_income_rows, tax refunds left out: recurring income
+    spending: np.ndarray  # money.spending_rows, refunds in: what unusual activity looks at
+
+    def within(self, rows: np.ndarray) -> CodedHistory:
+        """Only ``rows`` (a mask) looked at, as if the frame held no others."""
+        return replace(
+            self,
+            purchase=self.purchase & rows,
+            received=self.received & rows,
+            spending=self.spending & rows,
+        )
+
+
+def code_history(frame: pd.DataFrame) -> CodedHistory:
+    merchant, merchants = merchant_codes(frame)
+    currency, currencies = _coded(frame["currency"])
     currencies, currency_rank = np.unique(currencies, return_inverse=True)
-    category, categories = _coded(rows["category"])
-    account, accounts = _coded(rows["account"])
+    category, categories = _coded(frame["category"])
+    account, accounts = _coded(frame["account"])
+    return CodedHistory(
+        merchant=merchant,
+        merchants=merchants,
+        currency=currency_rank[currency] if len(currency) else currency,
+        currencies=currencies,
+        category=category,
+        categories=categories,
+        account=account,
+        accounts=accounts,
+        detailed=text_codes(frame["category_detailed"])[0],
+        date=frame["date"].to_numpy(),
+        amount=frame["amount"].to_numpy(),
+        purchase=purchase_mask(frame).to_numpy(),
+        received=received_income_mask(frame, with_tax_refunds=False).to_numpy(),
+        spending=spending_mask(frame).to_numpy(),
+    )
+
+
+def _charges(
+    frame: pd.DataFrame, *, income: bool = False, coded: CodedHistory | None = None
+) -> tuple[pd.DataFrame, _Labels]:
+    """Spending charges, or with ``income`` the money received (shown positive), as codes
+    and numbers, with the text of the codes (``coded``: ``frame`` already coded)."""
+    coded = coded if coded is not None else code_history(frame)
+    rows = np.flatnonzero(coded.received if income else coded.purchase)
+    amount = -coded.amount[rows] if income else coded.amount[rows]
+    # Merchants numbered in order of first appearance among these rows, as when coded alone.
+    merchant, first_seen = pd.factorize(coded.merchant[rows])
     work = pd.DataFrame(
         {
             "merchant_code": merchant,
-            "currency": currency_rank[currency] if len(currency) else currency,
-            "date": rows["date"].to_numpy(),
-            "amount": rows["amount"].round(2).to_numpy(),
-            "category": category,
-            "account": account,
+            "currency": coded.currency[rows],
+            "date": coded.date[rows],
+            "amount": np.round(amount, 2),
+            "category": coded.category[rows],
+            "account": coded.account[rows],
         }
     )
-    return work, _Labels(merchants, currencies, categories, accounts)
+    labels = _Labels(
+        coded.merchants[first_seen], coded.currencies, coded.categories, coded.accounts
+    )
+    return work, labels
 
 
-def _by_merchant(work: pd.DataFrame) -> pd.Series:
-    """One candidate stream per merchant and currency, whatever the amounts."""
-    keys = work["merchant_code"].ne(work["merchant_code"].shift())
-    keys |= work["currency"].ne(work["currency"].shift())
-    return keys.cumsum()
+@dataclass(frozen=True)
+class _Rows:
+    """Charges sorted by stream then date, as numpy columns: each stream is one slice, and
+    ``gap`` is each charge's whole days since the one before in its stream (NaN first)."""
+
+    merchant_code: np.ndarray
+    currency: np.ndarray
+    date: np.ndarray
+    amount: np.ndarray
+    category: np.ndarray
+    account: np.ndarray
+    stream: np.ndarray
+    first_in_stream: np.ndarray
+    gap: np.ndarray
 
 
-def _by_amount_band(work: pd.DataFrame) -> pd.Series:
+_CHARGE_COLUMNS = ("merchant_code", "currency", "date", "amount", "category", "account")
+
+
+def _in_streams(columns: dict[str, np.ndarray], stream: np.ndarray) -> _Rows:
+    """``columns`` already sorted by ``stream`` then date, with the gaps within streams."""
+    first = np.r_[True, stream[1:] != stream[:-1]]
+    dates = columns["date"]
+    days = np.diff(dates) // np.timedelta64(1, "D")
+    gap = np.where(first, np.nan, np.r_[0, days].astype("float64"))
+    return _Rows(**columns, stream=stream, first_in_stream=first, gap=gap)
+
+
+def _merchant_streams(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """One candidate stream per merchant and currency, whatever the amounts (rows sorted by
+    merchant and currency): numbered from 1."""
+    merchant, currency = columns["merchant_code"], columns["currency"]
+    new = np.r_[True, (merchant[1:] != merchant[:-1]) | (currency[1:] != currency[:-1])]
+    return np.cumsum(new)
+
+
+def _amount_bands(merchant_stream: np.ndarray, amount: np.ndarray) -> np.ndarray:
     """Candidate streams split where a merchant's sorted amounts jump by more than the
-    tolerance, so a subscription is found among other purchases at the same merchant."""
-    merchant = _by_merchant(work).to_numpy()  # rows come sorted by merchant and currency
-    amount = work["amount"].to_numpy()
-    order = np.lexsort((amount, merchant))
-    merchant, amount = merchant[order], amount[order]
+    tolerance, so a subscription is found among other purchases at the same merchant;
+    numbered from 1 in order of merchant, currency and amount."""
+    order = stable_order(merchant_stream, cents(amount))
+    merchant, amount = merchant_stream[order], amount[order]
     new_merchant = np.r_[True, merchant[1:] != merchant[:-1]]
     jump = np.r_[False, amount[1:] > amount[:-1] * (1 + AMOUNT_TOLERANCE)]
     band = np.empty(len(order), dtype="int64")
     band[order] = np.cumsum(new_merchant | jump)
-    return pd.Series(band, index=work.index)
+    return band
 
 
-def _with_gaps(work: pd.DataFrame, stream: pd.Series) -> pd.DataFrame:
-    """``work`` sorted by stream and date (stable, as ``sort_values``), with each charge's
-    gap in days since the one before in its stream."""
-    order = np.lexsort((work["date"].to_numpy(), stream.to_numpy()))
-    work = work.assign(stream=stream).take(order).reset_index(drop=True)
-    work["first_in_stream"] = work["stream"].ne(work["stream"].shift())
-    work["gap"] = work["date"].diff().dt.days.where(~work["first_in_stream"])
-    return work
+def _candidate_rows(charges: pd.DataFrame) -> tuple[_Rows, _Rows]:
+    """The charges as one stream per merchant and currency, and as one per amount band,
+    each sorted by stream and date (equal dates in their order in ``charges``)."""
+    columns = {name: charges[name].to_numpy() for name in _CHARGE_COLUMNS}
+    order = stable_order(columns["merchant_code"], columns["currency"], day_key(columns["date"]))
+    columns = {name: values[order] for name, values in columns.items()}
+    whole = _merchant_streams(columns)
+    band = _amount_bands(whole, columns["amount"])
+    # Rows are in date order within each merchant, and a band is within one merchant: a
+    # stable sort by band alone keeps each band's rows in date order.
+    by_band = np.argsort(band, kind="stable")
+    banded = {name: values[by_band] for name, values in columns.items()}
+    return _in_streams(columns, whole), _in_streams(banded, band[by_band])
 
 
-def _cadence_index(median_gap: pd.Series) -> pd.Series:
+def _cadence_index(median_gap: np.ndarray) -> np.ndarray:
     """Which cadence a stream's median gap falls in, or -1. Every two weeks and twice a month
     share gaps; ``_half_month`` tells them apart."""
     conditions = [(median_gap >= c.low) & (median_gap <= c.high) for c in CADENCES]
-    return pd.Series(np.select(conditions, range(len(CADENCES)), default=-1), median_gap.index)
+    return np.select(conditions, range(len(CADENCES)), default=-1)
 
 
 def _slices(stream: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -278,16 +370,14 @@ _HIGH = np.array([c.high for c in CADENCES] + [np.nan])
 _MIN_CHARGES = np.array([c.min_charges for c in CADENCES] + [np.iinfo(np.int64).max])
 
 
-def _regular_streams(work: pd.DataFrame) -> pd.DataFrame:
-    """Every stream regular enough at one cadence, with its figures (``work`` sorted by
-    stream and date, ``_with_gaps``)."""
-    stream = work["stream"].to_numpy()
-    starts, ends = _slices(stream)
+def _regular_streams(rows: _Rows) -> pd.DataFrame:
+    """Every stream regular enough at one cadence, with its figures."""
+    starts, ends = _slices(rows.stream)
     last, counts = ends - 1, ends - starts
-    dates, amount, gap = (work[c].to_numpy() for c in ("date", "amount", "gap"))
+    dates, amount, gap = rows.date, rows.amount, rows.gap
     # The first row of a stream has no gap.
     median_gap = _medians(gap, starts, counts - 1, whole_days=True)
-    cadence = _cadence_index(pd.Series(median_gap)).to_numpy()
+    cadence = _cadence_index(median_gap)
     days = dates.astype("datetime64[D]").astype("int64")
     cadence = _half_month(days, starts, counts, cadence, median_gap)
     low, high = np.repeat(_LOW[cadence], counts), np.repeat(_HIGH[cadence], counts)
@@ -295,31 +385,32 @@ def _regular_streams(work: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = on_time / (counts - 1)
     keep = (cadence >= 0) & (counts >= _MIN_CHARGES[cadence]) & (share >= REGULAR_SHARE)
+    kept_starts, kept_last = starts[keep], last[keep]
     streams = pd.DataFrame(
         {
-            "merchant_code": work["merchant_code"].to_numpy()[starts],
-            "currency": work["currency"].to_numpy()[starts],
-            "category": work["category"].to_numpy()[last],
-            "account": work["account"].to_numpy()[last],
-            "charges": counts.astype("int64"),
-            "first_date": dates[starts],
-            "last_date": dates[last],
-            "median_gap": median_gap,
+            "merchant_code": rows.merchant_code[kept_starts],
+            "currency": rows.currency[kept_starts],
+            "category": rows.category[kept_last],
+            "account": rows.account[kept_last],
+            "charges": counts[keep].astype("int64"),
+            "first_date": dates[kept_starts],
+            "last_date": dates[kept_last],
+            "median_gap": median_gap[keep],
             "median_amount": np.nan,
-            "last_amount": amount[last],
-            "min_amount": np.minimum.reduceat(amount, starts),
-            "max_amount": np.maximum.reduceat(amount, starts),
-            "cadence_index": cadence,
+            "last_amount": amount[kept_last],
+            "min_amount": np.minimum.reduceat(amount, starts)[keep],
+            "max_amount": np.maximum.reduceat(amount, starts)[keep],
+            "cadence_index": cadence[keep],
         },
-        index=pd.Index(stream[starts], name="stream"),
-    )[keep]
+        index=pd.Index(rows.stream[kept_starts], name="stream"),
+    )
     if streams.empty:
         return streams
     # Amounts are sorted for the streams kept only: far fewer rows than every candidate's.
     kept = counts[keep]
     kept_starts = np.r_[0, np.cumsum(kept)[:-1]]
     streams["median_amount"] = _medians(amount[np.repeat(keep, counts)], kept_starts, kept)
-    return _with_days_of_month(work, streams)
+    return _with_days_of_month(rows, streams)
 
 
 def _month_slots(days: np.ndarray, month_days: np.ndarray) -> np.ndarray:
@@ -357,7 +448,7 @@ def _two_days(days: np.ndarray, month_days: np.ndarray) -> tuple[int, int, bool]
     return low, high, moved_early >= moved_late
 
 
-def _with_days_of_month(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
+def _with_days_of_month(rows: _Rows, streams: pd.DataFrame) -> pd.DataFrame:
     """Twice-a-month streams get their two days of the month (``day_one``, ``day_two``,
     ``moves_early``); those that keep no two days are dropped. A loop over these few streams
     only, never over the rows."""
@@ -365,41 +456,51 @@ def _with_days_of_month(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFra
     twice = streams.index[streams["cadence_index"] == SEMIMONTHLY]
     if twice.empty:
         return streams
-    rows = work.loc[work["stream"].isin(twice), ["stream", "date"]]
-    stream_ids = rows["stream"].to_numpy()
-    days, month_days = rows["date"].dt.day.to_numpy(), rows["date"].dt.days_in_month.to_numpy()
+    mine = np.isin(rows.stream, twice.to_numpy())
+    stream_ids, dates = rows.stream[mine], pd.DatetimeIndex(rows.date[mine])
+    days, month_days = dates.day.to_numpy(), dates.days_in_month.to_numpy()
     # Rows are sorted by stream: each stream's rows are one slice.
-    starts = np.flatnonzero(np.r_[True, stream_ids[1:] != stream_ids[:-1]])
-    ends = np.r_[starts[1:], len(stream_ids)]
+    starts, ends = _slices(stream_ids)
     found = {
         stream_ids[a]: _two_days(days[a:b], month_days[a:b])
         for a, b in zip(starts, ends, strict=True)
     }
-    kept = {stream: days for stream, days in found.items() if days is not None}
-    schedule = pd.DataFrame.from_dict(
-        kept, orient="index", columns=["day_one", "day_two", "moves_early"]
-    )
-    streams.update(schedule)
-    return streams.drop(index=[stream for stream, days in found.items() if days is None])
+    one, two = np.full(len(streams), np.nan), np.full(len(streams), np.nan)
+    early = np.ones(len(streams), dtype=bool)
+    keep = np.ones(len(streams), dtype=bool)
+    at = streams.index.get_indexer(list(found))
+    for place, schedule in zip(at, found.values(), strict=True):
+        if schedule is None:
+            keep[place] = False
+        else:
+            one[place], two[place], early[place] = schedule
+    return streams.assign(day_one=one, day_two=two, moves_early=early)[keep]
 
 
-def _price_levels(work: pd.DataFrame, streams: pd.DataFrame) -> pd.DataFrame:
-    """Per stream: how often the amount changed, the amount before the latest one and since
-    when the latest one is charged."""
-    work = work[work["stream"].isin(streams.index)]
-    changed = ~work["first_in_stream"] & work["amount"].ne(work["amount"].shift())
-    level = (work["first_in_stream"] | changed).cumsum()
-    latest = level.eq(level.groupby(work["stream"]).transform("max"))
-    latest_starts = latest & (work["first_in_stream"] | ~latest.shift(fill_value=False))
-    before = work["amount"].shift().where(~work["first_in_stream"])
-    starts = work.loc[latest_starts, ["stream", "date"]].assign(previous=before[latest_starts])
-    starts = starts.set_index("stream")
+def _price_levels(rows: _Rows, streams: pd.DataFrame) -> pd.DataFrame:
+    """Per stream (in ``streams``' order): how often the amount changed, the amount before
+    the latest one and since when the latest one is charged."""
+    if streams.empty:
+        return pd.DataFrame(
+            {"changes": np.zeros(0, "int64"), "previous_amount": [], "level_since": rows.date[:0]},
+            index=streams.index,
+        )
+    kept = np.zeros(int(rows.stream.max()) + 1, dtype=bool)
+    kept[streams.index.to_numpy()] = True
+    mine = kept[rows.stream]
+    amount, first, dates = rows.amount[mine], rows.first_in_stream[mine], rows.date[mine]
+    starts, ends = _slices(rows.stream[mine])
+    changed = ~first & (amount != np.r_[np.nan, amount[:-1]])
+    # The latest price level starts at the last row of its stream that began a level.
+    began = np.where(first | changed, np.arange(len(amount)), 0)
+    latest = np.maximum.accumulate(began)[ends - 1]
     return pd.DataFrame(
         {
-            "changes": changed.groupby(work["stream"]).sum(),
-            "previous_amount": starts["previous"],
-            "level_since": starts["date"],
-        }
+            "changes": np.add.reduceat(changed.astype("int64"), starts),
+            "previous_amount": np.where(first[latest], np.nan, amount[latest - 1]),
+            "level_since": dates[latest],
+        },
+        index=streams.index,
     )
 
 
@@ -423,107 +524,129 @@ def _semimonthly_next(last: pd.Timestamp, days: tuple[int, int], early: bool) ->
     raise AssertionError("unreachable: two days a month always give one within three months")
 
 
-def _next_dates(streams: pd.DataFrame) -> pd.Series:
-    last, cadence = streams["last_date"], streams["cadence_index"]
-    out = pd.Series(pd.NaT, index=last.index, dtype=last.dtype)
+def _next_dates(streams: pd.DataFrame) -> np.ndarray:
+    last, cadence = streams["last_date"].to_numpy(), streams["cadence_index"].to_numpy()
+    out = np.full(len(last), np.datetime64("NaT"), dtype=last.dtype)
     for index, spec in enumerate(CADENCES):
         mine = cadence == index
         if not mine.any():
             continue
         if index == SEMIMONTHLY:
+            schedules = zip(
+                last[mine],
+                streams["day_one"].to_numpy()[mine],
+                streams["day_two"].to_numpy()[mine],
+                streams["moves_early"].to_numpy()[mine],
+                strict=True,
+            )
             out[mine] = [
-                _semimonthly_next(row.last_date, (int(row.day_one), int(row.day_two)),
-                                  bool(row.moves_early))
-                for row in streams[mine].itertuples()
-            ]  # fmt: skip
+                _semimonthly_next(pd.Timestamp(day), (int(one), int(two)), bool(early))
+                for day, one, two, early in schedules
+            ]
         else:
-            out[mine] = last[mine] + spec.step
+            out[mine] = (pd.DatetimeIndex(last[mine]) + spec.step).to_numpy()
     return out
 
 
-_MERCHANT_KEY = ["merchant_code", "currency"]
-
-
-def _streams_with_prices(work: pd.DataFrame) -> pd.DataFrame:
-    streams = _regular_streams(work)
-    return streams.join(_price_levels(work, streams))
+def _streams_with_prices(rows: _Rows) -> pd.DataFrame:
+    streams = _regular_streams(rows)
+    return streams.join(_price_levels(rows, streams))
 
 
 def _plausible(streams: pd.DataFrame, labels: _Labels, *, whole_merchant: bool) -> pd.DataFrame:
     """Regular timing alone is not a subscription: weekly groceries and two purchases a year
     apart are regular too. Keep what also looks like one bill."""
-    spread = streams["max_amount"] / streams["min_amount"].where(streams["min_amount"] > 0)
-    keep = pd.Series(True, index=streams.index)
+    low, high = streams["min_amount"].to_numpy(), streams["max_amount"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = high / np.where(low > 0, low, np.nan)
+    keep = np.ones(len(streams), dtype=bool)
     if whole_merchant:
         moving = np.isin(labels.category, list(MOVING_BILLS))[streams["category"].to_numpy()]
         keep &= (spread <= WHOLE_MERCHANT_SPREAD) | moving
     # Two yearly charges are a pattern only when they are (nearly) the same amount.
-    two_yearly = (streams["cadence_index"] == YEARLY) & (streams["charges"] < 3)
+    cadence, charges = streams["cadence_index"].to_numpy(), streams["charges"].to_numpy()
+    two_yearly = (cadence == YEARLY) & (charges < 3)
     keep &= ~two_yearly | (spread <= TWO_YEARLY_SPREAD)
-    return streams[keep.fillna(False)]
+    return streams[keep]
 
 
-def _choose_streams(
-    whole: pd.DataFrame, banded: pd.DataFrame, merchant_charges: pd.Series
-) -> pd.DataFrame:
+def _merchant_key(streams: pd.DataFrame, currencies: int) -> np.ndarray:
+    return streams["merchant_code"].to_numpy() * currencies + streams["currency"].to_numpy()
+
+
+def _choose_streams(whole: pd.DataFrame, banded: pd.DataFrame, currencies: int) -> pd.DataFrame:
     """Per merchant, one stream for all its charges or one per amount band.
 
     A merchant regular as a whole is one stream even when its amount moves (energy bills).
     But when its bands are regular on their own, cover every charge and come slower than the
     merchant as a whole, those are separate subscriptions interleaved (two plans billed on
-    different days look "every two weeks" together): the bands are the streams.
+    different days look "every two weeks" together): the bands are the streams. A merchant's
+    stream as a whole holds all its charges (``currencies``: how many currency codes).
     """
-    bands = banded.groupby(_MERCHANT_KEY).agg(
-        bands=("charges", "size"), covered=("charges", "sum"), slowest=("cadence_index", "min")
-    )
-    merchants = whole[[*_MERCHANT_KEY, "cadence_index"]].join(bands, on=_MERCHANT_KEY)
-    merchants = merchants.join(merchant_charges, on=_MERCHANT_KEY)
-    interleaved = (
-        (merchants["bands"] >= 2)
-        & (merchants["covered"] == merchants["merchant_charges"])
-        & (merchants["slowest"] > merchants["cadence_index"])
-    )
+    whole_key, band_key = _merchant_key(whole, currencies), _merchant_key(banded, currencies)
+    interleaved = np.zeros(len(whole), dtype=bool)
+    if len(band_key):
+        merchants, at = np.unique(band_key, return_inverse=True)
+        bands = np.bincount(at)
+        covered = np.bincount(at, weights=banded["charges"].to_numpy())
+        slowest = np.full(len(merchants), np.iinfo(np.int64).max)
+        np.minimum.at(slowest, at, banded["cadence_index"].to_numpy())
+        # Each whole merchant's bands, if it has any.
+        at = np.minimum(np.searchsorted(merchants, whole_key), len(merchants) - 1)
+        interleaved = (
+            (merchants[at] == whole_key)
+            & (bands[at] >= 2)
+            & (covered[at] == whole["charges"].to_numpy())
+            & (slowest[at] > whole["cadence_index"].to_numpy())
+        )
     kept_whole = whole[~interleaved]
-    taken = pd.MultiIndex.from_frame(kept_whole[_MERCHANT_KEY])
-    from_bands = banded[~pd.MultiIndex.from_frame(banded[_MERCHANT_KEY]).isin(taken)]
+    from_bands = banded[~np.isin(band_key, whole_key[~interleaved])]
     return pd.concat([kept_whole, from_bands], ignore_index=True)
 
 
-def detect_recurring(frame: pd.DataFrame, today: date) -> pd.DataFrame:
+def detect_recurring(
+    frame: pd.DataFrame, today: date, coded: CodedHistory | None = None
+) -> pd.DataFrame:
     """Every recurring stream with its cadence, typical amount, yearly cost, last and next
-    expected dates, and flags for a price rise and for a stream that has stopped."""
-    return _detect(_charges(frame), today)
+    expected dates, and flags for a price rise and for a stream that has stopped
+    (``coded``: ``code_history(frame)`` when the caller has it already)."""
+    return _detect(_charges(frame, coded=coded), today)
 
 
-def detect_income(frame: pd.DataFrame, today: date) -> pd.DataFrame:
+def detect_income(
+    frame: pd.DataFrame, today: date, coded: CodedHistory | None = None
+) -> pd.DataFrame:
     """Every recurring inflow (paychecks, benefits, interest paid at a steady amount), in the
     columns of ``detect_recurring``: amounts positive as money received, ``yearly_cost`` what
     the stream brings in a year, ``price_rise`` a raise."""
-    return _detect(_charges(frame, income=True), today)
+    return _detect(_charges(frame, income=True, coded=coded), today)
+
+
+_CADENCE_LABELS = np.array([c.label for c in CADENCES], dtype="object")
+_NOMINAL_DAYS = np.array([c.days for c in CADENCES])
+_PER_YEAR = np.array([c.per_year for c in CADENCES])
 
 
 def _detect(coded: tuple[pd.DataFrame, _Labels], today: date) -> pd.DataFrame:
     charges, labels = coded
     if charges.empty:
         return _empty()
-    charges = charges.sort_values(["merchant_code", "currency", "date"], ignore_index=True)
-    whole = _with_gaps(charges, _by_merchant(charges))
-    banded = _with_gaps(charges, _by_amount_band(charges))
+    whole, banded = _candidate_rows(charges)
     streams = _choose_streams(
         _plausible(_streams_with_prices(whole), labels, whole_merchant=True),
         _plausible(_streams_with_prices(banded), labels, whole_merchant=False),
-        charges.groupby(_MERCHANT_KEY).size().rename("merchant_charges"),
+        len(labels.currency),
     )
     if streams.empty:
         return _empty()
     cadence = streams["cadence_index"]
+    index = cadence.to_numpy()
     # A bill whose amount moves most months (energy, water) is summed up by its median;
     # a subscription is what it costs now.
     varies = streams["changes"] > np.maximum(2, streams["charges"] // 4)
     typical = streams["median_amount"].where(varies, streams["last_amount"])
     rise = ~varies & streams["previous_amount"].notna()
     rise &= streams["last_amount"] > streams["previous_amount"]
-    nominal_days = cadence.map(lambda i: CADENCES[i].days)
     silent_days = (pd.Timestamp(today) - streams["last_date"]).dt.days
     out = pd.DataFrame(
         {
@@ -531,10 +654,10 @@ def _detect(coded: tuple[pd.DataFrame, _Labels], today: date) -> pd.DataFrame:
             "category": labels.category[streams["category"].to_numpy()],
             "account": labels.account[streams["account"].to_numpy()],
             "currency": labels.currency[streams["currency"].to_numpy()],
-            "cadence": cadence.map(lambda i: CADENCES[i].label),
+            "cadence": _CADENCE_LABELS[index],
             "charges": streams["charges"].astype("int64"),
             "typical_amount": typical,
-            "yearly_cost": typical * cadence.map(lambda i: CADENCES[i].per_year),
+            "yearly_cost": typical * _PER_YEAR[index],
             "first_date": streams["first_date"],
             "last_date": streams["last_date"],
             "next_date": _next_dates(streams),
@@ -543,7 +666,7 @@ def _detect(coded: tuple[pd.DataFrame, _Labels], today: date) -> pd.DataFrame:
             "price_rise": rise,
             "price_rise_since": streams["level_since"].where(rise),
             "amount_varies": varies,
-            "stopped": silent_days > STOPPED_AFTER * nominal_days,
+            "stopped": silent_days > STOPPED_AFTER * _NOMINAL_DAYS[index],
             "day_one": streams["day_one"],
             "day_two": streams["day_two"],
             "moves_early": streams["moves_early"].astype(bool),
@@ -580,6 +703,9 @@ class RecurringSummary:
     earlier_rises: int  # the other price rises, left to the table
 
 
+_RISE_COLUMNS = ("merchant", "previous_amount", "last_amount", "currency", "price_rise_since")
+
+
 def recurring_summary(streams: pd.DataFrame) -> RecurringSummary:
     if streams.empty:
         return RecurringSummary({}, 0, 0, (), 0)
@@ -594,7 +720,7 @@ def recurring_summary(streams: pd.DataFrame) -> RecurringSummary:
             currency=str(row.currency),
             since=pd.Timestamp(row.price_rise_since).date(),
         )
-        for row in rises.head(LATEST_RISES).itertuples(index=False)
+        for row in rises.head(LATEST_RISES)[list(_RISE_COLUMNS)].itertuples(index=False)
     )
     return RecurringSummary(
         yearly=yearly_cost_by_currency(streams),
@@ -721,13 +847,20 @@ def recurring_streams(
     today: date,
     plaid_streams: Sequence[RecurringStream] = (),
     plaid_items: Collection[str] = (),
+    coded: CodedHistory | None = None,
 ) -> pd.DataFrame:
     """Every stream, in and out, in ``STREAM_COLUMNS``: Plaid's own for the items in
-    ``plaid_items``, ours (source "detected") found in the other items' transactions."""
-    ours = frame[~frame["item_id"].isin(list(plaid_items))] if plaid_items else frame
+    ``plaid_items``, ours (source "detected") found in the other items' transactions
+    (``coded``: ``code_history(frame)``, when the caller has it already)."""
+    # Both directions read the same rows: coded once.
+    coded = coded if coded is not None else code_history(frame)
+    if plaid_items:
+        coded = coded.within(~frame["item_id"].isin(list(plaid_items)).to_numpy())
     parts = [
-        detect_recurring(ours, today).assign(direction="outflow", source="detected"),
-        detect_income(ours, today).assign(direction="inflow", source="detected"),
+        _detect(_charges(frame, coded=coded), today).assign(direction="outflow", source="detected"),
+        _detect(_charges(frame, income=True, coded=coded), today).assign(
+            direction="inflow", source="detected"
+        ),
     ]
     if plaid_streams:
         names = frame.drop_duplicates("account_id").set_index("account_id")["account"]

@@ -16,8 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
+from services.analytics.codes import text_codes
 from services.analytics.transactions import TransactionFilter
 
 PERIODS: dict[str, str] = {
@@ -104,15 +106,42 @@ def _sorted_values(column: pd.Series) -> tuple[str, ...]:
 
 
 def _pairs(frame: pd.DataFrame, first: str, second: str) -> tuple[tuple[str, str], ...]:
-    grouped = frame.groupby([first, second], observed=True).size()
-    return tuple(sorted((str(a), str(b)) for a, b in grouped.index))
+    """The distinct (first, second) pairs the rows hold, neither missing, in text order:
+    counted on codes, as a groupby of the two columns would find them, without one."""
+    first_codes, firsts = text_codes(frame[first])
+    second_codes, seconds = text_codes(frame[second])
+    both = (first_codes >= 0) & (second_codes >= 0)
+    pair = first_codes[both] * len(seconds) + second_codes[both]
+    seen = _distinct(pair, len(firsts) * len(seconds))
+    found = zip(firsts[seen // len(seconds)], seconds[seen % len(seconds)], strict=True)
+    return tuple(sorted((str(a), str(b)) for a, b in found))
+
+
+def _distinct(codes: np.ndarray, bound: int) -> np.ndarray:
+    """The distinct values of ``codes`` (integers in [0, bound)), in order."""
+    if bound <= 4 * len(codes) + 1024:
+        return np.flatnonzero(np.bincount(codes, minlength=bound))
+    return np.unique(codes)
 
 
 def _url_ids(frame: pd.DataFrame, name: str, upstream_id: str, kind: str) -> IdPairs:
     """Each name's id in a URL. The filters go by name, so a name two Items (or accounts)
     share gets one id: that of the smallest upstream id, which does not move between runs."""
-    smallest = frame.groupby(name, observed=True)[upstream_id].min()
-    return tuple(sorted((str(n), url_id(kind, str(i))) for n, i in smallest.items()))
+    name_codes, names = text_codes(frame[name])
+    id_codes, ids = text_codes(frame[upstream_id])
+    # Ids in text order, a missing id after every other (a name with none gets "nan").
+    ids = pd.Series(ids, dtype="object")
+    id_rank = np.empty(len(ids) + 1, dtype="int64")
+    id_rank[np.argsort(ids.to_numpy(dtype="str"), kind="stable")] = np.arange(len(ids))
+    id_rank[-1] = len(ids)  # code -1: missing
+    named = name_codes >= 0
+    pair = name_codes[named] * (len(ids) + 1) + id_rank[id_codes[named]]
+    seen = _distinct(pair, len(names) * (len(ids) + 1))
+    smallest = pd.Series(seen % (len(ids) + 1)).groupby(seen // (len(ids) + 1)).min()
+    by_rank = np.r_[ids.to_numpy()[np.argsort(id_rank[:-1])], np.nan].astype("object")
+    return tuple(
+        sorted((str(names[n]), url_id(kind, str(by_rank[r]))) for n, r in smallest.items())
+    )
 
 
 def filter_options(frame: pd.DataFrame, today: date) -> FilterOptions:

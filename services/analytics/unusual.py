@@ -17,6 +17,7 @@ charge refunded in full later (same merchant and amount) is settled, so it is le
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -24,8 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from services.analytics.money import spending_rows
-from services.analytics.recurring import merchant_codes
+from services.analytics.codes import cents, day_key, stable_order
+from services.analytics.recurring import CodedHistory, _medians, code_history
 
 FAR_ABOVE_FACTOR = 3.0
 FAR_ABOVE_MIN_EXCESS = 20.0
@@ -58,10 +59,6 @@ UNUSUAL_COLUMNS = (
 )
 
 
-def _codes(values: pd.Series) -> np.ndarray:
-    return pd.factorize(values)[0]
-
-
 def _text_rank(values: pd.Series) -> np.ndarray:
     """Each value's place in text order. Arrow sorts strings several times faster than
     ``pd.factorize(sort=True)``, in the same (code point) order."""
@@ -71,73 +68,144 @@ def _text_rank(values: pd.Series) -> np.ndarray:
     return rank
 
 
-def _spending(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _newest_first_by_id(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` is in the order snapshots are built in (date newest first, then
+    transaction id): checking it is one pass, much cheaper than sorting the ids."""
+    dates = frame["date"].to_numpy()
+    if len(dates) < 2:
+        return True
+    if not (dates[1:] <= dates[:-1]).all():  # NaT compares false: not this order
+        return False
+    ids = pa.array(frame["transaction_id"], type=pa.large_string())
+    if ids.null_count:
+        return False
+    id_falls = pc.less(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+    return not (id_falls & (dates[1:] == dates[:-1])).any()
+
+
+def _in_time_order(frame: pd.DataFrame, position: np.ndarray) -> np.ndarray:
+    """``position`` (rows of ``frame``, ascending) ordered by date then transaction id."""
+    dates = frame["date"].to_numpy()[position]
+    if _newest_first_by_id(frame):
+        # Rows of one day are in id order already: a stable sort by date keeps it.
+        return position[stable_order(day_key(dates))]
+    ids = _text_rank(frame["transaction_id"])[position]
+    return position[np.lexsort((ids, dates))]
+
+
+def _spending(
+    frame: pd.DataFrame, coded: CodedHistory | None = None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Spending rows in time order (then by transaction id) as numbers only (merchant,
     currency and category as codes, ``seq`` for the order), which sort and group fast; each
     row's position in ``frame`` and the merchants' names by code. Text is looked up for the
     findings alone: copying the text of every row cost more than finding them."""
-    numbered = frame.reset_index(drop=True)
-    position = spending_rows(numbered, columns=("date",)).index.to_numpy()
-    dates = numbered["date"].to_numpy()[position]
-    ids = _text_rank(numbered["transaction_id"])[position]
-    position = position[np.lexsort((ids, dates))]
-    merchant, merchants = merchant_codes(numbered)
+    coded = coded if coded is not None else code_history(frame)
+    position = _in_time_order(frame, np.flatnonzero(coded.spending))
     work = pd.DataFrame(
         {
             "seq": np.arange(len(position)),
-            "date": numbered["date"].to_numpy()[position],
-            "merchant": merchant[position],
-            "currency": _codes(numbered["currency"])[position],
-            "detailed": _codes(numbered["category_detailed"])[position],
-            "amount": numbered["amount"].to_numpy()[position].round(2),
+            "date": coded.date[position],
+            "merchant": coded.merchant[position],
+            "currency": coded.currency[position],
+            "detailed": coded.detailed[position],
+            "amount": coded.amount[position].round(2),
         }
     )
-    return work, position, merchants
+    return work, position, coded.merchants
 
 
-def _sorted(charges: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``charges`` (in ``seq`` order) sorted by ``keys`` then ``seq``, as ``sort_values``
-    would: one integer key of the codes (and amounts in cents), sorted stably, keeps ``seq``
-    order among equals and is several times faster than sorting by columns."""
-    key = np.zeros(len(charges), dtype="int64")
-    bound = 1.0
+def _order(charges: pd.DataFrame, keys: list[str], within: np.ndarray | None = None) -> np.ndarray:
+    """Where each row of ``charges`` (in ``seq`` order) goes once sorted by ``keys`` then
+    ``seq``: one integer key of the codes (and amounts in cents), sorted stably. ``within``:
+    an order by the first of ``keys`` already, which makes this sort much cheaper."""
+    rows = within if within is not None else np.arange(len(charges))
+    columns = [charges[name].to_numpy()[rows] for name in keys]
+    return rows[
+        stable_order(
+            *[cents(v) if name == "amount" else v for name, v in zip(keys, columns, strict=True)]
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class _ByMerchant:
+    """The charges ordered by merchant, by merchant and currency, and by merchant, currency
+    and amount (each then by ``seq``): one full sort, the others sort runs already in order."""
+
+    merchant: np.ndarray
+    currency: np.ndarray
+    amount: np.ndarray
+
+
+def _by_merchant(charges: pd.DataFrame) -> _ByMerchant:
+    merchant = _order(charges, ["merchant"])
+    currency = _order(charges, ["merchant", "currency"], within=merchant)
+    amount = _order(charges, ["merchant", "currency", "amount"], within=currency)
+    return _ByMerchant(merchant, currency, amount)
+
+
+def _runs(values: np.ndarray) -> np.ndarray:
+    """Whether each value (sorted) equals the one before it."""
+    return np.r_[False, values[1:] == values[:-1]]
+
+
+def _back(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``values`` computed on rows sorted by ``order``, put back in the rows' order."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def _usual_amounts(
+    charges: pd.DataFrame, keys: list[str], order: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each charge's group's median amount and how many charges the group has (a group:
+    equal ``keys``), as pandas' ``groupby(keys).transform("median" / "size")``. One sort by
+    group and amount gives both (``order``: that sort, when known)."""
+    order = order if order is not None else _order(charges, [*keys, "amount"])
+    same = np.ones(len(order), dtype=bool)
     for name in keys:
-        values = charges[name].to_numpy()
-        values = np.rint(values * 100).astype("int64") if name == "amount" else values
-        low = int(values.min()) if len(values) else 0
-        span = (int(values.max()) - low + 1) if len(values) else 1
-        bound *= span
-        key = key * span + (values - low)
-    if bound >= 2.0**62:  # too wide for one key: sort by the columns
-        columns = [charges[name].to_numpy() for name in reversed(keys)]
-        return charges.take(np.lexsort([charges["seq"].to_numpy(), *columns]))
-    return charges.take(np.argsort(key, kind="stable"))
+        same &= _runs(charges[name].to_numpy()[order])
+    starts = np.flatnonzero(~same)
+    counts = np.diff(np.r_[starts, len(order)])
+    amount = charges["amount"].to_numpy()[order]
+    median = (amount[starts + (counts - 1) // 2] + amount[starts + counts // 2]) / 2
+    group = np.cumsum(~same) - 1
+    return _back(median[group], order), _back(counts[group], order)
 
 
-def _seen_before_at_merchant(charges: pd.DataFrame) -> pd.Series:
-    """Whether the previous charge at the same merchant was a similar amount."""
-    ordered = _sorted(charges, ["merchant", "currency"])
-    same = ordered["merchant"].eq(ordered["merchant"].shift())
-    same &= ordered["currency"].eq(ordered["currency"].shift())
-    ratio = ordered["amount"] / ordered["amount"].shift()
-    similar = same & (ratio - 1).abs().le(SIMILAR_AMOUNT)
-    return similar.reindex(charges.index)
+def _seen_before_at_merchant(charges: pd.DataFrame, order: np.ndarray | None = None) -> np.ndarray:
+    """Whether the previous charge at the same merchant was a similar amount (``order``: by
+    merchant and currency, when known)."""
+    order = order if order is not None else _order(charges, ["merchant", "currency"])
+    merchant, currency = charges["merchant"].to_numpy(), charges["currency"].to_numpy()
+    same = _runs(merchant[order]) & _runs(currency[order])
+    amount = charges["amount"].to_numpy()[order]
+    ratio = np.r_[np.nan, amount[1:] / amount[:-1]]
+    return _back(same & (np.abs(ratio - 1) <= SIMILAR_AMOUNT), order)
 
 
-def _far_above_usual(charges: pd.DataFrame) -> pd.DataFrame:
-    by_merchant = charges.groupby(["merchant", "currency"])["amount"]
-    by_category = charges.groupby(["detailed", "currency"])["amount"]
-    merchant_usual = by_merchant.transform("median")
-    merchant_known = by_merchant.transform("size") >= MERCHANT_HISTORY_MIN
-    category_usual = by_category.transform("median")
-    category_known = by_category.transform("size") >= CATEGORY_HISTORY_MIN
-    category_applies = category_known & ~_seen_before_at_merchant(charges)
-    usual = merchant_usual.where(merchant_known, category_usual.where(category_applies))
-    compared = pd.Series("merchant", index=charges.index).where(merchant_known, "category")
-    far = (charges["amount"] >= FAR_ABOVE_FACTOR * usual) & (
-        charges["amount"] - usual >= FAR_ABOVE_MIN_EXCESS
+def _far_above_usual(charges: pd.DataFrame, by_merchant: _ByMerchant | None = None) -> pd.DataFrame:
+    by_merchant = by_merchant if by_merchant is not None else _by_merchant(charges)
+    merchant_usual, merchant_charges = _usual_amounts(
+        charges, ["merchant", "currency"], by_merchant.amount
     )
-    return charges[far].assign(kind=FAR_ABOVE, usual_amount=usual[far], compared_with=compared[far])
+    category_usual, category_charges = _usual_amounts(charges, ["detailed", "currency"])
+    merchant_known = merchant_charges >= MERCHANT_HISTORY_MIN
+    category_applies = (category_charges >= CATEGORY_HISTORY_MIN) & ~_seen_before_at_merchant(
+        charges, by_merchant.currency
+    )
+    usual = np.where(
+        merchant_known, merchant_usual, np.where(category_applies, category_usual, np.nan)
+    )
+    amount = charges["amount"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        far = (amount >= FAR_ABOVE_FACTOR * usual) & (amount - usual >= FAR_ABOVE_MIN_EXCESS)
+    compared = pd.Series("merchant", index=charges.index[far]).where(
+        merchant_known[far], "category"
+    )
+    return charges[far].assign(kind=FAR_ABOVE, usual_amount=usual[far], compared_with=compared)
 
 
 def _new_merchant_large(charges: pd.DataFrame) -> pd.DataFrame:
@@ -149,55 +217,75 @@ def _new_merchant_large(charges: pd.DataFrame) -> pd.DataFrame:
     return charges[first & late_enough & large].assign(kind=NEW_MERCHANT)
 
 
-def _duplicates(charges: pd.DataFrame) -> pd.DataFrame:
+def _duplicates(charges: pd.DataFrame, orders: _ByMerchant | None = None) -> pd.DataFrame:
     # "Paid often" (daily coffee, transit) is judged on the gaps between days with charges,
     # and only with enough of them: a lone double charge must not make itself look usual.
-    by_merchant = _sorted(charges, ["merchant"])
-    same = by_merchant["merchant"].eq(by_merchant["merchant"].shift())
-    days_apart = by_merchant["date"].diff().dt.days
-    merchant_gap = days_apart.where(same & (days_apart > 0))
-    groups = merchant_gap.groupby(by_merchant["merchant"])
-    usual_gap = groups.transform("median")
-    enough = groups.transform("count") >= PAID_OFTEN_MIN_GAPS
-    paid_often = ((usual_gap <= DUPLICATE_DAYS) & enough).reindex(charges.index)
-
-    by_amount = _sorted(charges, ["merchant", "currency", "amount"])
-    repeat = (
-        by_amount["merchant"].eq(by_amount["merchant"].shift())
-        & by_amount["currency"].eq(by_amount["currency"].shift())
-        & by_amount["amount"].eq(by_amount["amount"].shift())
+    orders = orders if orders is not None else _by_merchant(charges)
+    dates = charges["date"].to_numpy()
+    by_merchant = orders.merchant
+    same = _runs(charges["merchant"].to_numpy()[by_merchant])
+    days_apart = _days_apart(dates[by_merchant])
+    merchant_gap = np.where(same & (days_apart > 0), days_apart, np.nan)
+    starts = np.flatnonzero(~same)
+    gaps = np.add.reduceat(~np.isnan(merchant_gap), starts) if len(starts) else starts
+    usual_gap = _medians(merchant_gap, starts, gaps, whole_days=True)
+    group = np.cumsum(~same) - 1
+    paid_often = _back(
+        ((usual_gap <= DUPLICATE_DAYS) & (gaps >= PAID_OFTEN_MIN_GAPS))[group], by_merchant
     )
-    gap = by_amount["date"].diff().dt.days.where(repeat)
-    twin = (gap <= DUPLICATE_DAYS).reindex(charges.index)
+
+    by_amount = orders.amount
+    repeat = np.ones(len(by_amount), dtype=bool)
+    for name in ("merchant", "currency", "amount"):
+        repeat &= _runs(charges[name].to_numpy()[by_amount])
+    gap = _back(np.where(repeat, _days_apart(dates[by_amount]), np.nan), by_amount)
+    twin = gap <= DUPLICATE_DAYS
     found = charges[twin & ~paid_often]
-    first_charge = (by_amount["date"] - pd.to_timedelta(gap, unit="D")).reindex(found.index)
+    first_charge = found["date"] - pd.to_timedelta(gap[twin & ~paid_often], unit="D")
     return found.assign(
         kind=DUPLICATE, usual_amount=found["amount"], first_charge_date=first_charge
     )
 
 
-def _refunded(found: pd.DataFrame, refunds: pd.DataFrame) -> pd.Series:
-    """Whether each finding was later refunded in full by the same merchant."""
+def _days_apart(dates: np.ndarray) -> np.ndarray:
+    """Whole days since the row before (NaN for the first), as ``diff().dt.days``."""
+    return np.r_[np.nan, (np.diff(dates) // np.timedelta64(1, "D")).astype("float64")]
+
+
+def _refunded(found: pd.DataFrame, refunds: pd.DataFrame) -> np.ndarray:
+    """Whether each finding was later refunded in full by the same merchant: a refund of
+    the same amount, in the same currency, on the day of the charge or after."""
     if found.empty or refunds.empty:
-        return pd.Series(False, index=found.index)
-    returned = refunds.assign(amount=-refunds["amount"]).rename(columns={"date": "refund_date"})
-    keys = ["merchant", "currency", "amount"]
-    pairs = found[[*keys, "date"]].reset_index().merge(returned[[*keys, "refund_date"]], on=keys)
-    matched = pairs.loc[pairs["refund_date"] >= pairs["date"], "index"]
-    return found.index.to_series().isin(matched)
+        return np.zeros(len(found), dtype=bool)
+    merchant = np.r_[found["merchant"].to_numpy(), refunds["merchant"].to_numpy()]
+    currency = np.r_[found["currency"].to_numpy(), refunds["currency"].to_numpy()]
+    amount = cents(np.r_[found["amount"].to_numpy(), -refunds["amount"].to_numpy()])
+    order = stable_order(merchant, currency, amount)
+    same = _runs(merchant[order]) & _runs(currency[order]) & _runs(amount[order])
+    charge = _back(np.cumsum(~same) - 1, order)  # one number per merchant, currency, amount
+    dates = np.r_[found["date"].to_numpy(), refunds["date"].to_numpy()].view("int64")
+    latest_refund = np.full(int(charge.max()) + 1, np.iinfo(np.int64).min)
+    np.maximum.at(latest_refund, charge[len(found) :], dates[len(found) :])
+    return latest_refund[charge[: len(found)]] >= dates[: len(found)]
 
 
-def find_unusual(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every unusual charge, newest first; one row per charge and kind."""
-    spending, position, merchants = _spending(frame)
+def find_unusual(frame: pd.DataFrame, coded: CodedHistory | None = None) -> pd.DataFrame:
+    """Every unusual charge, newest first; one row per charge and kind (``coded``:
+    ``recurring.code_history(frame)`` when the caller has it already)."""
+    spending, position, merchants = _spending(frame, coded)
     charges = spending[spending["amount"] > 0]
+    by_merchant = _by_merchant(charges)
     found = pd.concat(
-        [_far_above_usual(charges), _new_merchant_large(charges), _duplicates(charges)],
+        [
+            _far_above_usual(charges, by_merchant),
+            _new_merchant_large(charges),
+            _duplicates(charges, by_merchant),
+        ],
         ignore_index=True,
     )
     found = found[~_refunded(found, spending[spending["amount"] < 0])]
     at = position[found["seq"].to_numpy()]
-    described = frame.iloc[at]
+    described = frame[["transaction_id", "currency", "account", "category"]].iloc[at]
     out = pd.DataFrame(
         {
             "transaction_id": described["transaction_id"].to_numpy(),
