@@ -652,6 +652,17 @@ class PlaidDouble(ServedDouble):
         with self._lock:
             self._injections.append(_Injection(path, fault, access_token, fault.times))
 
+    @contextlib.contextmanager
+    def holding(self, path: str) -> Iterator[threading.Event]:
+        """Every answer to `path` waits until the caller sets the event it is given (set on
+        leaving the block at the latest, so nothing stays held)."""
+        gate = threading.Event()
+        self.inject(path, Fault("held", gate=gate, times=10_000))
+        try:
+            yield gate
+        finally:
+            gate.set()
+
     def item_id(self, access_token: str) -> str:
         """The item_id Plaid names this token's item by in webhooks."""
         with self._lock:
