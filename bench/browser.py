@@ -106,15 +106,8 @@ def floor_server() -> Iterator[str]:
 @contextmanager
 def app_server(double: Any, tokens: list[str], ttl: int | None = None) -> Iterator[str]:
     from tests.support.browser_support import streamlit_server
-    from tests.support.plaid_double import PlaidDouble
 
-    extra = {
-        "DATA_SOURCE": "plaid",
-        "PLAID_CLIENT_ID": PlaidDouble.CLIENT_ID,
-        "PLAID_SECRET": PlaidDouble.SECRET,
-        "PLAID_BASE_URL": double.url,
-        "PLAID_ACCESS_TOKEN": ",".join(tokens),
-    }
+    extra = double.operator_settings(tokens)
     if ttl is not None:
         extra["CACHE_TTL_SECONDS"] = str(ttl)
     with streamlit_server(server_log(), extra, asgi=True) as url:

@@ -609,6 +609,16 @@ class PlaidDouble(ServedDouble):
         """Access tokens of the default demo Items (registered at construction)."""
         return [item.access_token for item in self._demo]
 
+    def operator_settings(self, tokens: Iterable[str]) -> dict[str, str]:
+        """The settings of an app server whose operator holds `tokens`' banks at this double."""
+        return {
+            "DATA_SOURCE": "plaid",
+            "PLAID_CLIENT_ID": self.CLIENT_ID,
+            "PLAID_SECRET": self.SECRET,
+            "PLAID_BASE_URL": self.url,
+            "PLAID_ACCESS_TOKEN": ",".join(tokens),
+        }
+
     def access_tokens(self) -> list[str]:
         """Every access token the double serves an Item for: the demo ones and any added."""
         with self._lock:
