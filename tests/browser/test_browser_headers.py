@@ -124,11 +124,7 @@ def operator_url(tmp_path_factory: pytest.TempPathFactory, double: PlaidDouble) 
     require_chromium()
     log = tmp_path_factory.mktemp("asgi_operator") / "server.log"
     env = {
-        "DATA_SOURCE": "plaid",
-        "PLAID_CLIENT_ID": PlaidDouble.CLIENT_ID,
-        "PLAID_SECRET": PlaidDouble.SECRET,
-        "PLAID_BASE_URL": double.url,
-        "PLAID_ACCESS_TOKEN": ",".join(double.demo_tokens()),
+        **double.operator_settings(double.demo_tokens()),
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "UPSTREAM_BUDGET_SECONDS": "5",
     }

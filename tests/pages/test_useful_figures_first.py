@@ -28,10 +28,8 @@ def first_phase(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def held_sync(plaid_env: PlaidDouble) -> Iterator[threading.Event]:
     """Every /transactions/sync answer waits until the test lets it go."""
-    gate = threading.Event()
-    plaid_env.inject("/transactions/sync", Fault("held", gate=gate, times=10_000))
-    yield gate
-    gate.set()
+    with plaid_env.holding("/transactions/sync") as gate:
+        yield gate
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -151,15 +149,11 @@ def test_setup_names_the_banks_of_a_visit_that_left_the_overview_before_any_figu
     for nothing of its own."""
     monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
     monkeypatch.setattr(bank_data, "FIRST_WAIT_SECONDS", 0.0)
-    gate = threading.Event()
-    plaid_env.inject("/liabilities/get", Fault("held", gate=gate, times=10_000))
-    try:
+    with plaid_env.holding("/liabilities/get") as gate:
         at = open_page()
         assert metrics(at)["Overall utilization"] == "—"  # nothing of any bank was in
         assert not set(connection_names(at)) & set(BANKS)
         gate.set()
         at.switch_page("pages/setup.py").run()
-    finally:
-        gate.set()
     assert [t.value for t in at.text if t.value in BANKS] == BANKS
     assert len(plaid_env.calls("/item/get")) == len(BANKS)  # the overview's fetches only

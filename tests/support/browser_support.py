@@ -118,6 +118,22 @@ _SETTLED_SINCE = """
 }
 """
 
+SYNCING_STATUS = "Syncing transaction history…"  # pages/_shared.render_syncing's status
+_SYNCING_SHOWN = """
+(syncing) => Array.from(document.querySelectorAll('[data-testid="stExpander"]'))
+  .some((status) => status.textContent.includes(syncing))
+"""
+# True once every run the page heard of is over and drawn and none left the syncing status on
+# screen: the page is whole, not between two of its fragment's reruns while banks sync.
+_FILLED_IN = f"""
+([finished, syncing]) => {{
+  const watch = window.__runWatch;
+  if (!watch) {{ throw new Error("runs are not counted here: open the page with new_page()"); }}
+  return watch.started > 0 && watch.settled === watch.started
+    && document.querySelector(finished) !== null && !({_SYNCING_SHOWN})(syncing);
+}}
+"""
+
 
 def require_chromium() -> str:
     if Path(CHROMIUM).exists():
@@ -154,6 +170,16 @@ def wait_healthy(
     raise RuntimeError(f"streamlit did not become healthy:\n{log.read_text()[-3000:]}")
 
 
+def server_environment(extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment less the app's own settings, on demo data and the tests'
+    day, plus `extra_env` (a later value wins)."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.update({"DATA_SOURCE": "demo", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
+    env["AS_OF_DATE"] = TODAY.isoformat()  # the same day as the test's own expectations
+    env.update(extra_env or {})
+    return env
+
+
 @contextmanager
 def streamlit_server(
     log: Path,
@@ -170,26 +196,50 @@ def streamlit_server(
     redirect URI registered at an identity provider); by default any free port.
     With `asgi`, the ASGI entry under uvicorn instead (`make run`'s way, app.py only);
     Streamlit's options then come as ``STREAMLIT_*`` variables in `extra_env`."""
-    port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.update({"DATA_SOURCE": "demo", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
-    env["AS_OF_DATE"] = TODAY.isoformat()  # the same day as the test's own expectations
-    env.update(extra_env or {})
     if asgi:
         if script != "app.py" or extra_args:
             raise ValueError("the ASGI entry runs app.py; give options as STREAMLIT_* variables")
-        env.setdefault("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
-        command = uvicorn_command(port)
-    else:
-        command = [
-            sys.executable, "-m", "streamlit", "run", script,
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-            *extra_args,
-        ]  # fmt: skip
+        with uvicorn_server(ASGI_APP, log, extra_env, port=port) as url:
+            yield url
+        return
+    port = port or free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", script,
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+        *extra_args,
+    ]  # fmt: skip
+    with serving(command, port, server_environment(extra_env), log) as url:
+        yield url
+
+
+@contextmanager
+def uvicorn_server(
+    module: str,
+    log: Path,
+    extra_env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    app_dir: Path | None = None,
+) -> Iterator[str]:
+    """``uvicorn <module>`` (an ``st.App``) on 127.0.0.1 as `make run` serves the app, ended
+    when the block exits; `app_dir` is where `module` is found, if not in the project."""
+    port = port or free_port()
+    env = server_environment(extra_env)
+    env.setdefault("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none")
+    command = uvicorn_command(port, module)
+    if app_dir is not None:
+        command += ["--app-dir", str(app_dir)]
+    with serving(command, port, env, log) as url:
+        yield url
+
+
+@contextmanager
+def serving(command: Sequence[str], port: int, env: Mapping[str, str], log: Path) -> Iterator[str]:
+    """`command` (a server of ours on 127.0.0.1:`port`) as a child process, its output in
+    `log`: the URL once it answers its health check, ended when the block exits."""
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
         url = f"http://127.0.0.1:{port}"
@@ -204,10 +254,10 @@ def streamlit_server(
                 process.kill()
 
 
-def uvicorn_command(port: int) -> list[str]:
-    """The ASGI entry as `make run` serves it, on 127.0.0.1:`port`."""
+def uvicorn_command(port: int, module: str = ASGI_APP) -> list[str]:
+    """`module` (by default the ASGI entry) as `make run` serves it, on 127.0.0.1:`port`."""
     return [
-        sys.executable, "-m", "uvicorn", ASGI_APP,
+        sys.executable, "-m", "uvicorn", module,
         "--host", "127.0.0.1", "--port", str(port),
         "--no-server-header", "--no-access-log",
     ]  # fmt: skip
@@ -260,6 +310,19 @@ def wait_until_idle(page: Page) -> None:
     screen (say, after an `expect` of it). Not right after a click: the page has not heard
     of the run the click asks for yet; use `rerun_after` around the click instead."""
     _wait_settled(page, None)
+
+
+def wait_until_filled_in(page: Page, timeout_ms: float = RUN_TIMEOUT_MS) -> None:
+    """Wait until the page is whole: its runs over and drawn with no "Syncing transaction
+    history…" status left, however many reruns its fragment needed to get there. Sound after
+    a page load, as `wait_until_idle`, which alone may stop between two of those reruns."""
+    page.wait_for_function(_FILLED_IN, arg=[RUN_FINISHED, SYNCING_STATUS], timeout=timeout_ms)
+
+
+def syncing_shown(page: Page) -> bool:
+    """Whether the page shows the "Syncing transaction history…" status right now (as
+    `wait_until_filled_in` looks for it)."""
+    return bool(page.evaluate(_SYNCING_SHOWN, SYNCING_STATUS))
 
 
 @contextmanager

@@ -609,6 +609,16 @@ class PlaidDouble(ServedDouble):
         """Access tokens of the default demo Items (registered at construction)."""
         return [item.access_token for item in self._demo]
 
+    def operator_settings(self, tokens: Iterable[str]) -> dict[str, str]:
+        """The settings of an app server whose operator holds `tokens`' banks at this double."""
+        return {
+            "DATA_SOURCE": "plaid",
+            "PLAID_CLIENT_ID": self.CLIENT_ID,
+            "PLAID_SECRET": self.SECRET,
+            "PLAID_BASE_URL": self.url,
+            "PLAID_ACCESS_TOKEN": ",".join(tokens),
+        }
+
     def access_tokens(self) -> list[str]:
         """Every access token the double serves an Item for: the demo ones and any added."""
         with self._lock:
@@ -651,6 +661,17 @@ class PlaidDouble(ServedDouble):
             raise ValueError("times must be at least 1")
         with self._lock:
             self._injections.append(_Injection(path, fault, access_token, fault.times))
+
+    @contextlib.contextmanager
+    def holding(self, path: str) -> Iterator[threading.Event]:
+        """Every answer to `path` waits until the caller sets the event it is given (set on
+        leaving the block at the latest, so nothing stays held)."""
+        gate = threading.Event()
+        self.inject(path, Fault("held", gate=gate, times=10_000))
+        try:
+            yield gate
+        finally:
+            gate.set()
 
     def item_id(self, access_token: str) -> str:
         """The item_id Plaid names this token's item by in webhooks."""
