@@ -250,13 +250,36 @@ def forget_underway() -> None:
         _underway.clear()
 
 
+def _still_good(settings: Settings, underway: _Underway) -> bool:
+    """Whether a finished fetch no run has assembled yet still stands for the bank: a page
+    rerun meanwhile (its syncing fragment) joins it rather than fetch again from the cache,
+    which on a loaded machine can miss the grace and draw the partial page once more."""
+    fetched = underway.fetched
+    return (
+        fetched is not None
+        and not data.outlived_ttl(fetched.fetched_at)
+        and not webhook_events.moved_since(settings, fetched)
+    )
+
+
+def _drop_finished(item_key: str) -> None:
+    """The item's cached fetch was dropped (Refresh, a webhook): so is its finished fetch."""
+    with _underway_lock:
+        found = _underway.get(item_key)
+        if found is not None and found.stage() == 2:
+            del _underway[item_key]
+
+
+data.on_item_cleared(_drop_finished)
+
+
 def _start(settings: Settings, connection: state.PlaidConnection) -> _Underway:
     """The bank's fetch under way, joined if another run started it, else started now."""
     keeper = keeping.keeper(settings)  # from the session, which the worker does not have
     with _underway_lock:
         _let_go_of_finished(FINISHED_KEPT_SECONDS)
         found = _underway.get(connection.item_key)
-        if found is not None and found.stage() < 2:
+        if found is not None and (found.stage() < 2 or _still_good(settings, found)):
             return found
         underway = _Underway()
         _underway[connection.item_key] = underway

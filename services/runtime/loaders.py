@@ -336,8 +336,19 @@ def snapshot_figures(
     return _compute()
 
 
+# Told when an item's cached fetch is dropped (Refresh, a webhook, a disconnection): a finished
+# background fetch of it (bank_data) must not stand in for the cache entry any more.
+_item_cleared: list[Callable[[str], None]] = []
+
+
+def on_item_cleared(listener: Callable[[str], None]) -> None:
+    _item_cleared.append(listener)
+
+
 def clear_plaid_item(item_key: str) -> None:
     fetch_plaid_item.clear(item_key)
+    for listener in _item_cleared:
+        listener(item_key)
 
 
 def forget_plaid_item(item_key: str) -> None:

@@ -157,3 +157,28 @@ def test_setup_names_the_banks_of_a_visit_that_left_the_overview_before_any_figu
         at.switch_page("pages/setup.py").run()
     assert [t.value for t in at.text if t.value in BANKS] == BANKS
     assert len(plaid_env.calls("/item/get")) == len(BANKS)  # the overview's fetches only
+
+
+def test_the_rerun_after_the_banks_answered_draws_the_whole_page_at_once(
+    plaid_env: PlaidDouble, monkeypatch: pytest.MonkeyPatch, held_sync: threading.Event
+) -> None:
+    """The fragment's rerun joins the finished fetches rather than start new ones that read
+    the cache: with no grace at all (a loaded machine), the page is whole on that rerun."""
+    monkeypatch.setenv("PLAID_ACCESS_TOKEN", ",".join(plaid_env.demo_tokens()))
+    monkeypatch.setattr(bank_data, "GRACE_SECONDS", 0.0)
+    started: list[str] = []
+    fetch = bank_data._fetch_kept
+
+    def counted(settings, connection, *args):  # type: ignore[no-untyped-def]
+        started.append(connection.item_key)
+        return fetch(settings, connection, *args)
+
+    monkeypatch.setattr(bank_data, "_fetch_kept", counted)
+    at = open_page()
+    assert [s.label for s in at.status] == [SYNCING]
+    held_sync.set()
+    assert bank_data.await_whole(item_keys(at), timeout=30)
+    at.run()
+    assert "Spending this month" in metrics(at)
+    assert not at.status
+    assert sorted(started) == sorted(item_keys(at))  # one fetch a bank, none again
