@@ -85,7 +85,8 @@ def test_cards_page_lists_the_cards_while_syncing_and_the_planner_follows_by_its
 ) -> None:
     open_app(page, f"{operator_url}/cards")
     expect(page.get_by_text(SYNCING_STATUS)).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    # Each bank's cards redraw the page when they come: on a loaded machine, give it time.
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=REDRAWN_MS)
     expect(page.get_by_role("heading", name="Paydown planner")).to_have_count(0)
 
     held_sync.set()
