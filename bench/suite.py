@@ -250,7 +250,7 @@ def injected_snapshot(snapshot: object | None) -> Iterator[None]:
         yield
         return
     original = bank_data.snapshot
-    bank_data.snapshot = lambda settings: snapshot  # type: ignore[assignment]
+    bank_data.snapshot = lambda settings, **_: snapshot  # type: ignore[assignment]
     try:
         yield
     finally:

@@ -137,7 +137,7 @@ def page_timings(snapshot: object, runs: int) -> dict[str, float]:
     from services.runtime import bank_data
 
     original = bank_data.snapshot
-    bank_data.snapshot = lambda settings: snapshot  # type: ignore[assignment]
+    bank_data.snapshot = lambda settings, **_: snapshot  # type: ignore[assignment]
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         at.run()
