@@ -24,6 +24,7 @@ from services.runtime import loaders as data
 from services.runtime.cache_keys import keyed_hash
 from services.runtime.settings import Settings, current_settings
 from services.runtime.streamlit_private import (
+    keep_clicks_over_timers,
     rerun_this_page_unless_asked,
     use_navigation_mode,
     vega_lite_spec,
@@ -155,6 +156,7 @@ def render_syncing(snap: FinancialSnapshot, waiting: str) -> None:
             f"Balances and cards are in from {answered} of {total} bank"
             f"{'s' if total > 1 else ''}; {waiting} fill in when the transactions arrive."
         )
+    keep_clicks_over_timers()
     _rerun_when_moved(snap.syncing)
 
 

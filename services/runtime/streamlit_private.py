@@ -6,7 +6,8 @@ Streamlit offers no public way to do these things, so they are kept here, small,
 - carry the script run's context into worker threads (fetching several banks at once);
 - convert an Altair chart to the Vega-Lite spec ``st.altair_chart`` would send, once;
 - leave the legacy ``pages/`` folder mode for ``st.navigation`` on a deep link;
-- rerun the page from a timed fragment without overriding a click made meanwhile;
+- rerun the page from a timed fragment without overriding a click made meanwhile, and keep
+  the browser's own timer of that fragment from overriding it (``keep_clicks_over_timers``);
 - for the ASGI entry (``services/web/asgi.py``): read Streamlit's ``STREAMLIT_*`` variables as
   ``streamlit run`` does, and find the inline scripts of Streamlit's page, whose hashes the
   Content-Security-Policy admits.
@@ -19,6 +20,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,6 +76,39 @@ def rerun_page_unless_asked(requests: ScriptRequests, rerun: RerunData) -> bool:
         if requests._state != ScriptRequestType.CONTINUE:
             return False
         return requests._request_rerun_locked(rerun)
+
+
+_TIMERS_YIELD = threading.Lock()
+_timers_yield: list[bool] = []  # installed once per process
+
+
+def _is_timer_tick(rerun: RerunData) -> bool:
+    return rerun.is_auto_rerun and bool(rerun.fragment_id or rerun.fragment_id_queue)
+
+
+def keep_clicks_over_timers() -> None:
+    """A timed fragment's tick sent by the browser carries the page it was drawn on, and
+    Streamlit folds it with a pending request into the tick's page: a click on another page
+    made just before the tick would be undone. From this call on, a tick folded into a
+    pending request keeps that request's page (and its query string)."""
+    with _TIMERS_YIELD:
+        if _timers_yield:
+            return
+        fold = ScriptRequests._request_rerun_locked
+
+        def fold_keeping_the_page(requests: ScriptRequests, rerun: RerunData) -> bool:
+            pending = requests._rerun_data if requests._state == ScriptRequestType.RERUN else None
+            if pending is not None and _is_timer_tick(rerun):
+                rerun = replace(
+                    rerun,
+                    page_script_hash=pending.page_script_hash,
+                    page_name=pending.page_name,
+                    query_string=pending.query_string,
+                )
+            return fold(requests, rerun)
+
+        ScriptRequests._request_rerun_locked = fold_keeping_the_page  # type: ignore[method-assign]
+        _timers_yield.append(True)
 
 
 def rerun_this_page_unless_asked() -> None:

@@ -108,3 +108,21 @@ def test_a_timed_rerun_never_takes_the_person_back_from_a_page_they_clicked() ->
     # Nothing pending: the page is asked for, as st.rerun would.
     assert streamlit_private.rerun_page_unless_asked(requests, syncing)
     assert _pending_page(requests) == "overview", "ScriptRequests no longer takes the rerun asked"
+
+
+def test_the_browsers_fragment_timer_never_takes_the_person_back_either() -> None:
+    """The browser's own tick of the syncing fragment, sent just after a click on another
+    page, carries the page it was drawn on: the click's page must still be the one run."""
+    streamlit_private.keep_clicks_over_timers()
+    clicked = RerunData(page_script_hash="setup", query_string="")
+    tick = RerunData(
+        page_script_hash="overview", query_string="tx_from=x", fragment_id="f1", is_auto_rerun=True
+    )
+    requests = ScriptRequests()
+    requests.request_rerun(clicked)
+    requests.request_rerun(tick)
+    pending = requests.on_scriptrunner_yield()
+    assert pending is not None
+    assert pending.rerun_data is not None
+    assert pending.rerun_data.page_script_hash == "setup"
+    assert pending.rerun_data.query_string == ""
