@@ -346,6 +346,9 @@ def go_to(page: Page, link: str, heading: str | None = None) -> None:
     with rerun_after(page):
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
     expect(page.get_by_role("heading", level=1, name=heading or link)).to_be_visible()
+    # The run awaited above may have been a syncing fragment's tick of the page left: the new
+    # page's own run is the one drawing its heading, and it may not be over yet.
+    wait_until_idle(page)
 
 
 def open_app(page: Page, url: str) -> None:
