@@ -17,6 +17,7 @@ from services.runtime import (
     keeping,
     sharing,
     state,
+    streamlit_private,
     webhook_events,
 )
 from services.runtime.identity import Visitor
@@ -228,11 +229,13 @@ def watch_for_bank_news(settings: Settings) -> None:
     if not settings.plaid_webhook_url or not items:
         return
     seen = webhook_events.versions(items, settings)
+    # The browser's tick of this check, or its rerun, must not undo a click on another page.
+    streamlit_private.keep_clicks_over_timers()
 
     @st.fragment(run_every=WEBHOOK_POLL_SECONDS)
     def bank_news_check() -> None:
         if webhook_events.versions(items, settings) != seen:
-            st.rerun(scope="app")
+            streamlit_private.rerun_this_page_unless_asked()
 
     with st.sidebar:
         bank_news_check()
