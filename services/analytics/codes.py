@@ -52,6 +52,22 @@ def day_key(dates: np.ndarray) -> np.ndarray:
     return np.unique(dates, return_inverse=True)[1]
 
 
+# Rows as one numpy array per column: detection's tables are narrow, and a DataFrame's fixed
+# cost per operation (building, selecting, joining, concatenating) was most of a detection
+# pass on a short history.
+Table = dict[str, np.ndarray]
+
+
+def take(table: Table, rows: np.ndarray) -> Table:
+    """``rows`` (a mask or positions) of every column."""
+    return {name: values[rows] for name, values in table.items()}
+
+
+def stacked(*tables: Table) -> Table:
+    """The tables' rows one after the other (each has the first one's columns)."""
+    return {name: np.concatenate([table[name] for table in tables]) for name in tables[0]}
+
+
 def cents(amounts: np.ndarray) -> np.ndarray:
     """Amounts rounded to the cent as integers: they order and compare as the amounts."""
     return np.rint(amounts * 100).astype("int64")

@@ -39,12 +39,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from integrations.models import RecurringStream
-from services.analytics.codes import cents, day_key, stable_order, text_codes
+from services.analytics.codes import Table, cents, day_key, stable_order, stacked, take, text_codes
 from services.analytics.money import (
     CARD_PAYMENT,
     TRANSFERS,
@@ -230,7 +231,7 @@ def code_history(frame: pd.DataFrame) -> CodedHistory:
 
 def _charges(
     frame: pd.DataFrame, *, income: bool = False, coded: CodedHistory | None = None
-) -> tuple[pd.DataFrame, _Labels]:
+) -> tuple[Table, _Labels]:
     """Spending charges, or with ``income`` the money received (shown positive), as codes
     and numbers, with the text of the codes (``coded``: ``frame`` already coded)."""
     coded = coded if coded is not None else code_history(frame)
@@ -238,16 +239,14 @@ def _charges(
     amount = -coded.amount[rows] if income else coded.amount[rows]
     # Merchants numbered in order of first appearance among these rows, as when coded alone.
     merchant, first_seen = pd.factorize(coded.merchant[rows])
-    work = pd.DataFrame(
-        {
-            "merchant_code": merchant,
-            "currency": coded.currency[rows],
-            "date": coded.date[rows],
-            "amount": np.round(amount, 2),
-            "category": coded.category[rows],
-            "account": coded.account[rows],
-        }
-    )
+    work = {
+        "merchant_code": merchant,
+        "currency": coded.currency[rows],
+        "date": coded.date[rows],
+        "amount": np.round(amount, 2),
+        "category": coded.category[rows],
+        "account": coded.account[rows],
+    }
     labels = _Labels(
         coded.merchants[first_seen], coded.currencies, coded.categories, coded.accounts
     )
@@ -303,10 +302,11 @@ def _amount_bands(merchant_stream: np.ndarray, amount: np.ndarray) -> np.ndarray
     return band
 
 
-def _candidate_rows(charges: pd.DataFrame) -> tuple[_Rows, _Rows]:
-    """The charges as one stream per merchant and currency, and as one per amount band,
-    each sorted by stream and date (equal dates in their order in ``charges``)."""
-    columns = {name: charges[name].to_numpy() for name in _CHARGE_COLUMNS}
+def _candidate_rows(charges: Mapping[str, Any]) -> tuple[_Rows, _Rows]:
+    """The charges (``_CHARGE_COLUMNS``, as arrays or a frame) as one stream per merchant and
+    currency, and as one per amount band, each sorted by stream and date (equal dates in
+    their order in ``charges``)."""
+    columns = {name: np.asarray(charges[name]) for name in _CHARGE_COLUMNS}
     order = stable_order(columns["merchant_code"], columns["currency"], day_key(columns["date"]))
     columns = {name: values[order] for name, values in columns.items()}
     whole = _merchant_streams(columns)
@@ -370,8 +370,9 @@ _HIGH = np.array([c.high for c in CADENCES] + [np.nan])
 _MIN_CHARGES = np.array([c.min_charges for c in CADENCES] + [np.iinfo(np.int64).max])
 
 
-def _regular_streams(rows: _Rows) -> pd.DataFrame:
-    """Every stream regular enough at one cadence, with its figures."""
+def _regular_streams(rows: _Rows) -> Table:
+    """Every stream regular enough at one cadence (``stream``: its number in ``rows``, in
+    ascending order), with its figures."""
     starts, ends = _slices(rows.stream)
     last, counts = ends - 1, ends - starts
     dates, amount, gap = rows.date, rows.amount, rows.gap
@@ -385,31 +386,25 @@ def _regular_streams(rows: _Rows) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = on_time / (counts - 1)
     keep = (cadence >= 0) & (counts >= _MIN_CHARGES[cadence]) & (share >= REGULAR_SHARE)
-    kept_starts, kept_last = starts[keep], last[keep]
-    streams = pd.DataFrame(
-        {
-            "merchant_code": rows.merchant_code[kept_starts],
-            "currency": rows.currency[kept_starts],
-            "category": rows.category[kept_last],
-            "account": rows.account[kept_last],
-            "charges": counts[keep].astype("int64"),
-            "first_date": dates[kept_starts],
-            "last_date": dates[kept_last],
-            "median_gap": median_gap[keep],
-            "median_amount": np.nan,
-            "last_amount": amount[kept_last],
-            "min_amount": np.minimum.reduceat(amount, starts)[keep],
-            "max_amount": np.maximum.reduceat(amount, starts)[keep],
-            "cadence_index": cadence[keep],
-        },
-        index=pd.Index(rows.stream[kept_starts], name="stream"),
-    )
-    if streams.empty:
-        return streams
+    kept_starts, kept_last, kept = starts[keep], last[keep], counts[keep]
     # Amounts are sorted for the streams kept only: far fewer rows than every candidate's.
-    kept = counts[keep]
-    kept_starts = np.r_[0, np.cumsum(kept)[:-1]]
-    streams["median_amount"] = _medians(amount[np.repeat(keep, counts)], kept_starts, kept)
+    kept_amounts = amount[np.repeat(keep, counts)]
+    streams = {
+        "stream": rows.stream[kept_starts],
+        "merchant_code": rows.merchant_code[kept_starts],
+        "currency": rows.currency[kept_starts],
+        "category": rows.category[kept_last],
+        "account": rows.account[kept_last],
+        "charges": kept.astype("int64"),
+        "first_date": dates[kept_starts],
+        "last_date": dates[kept_last],
+        "median_gap": median_gap[keep],
+        "median_amount": _medians(kept_amounts, np.cumsum(kept) - kept, kept),
+        "last_amount": amount[kept_last],
+        "min_amount": np.minimum.reduceat(amount, starts)[keep],
+        "max_amount": np.maximum.reduceat(amount, starts)[keep],
+        "cadence_index": cadence[keep],
+    }
     return _with_days_of_month(rows, streams)
 
 
@@ -448,15 +443,17 @@ def _two_days(days: np.ndarray, month_days: np.ndarray) -> tuple[int, int, bool]
     return low, high, moved_early >= moved_late
 
 
-def _with_days_of_month(rows: _Rows, streams: pd.DataFrame) -> pd.DataFrame:
+def _with_days_of_month(rows: _Rows, streams: Table) -> Table:
     """Twice-a-month streams get their two days of the month (``day_one``, ``day_two``,
     ``moves_early``); those that keep no two days are dropped. A loop over these few streams
     only, never over the rows."""
-    streams = streams.assign(day_one=np.nan, day_two=np.nan, moves_early=True)
-    twice = streams.index[streams["cadence_index"] == SEMIMONTHLY]
-    if twice.empty:
-        return streams
-    mine = np.isin(rows.stream, twice.to_numpy())
+    size = len(streams["stream"])
+    one, two = np.full(size, np.nan), np.full(size, np.nan)
+    early = np.ones(size, dtype=bool)
+    twice = streams["stream"][streams["cadence_index"] == SEMIMONTHLY]
+    if not len(twice):
+        return {**streams, "day_one": one, "day_two": two, "moves_early": early}
+    mine = np.isin(rows.stream, twice)
     stream_ids, dates = rows.stream[mine], pd.DatetimeIndex(rows.date[mine])
     days, month_days = dates.day.to_numpy(), dates.days_in_month.to_numpy()
     # Rows are sorted by stream: each stream's rows are one slice.
@@ -465,28 +462,28 @@ def _with_days_of_month(rows: _Rows, streams: pd.DataFrame) -> pd.DataFrame:
         stream_ids[a]: _two_days(days[a:b], month_days[a:b])
         for a, b in zip(starts, ends, strict=True)
     }
-    one, two = np.full(len(streams), np.nan), np.full(len(streams), np.nan)
-    early = np.ones(len(streams), dtype=bool)
-    keep = np.ones(len(streams), dtype=bool)
-    at = streams.index.get_indexer(list(found))
+    keep = np.ones(size, dtype=bool)
+    at = np.searchsorted(streams["stream"], list(found))
     for place, schedule in zip(at, found.values(), strict=True):
         if schedule is None:
             keep[place] = False
         else:
             one[place], two[place], early[place] = schedule
-    return streams.assign(day_one=one, day_two=two, moves_early=early)[keep]
+    return take({**streams, "day_one": one, "day_two": two, "moves_early": early}, keep)
 
 
-def _price_levels(rows: _Rows, streams: pd.DataFrame) -> pd.DataFrame:
+def _price_levels(rows: _Rows, streams: Table) -> Table:
     """Per stream (in ``streams``' order): how often the amount changed, the amount before
     the latest one and since when the latest one is charged."""
-    if streams.empty:
-        return pd.DataFrame(
-            {"changes": np.zeros(0, "int64"), "previous_amount": [], "level_since": rows.date[:0]},
-            index=streams.index,
-        )
+    if not len(streams["stream"]):
+        empty = np.zeros(0, "float64")
+        return {
+            "changes": np.zeros(0, "int64"),
+            "previous_amount": empty,
+            "level_since": rows.date[:0],
+        }
     kept = np.zeros(int(rows.stream.max()) + 1, dtype=bool)
-    kept[streams.index.to_numpy()] = True
+    kept[streams["stream"]] = True
     mine = kept[rows.stream]
     amount, first, dates = rows.amount[mine], rows.first_in_stream[mine], rows.date[mine]
     starts, ends = _slices(rows.stream[mine])
@@ -494,14 +491,11 @@ def _price_levels(rows: _Rows, streams: pd.DataFrame) -> pd.DataFrame:
     # The latest price level starts at the last row of its stream that began a level.
     began = np.where(first | changed, np.arange(len(amount)), 0)
     latest = np.maximum.accumulate(began)[ends - 1]
-    return pd.DataFrame(
-        {
-            "changes": np.add.reduceat(changed.astype("int64"), starts),
-            "previous_amount": np.where(first[latest], np.nan, amount[latest - 1]),
-            "level_since": dates[latest],
-        },
-        index=streams.index,
-    )
+    return {
+        "changes": np.add.reduceat(changed.astype("int64"), starts),
+        "previous_amount": np.where(first[latest], np.nan, amount[latest - 1]),
+        "level_since": dates[latest],
+    }
 
 
 def _off_weekend(day: pd.Timestamp, early: bool) -> pd.Timestamp:
@@ -524,8 +518,8 @@ def _semimonthly_next(last: pd.Timestamp, days: tuple[int, int], early: bool) ->
     raise AssertionError("unreachable: two days a month always give one within three months")
 
 
-def _next_dates(streams: pd.DataFrame) -> np.ndarray:
-    last, cadence = streams["last_date"].to_numpy(), streams["cadence_index"].to_numpy()
+def _next_dates(streams: Table) -> np.ndarray:
+    last, cadence = streams["last_date"], streams["cadence_index"]
     out = np.full(len(last), np.datetime64("NaT"), dtype=last.dtype)
     for index, spec in enumerate(CADENCES):
         mine = cadence == index
@@ -534,9 +528,9 @@ def _next_dates(streams: pd.DataFrame) -> np.ndarray:
         if index == SEMIMONTHLY:
             schedules = zip(
                 last[mine],
-                streams["day_one"].to_numpy()[mine],
-                streams["day_two"].to_numpy()[mine],
-                streams["moves_early"].to_numpy()[mine],
+                streams["day_one"][mine],
+                streams["day_two"][mine],
+                streams["moves_early"][mine],
                 strict=True,
             )
             out[mine] = [
@@ -548,33 +542,33 @@ def _next_dates(streams: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _streams_with_prices(rows: _Rows) -> pd.DataFrame:
+def _streams_with_prices(rows: _Rows) -> Table:
     streams = _regular_streams(rows)
-    return streams.join(_price_levels(rows, streams))
+    return {**streams, **_price_levels(rows, streams)}
 
 
-def _plausible(streams: pd.DataFrame, labels: _Labels, *, whole_merchant: bool) -> pd.DataFrame:
+def _plausible(streams: Table, labels: _Labels, *, whole_merchant: bool) -> Table:
     """Regular timing alone is not a subscription: weekly groceries and two purchases a year
     apart are regular too. Keep what also looks like one bill."""
-    low, high = streams["min_amount"].to_numpy(), streams["max_amount"].to_numpy()
+    low, high = streams["min_amount"], streams["max_amount"]
     with np.errstate(divide="ignore", invalid="ignore"):
         spread = high / np.where(low > 0, low, np.nan)
-    keep = np.ones(len(streams), dtype=bool)
+    keep = np.ones(len(low), dtype=bool)
     if whole_merchant:
-        moving = np.isin(labels.category, list(MOVING_BILLS))[streams["category"].to_numpy()]
+        moving = np.isin(labels.category, list(MOVING_BILLS))[streams["category"]]
         keep &= (spread <= WHOLE_MERCHANT_SPREAD) | moving
     # Two yearly charges are a pattern only when they are (nearly) the same amount.
-    cadence, charges = streams["cadence_index"].to_numpy(), streams["charges"].to_numpy()
+    cadence, charges = streams["cadence_index"], streams["charges"]
     two_yearly = (cadence == YEARLY) & (charges < 3)
     keep &= ~two_yearly | (spread <= TWO_YEARLY_SPREAD)
-    return streams[keep]
+    return take(streams, keep)
 
 
-def _merchant_key(streams: pd.DataFrame, currencies: int) -> np.ndarray:
-    return streams["merchant_code"].to_numpy() * currencies + streams["currency"].to_numpy()
+def _merchant_key(streams: Table, currencies: int) -> np.ndarray:
+    return streams["merchant_code"] * currencies + streams["currency"]
 
 
-def _choose_streams(whole: pd.DataFrame, banded: pd.DataFrame, currencies: int) -> pd.DataFrame:
+def _choose_streams(whole: Table, banded: Table, currencies: int) -> Table:
     """Per merchant, one stream for all its charges or one per amount band.
 
     A merchant regular as a whole is one stream even when its amount moves (energy bills).
@@ -584,24 +578,24 @@ def _choose_streams(whole: pd.DataFrame, banded: pd.DataFrame, currencies: int) 
     stream as a whole holds all its charges (``currencies``: how many currency codes).
     """
     whole_key, band_key = _merchant_key(whole, currencies), _merchant_key(banded, currencies)
-    interleaved = np.zeros(len(whole), dtype=bool)
+    interleaved = np.zeros(len(whole_key), dtype=bool)
     if len(band_key):
         merchants, at = np.unique(band_key, return_inverse=True)
         bands = np.bincount(at)
-        covered = np.bincount(at, weights=banded["charges"].to_numpy())
+        covered = np.bincount(at, weights=banded["charges"])
         slowest = np.full(len(merchants), np.iinfo(np.int64).max)
-        np.minimum.at(slowest, at, banded["cadence_index"].to_numpy())
+        np.minimum.at(slowest, at, banded["cadence_index"])
         # Each whole merchant's bands, if it has any.
         at = np.minimum(np.searchsorted(merchants, whole_key), len(merchants) - 1)
         interleaved = (
             (merchants[at] == whole_key)
             & (bands[at] >= 2)
-            & (covered[at] == whole["charges"].to_numpy())
-            & (slowest[at] > whole["cadence_index"].to_numpy())
+            & (covered[at] == whole["charges"])
+            & (slowest[at] > whole["cadence_index"])
         )
-    kept_whole = whole[~interleaved]
-    from_bands = banded[~np.isin(band_key, whole_key[~interleaved])]
-    return pd.concat([kept_whole, from_bands], ignore_index=True)
+    kept_whole = take(whole, ~interleaved)
+    from_bands = take(banded, ~np.isin(band_key, whole_key[~interleaved]))
+    return stacked(kept_whole, from_bands)
 
 
 def detect_recurring(
@@ -627,9 +621,9 @@ _NOMINAL_DAYS = np.array([c.days for c in CADENCES])
 _PER_YEAR = np.array([c.per_year for c in CADENCES])
 
 
-def _detect(coded: tuple[pd.DataFrame, _Labels], today: date) -> pd.DataFrame:
+def _detect(coded: tuple[Table, _Labels], today: date) -> pd.DataFrame:
     charges, labels = coded
-    if charges.empty:
+    if not len(charges["date"]):
         return _empty()
     whole, banded = _candidate_rows(charges)
     streams = _choose_streams(
@@ -637,34 +631,35 @@ def _detect(coded: tuple[pd.DataFrame, _Labels], today: date) -> pd.DataFrame:
         _plausible(_streams_with_prices(banded), labels, whole_merchant=False),
         len(labels.currency),
     )
-    if streams.empty:
+    if not len(streams["stream"]):
         return _empty()
-    cadence = streams["cadence_index"]
-    index = cadence.to_numpy()
+    index = streams["cadence_index"]
     # A bill whose amount moves most months (energy, water) is summed up by its median;
     # a subscription is what it costs now.
     varies = streams["changes"] > np.maximum(2, streams["charges"] // 4)
-    typical = streams["median_amount"].where(varies, streams["last_amount"])
-    rise = ~varies & streams["previous_amount"].notna()
-    rise &= streams["last_amount"] > streams["previous_amount"]
-    silent_days = (pd.Timestamp(today) - streams["last_date"]).dt.days
+    last, previous = streams["last_amount"], streams["previous_amount"]
+    typical = np.where(varies, streams["median_amount"], last)
+    with np.errstate(invalid="ignore"):
+        rise = ~varies & ~np.isnan(previous) & (last > previous)
+    last_date = streams["last_date"]
+    silent_days = (np.datetime64(today, "D") - last_date) // np.timedelta64(1, "D")
     out = pd.DataFrame(
         {
-            "merchant": labels.merchant[streams["merchant_code"].to_numpy()],
-            "category": labels.category[streams["category"].to_numpy()],
-            "account": labels.account[streams["account"].to_numpy()],
-            "currency": labels.currency[streams["currency"].to_numpy()],
+            "merchant": labels.merchant[streams["merchant_code"]],
+            "category": labels.category[streams["category"]],
+            "account": labels.account[streams["account"]],
+            "currency": labels.currency[streams["currency"]],
             "cadence": _CADENCE_LABELS[index],
             "charges": streams["charges"].astype("int64"),
             "typical_amount": typical,
             "yearly_cost": typical * _PER_YEAR[index],
             "first_date": streams["first_date"],
-            "last_date": streams["last_date"],
+            "last_date": last_date,
             "next_date": _next_dates(streams),
-            "last_amount": streams["last_amount"],
-            "previous_amount": streams["previous_amount"].where(rise),
+            "last_amount": last,
+            "previous_amount": np.where(rise, previous, np.nan),
             "price_rise": rise,
-            "price_rise_since": streams["level_since"].where(rise),
+            "price_rise_since": np.where(rise, streams["level_since"], np.datetime64("NaT")),
             "amount_varies": varies,
             "stopped": silent_days > STOPPED_AFTER * _NOMINAL_DAYS[index],
             "day_one": streams["day_one"],

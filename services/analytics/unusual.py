@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from services.analytics.codes import cents, day_key, stable_order
+from services.analytics.codes import Table, cents, day_key, stable_order, stacked, take
 from services.analytics.recurring import CodedHistory, _medians, code_history
 
 FAR_ABOVE_FACTOR = 3.0
@@ -95,32 +95,30 @@ def _in_time_order(frame: pd.DataFrame, position: np.ndarray) -> np.ndarray:
 
 def _spending(
     frame: pd.DataFrame, coded: CodedHistory | None = None
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+) -> tuple[Table, np.ndarray, np.ndarray]:
     """Spending rows in time order (then by transaction id) as numbers only (merchant,
     currency and category as codes, ``seq`` for the order), which sort and group fast; each
     row's position in ``frame`` and the merchants' names by code. Text is looked up for the
     findings alone: copying the text of every row cost more than finding them."""
     coded = coded if coded is not None else code_history(frame)
     position = _in_time_order(frame, np.flatnonzero(coded.spending))
-    work = pd.DataFrame(
-        {
-            "seq": np.arange(len(position)),
-            "date": coded.date[position],
-            "merchant": coded.merchant[position],
-            "currency": coded.currency[position],
-            "detailed": coded.detailed[position],
-            "amount": coded.amount[position].round(2),
-        }
-    )
+    work = {
+        "seq": np.arange(len(position)),
+        "date": coded.date[position],
+        "merchant": coded.merchant[position],
+        "currency": coded.currency[position],
+        "detailed": coded.detailed[position],
+        "amount": coded.amount[position].round(2),
+    }
     return work, position, coded.merchants
 
 
-def _order(charges: pd.DataFrame, keys: list[str], within: np.ndarray | None = None) -> np.ndarray:
+def _order(charges: Table, keys: list[str], within: np.ndarray | None = None) -> np.ndarray:
     """Where each row of ``charges`` (in ``seq`` order) goes once sorted by ``keys`` then
     ``seq``: one integer key of the codes (and amounts in cents), sorted stably. ``within``:
     an order by the first of ``keys`` already, which makes this sort much cheaper."""
-    rows = within if within is not None else np.arange(len(charges))
-    columns = [charges[name].to_numpy()[rows] for name in keys]
+    rows = within if within is not None else np.arange(len(charges["seq"]))
+    columns = [charges[name][rows] for name in keys]
     return rows[
         stable_order(
             *[cents(v) if name == "amount" else v for name, v in zip(keys, columns, strict=True)]
@@ -138,7 +136,7 @@ class _ByMerchant:
     amount: np.ndarray
 
 
-def _by_merchant(charges: pd.DataFrame) -> _ByMerchant:
+def _by_merchant(charges: Table) -> _ByMerchant:
     merchant = _order(charges, ["merchant"])
     currency = _order(charges, ["merchant", "currency"], within=merchant)
     amount = _order(charges, ["merchant", "currency", "amount"], within=currency)
@@ -158,7 +156,7 @@ def _back(values: np.ndarray, order: np.ndarray) -> np.ndarray:
 
 
 def _usual_amounts(
-    charges: pd.DataFrame, keys: list[str], order: np.ndarray | None = None
+    charges: Table, keys: list[str], order: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each charge's group's median amount and how many charges the group has (a group:
     equal ``keys``), as pandas' ``groupby(keys).transform("median" / "size")``. One sort by
@@ -166,27 +164,57 @@ def _usual_amounts(
     order = order if order is not None else _order(charges, [*keys, "amount"])
     same = np.ones(len(order), dtype=bool)
     for name in keys:
-        same &= _runs(charges[name].to_numpy()[order])
+        same &= _runs(charges[name][order])
     starts = np.flatnonzero(~same)
     counts = np.diff(np.r_[starts, len(order)])
-    amount = charges["amount"].to_numpy()[order]
+    amount = charges["amount"][order]
     median = (amount[starts + (counts - 1) // 2] + amount[starts + counts // 2]) / 2
     group = np.cumsum(~same) - 1
     return _back(median[group], order), _back(counts[group], order)
 
 
-def _seen_before_at_merchant(charges: pd.DataFrame, order: np.ndarray | None = None) -> np.ndarray:
+def _seen_before_at_merchant(charges: Table, order: np.ndarray | None = None) -> np.ndarray:
     """Whether the previous charge at the same merchant was a similar amount (``order``: by
     merchant and currency, when known)."""
     order = order if order is not None else _order(charges, ["merchant", "currency"])
-    merchant, currency = charges["merchant"].to_numpy(), charges["currency"].to_numpy()
-    same = _runs(merchant[order]) & _runs(currency[order])
-    amount = charges["amount"].to_numpy()[order]
+    same = _runs(charges["merchant"][order]) & _runs(charges["currency"][order])
+    amount = charges["amount"][order]
     ratio = np.r_[np.nan, amount[1:] / amount[:-1]]
     return _back(same & (np.abs(ratio - 1) <= SIMILAR_AMOUNT), order)
 
 
-def _far_above_usual(charges: pd.DataFrame, by_merchant: _ByMerchant | None = None) -> pd.DataFrame:
+# As the findings have always given it, whatever the history's own precision.
+FIRST_CHARGE_DTYPE = "datetime64[us]"
+
+
+def _found(
+    charges: Table,
+    rows: np.ndarray,
+    kind: str,
+    *,
+    usual: np.ndarray | None = None,
+    compared: np.ndarray | None = None,
+    first_charge: np.ndarray | None = None,
+) -> Table:
+    """The findings of one kind: ``rows`` of ``charges`` with what each kind tells (a kind
+    that does not tell something leaves it missing)."""
+    found = take(charges, rows)
+    size = len(found["seq"])
+    nothing = np.full(size, np.nan)
+    return {
+        **found,
+        "kind": np.full(size, kind, dtype="object"),
+        "usual_amount": nothing if usual is None else usual,
+        "compared_with": nothing.astype("object") if compared is None else compared,
+        "first_charge_date": (
+            np.full(size, np.datetime64("NaT"), dtype=FIRST_CHARGE_DTYPE)
+            if first_charge is None
+            else first_charge
+        ),
+    }
+
+
+def _far_above_usual(charges: Table, by_merchant: _ByMerchant | None = None) -> Table:
     by_merchant = by_merchant if by_merchant is not None else _by_merchant(charges)
     merchant_usual, merchant_charges = _usual_amounts(
         charges, ["merchant", "currency"], by_merchant.amount
@@ -199,31 +227,32 @@ def _far_above_usual(charges: pd.DataFrame, by_merchant: _ByMerchant | None = No
     usual = np.where(
         merchant_known, merchant_usual, np.where(category_applies, category_usual, np.nan)
     )
-    amount = charges["amount"].to_numpy()
+    amount = charges["amount"]
     with np.errstate(invalid="ignore"):
         far = (amount >= FAR_ABOVE_FACTOR * usual) & (amount - usual >= FAR_ABOVE_MIN_EXCESS)
-    compared = pd.Series("merchant", index=charges.index[far]).where(
-        merchant_known[far], "category"
-    )
-    return charges[far].assign(kind=FAR_ABOVE, usual_amount=usual[far], compared_with=compared)
+    compared = np.where(merchant_known[far], "merchant", "category").astype("object")
+    return _found(charges, far, FAR_ABOVE, usual=usual[far], compared=compared)
 
 
-def _new_merchant_large(charges: pd.DataFrame) -> pd.DataFrame:
+def _new_merchant_large(charges: Table) -> Table:
     # Charges are in time order already: the first row of a merchant is its first charge.
-    first = ~charges["merchant"].duplicated()
-    starts = charges["date"].min()
-    late_enough = charges["date"] >= starts + pd.Timedelta(days=HISTORY_BEFORE_NEW_DAYS)
+    merchant, dates = charges["merchant"], charges["date"]
+    first = np.zeros(len(merchant), dtype=bool)
+    first[np.unique(merchant, return_index=True)[1]] = True
+    if len(dates):
+        since = dates.min() + np.timedelta64(HISTORY_BEFORE_NEW_DAYS, "D")
+        first &= dates >= since
     large = charges["amount"] >= NEW_MERCHANT_LARGE
-    return charges[first & late_enough & large].assign(kind=NEW_MERCHANT)
+    return _found(charges, first & large, NEW_MERCHANT)
 
 
-def _duplicates(charges: pd.DataFrame, orders: _ByMerchant | None = None) -> pd.DataFrame:
+def _duplicates(charges: Table, orders: _ByMerchant | None = None) -> Table:
     # "Paid often" (daily coffee, transit) is judged on the gaps between days with charges,
     # and only with enough of them: a lone double charge must not make itself look usual.
     orders = orders if orders is not None else _by_merchant(charges)
-    dates = charges["date"].to_numpy()
+    dates = charges["date"]
     by_merchant = orders.merchant
-    same = _runs(charges["merchant"].to_numpy()[by_merchant])
+    same = _runs(charges["merchant"][by_merchant])
     days_apart = _days_apart(dates[by_merchant])
     merchant_gap = np.where(same & (days_apart > 0), days_apart, np.nan)
     starts = np.flatnonzero(~same)
@@ -237,13 +266,16 @@ def _duplicates(charges: pd.DataFrame, orders: _ByMerchant | None = None) -> pd.
     by_amount = orders.amount
     repeat = np.ones(len(by_amount), dtype=bool)
     for name in ("merchant", "currency", "amount"):
-        repeat &= _runs(charges[name].to_numpy()[by_amount])
+        repeat &= _runs(charges[name][by_amount])
     gap = _back(np.where(repeat, _days_apart(dates[by_amount]), np.nan), by_amount)
-    twin = gap <= DUPLICATE_DAYS
-    found = charges[twin & ~paid_often]
-    first_charge = found["date"] - pd.to_timedelta(gap[twin & ~paid_often], unit="D")
-    return found.assign(
-        kind=DUPLICATE, usual_amount=found["amount"], first_charge_date=first_charge
+    duplicate = (gap <= DUPLICATE_DAYS) & ~paid_often
+    first_charge = dates[duplicate] - gap[duplicate].astype("int64") * np.timedelta64(1, "D")
+    return _found(
+        charges,
+        duplicate,
+        DUPLICATE,
+        usual=charges["amount"][duplicate],
+        first_charge=first_charge.astype(FIRST_CHARGE_DTYPE),
     )
 
 
@@ -252,51 +284,49 @@ def _days_apart(dates: np.ndarray) -> np.ndarray:
     return np.r_[np.nan, (np.diff(dates) // np.timedelta64(1, "D")).astype("float64")]
 
 
-def _refunded(found: pd.DataFrame, refunds: pd.DataFrame) -> np.ndarray:
+def _refunded(found: Table, refunds: Table) -> np.ndarray:
     """Whether each finding was later refunded in full by the same merchant: a refund of
     the same amount, in the same currency, on the day of the charge or after."""
-    if found.empty or refunds.empty:
-        return np.zeros(len(found), dtype=bool)
-    merchant = np.r_[found["merchant"].to_numpy(), refunds["merchant"].to_numpy()]
-    currency = np.r_[found["currency"].to_numpy(), refunds["currency"].to_numpy()]
-    amount = cents(np.r_[found["amount"].to_numpy(), -refunds["amount"].to_numpy()])
+    if not len(found["seq"]) or not len(refunds["seq"]):
+        return np.zeros(len(found["seq"]), dtype=bool)
+    charges = len(found["seq"])
+    merchant = np.r_[found["merchant"], refunds["merchant"]]
+    currency = np.r_[found["currency"], refunds["currency"]]
+    amount = cents(np.r_[found["amount"], -refunds["amount"]])
     order = stable_order(merchant, currency, amount)
     same = _runs(merchant[order]) & _runs(currency[order]) & _runs(amount[order])
     charge = _back(np.cumsum(~same) - 1, order)  # one number per merchant, currency, amount
-    dates = np.r_[found["date"].to_numpy(), refunds["date"].to_numpy()].view("int64")
+    dates = np.r_[found["date"], refunds["date"]].view("int64")
     latest_refund = np.full(int(charge.max()) + 1, np.iinfo(np.int64).min)
-    np.maximum.at(latest_refund, charge[len(found) :], dates[len(found) :])
-    return latest_refund[charge[: len(found)]] >= dates[: len(found)]
+    np.maximum.at(latest_refund, charge[charges:], dates[charges:])
+    return latest_refund[charge[:charges]] >= dates[:charges]
 
 
 def find_unusual(frame: pd.DataFrame, coded: CodedHistory | None = None) -> pd.DataFrame:
     """Every unusual charge, newest first; one row per charge and kind (``coded``:
     ``recurring.code_history(frame)`` when the caller has it already)."""
     spending, position, merchants = _spending(frame, coded)
-    charges = spending[spending["amount"] > 0]
+    charges = take(spending, spending["amount"] > 0)
     by_merchant = _by_merchant(charges)
-    found = pd.concat(
-        [
-            _far_above_usual(charges, by_merchant),
-            _new_merchant_large(charges),
-            _duplicates(charges, by_merchant),
-        ],
-        ignore_index=True,
+    found = stacked(
+        _far_above_usual(charges, by_merchant),
+        _new_merchant_large(charges),
+        _duplicates(charges, by_merchant),
     )
-    found = found[~_refunded(found, spending[spending["amount"] < 0])]
-    at = position[found["seq"].to_numpy()]
+    found = take(found, ~_refunded(found, take(spending, spending["amount"] < 0)))
+    at = position[found["seq"]]
     described = frame[["transaction_id", "currency", "account", "category"]].iloc[at]
     out = pd.DataFrame(
         {
             "transaction_id": described["transaction_id"].to_numpy(),
-            "date": found["date"].to_numpy(),
-            "kind": found["kind"].to_numpy(),
-            "merchant": merchants[found["merchant"].to_numpy()],
-            "amount": found["amount"].to_numpy(),
+            "date": found["date"],
+            "kind": found["kind"],
+            "merchant": merchants[found["merchant"]],
+            "amount": found["amount"],
             "currency": described["currency"].astype("str").to_numpy(),
-            "usual_amount": found["usual_amount"].to_numpy(),
-            "compared_with": found["compared_with"].to_numpy(),
-            "first_charge_date": found["first_charge_date"].to_numpy(),
+            "usual_amount": found["usual_amount"],
+            "compared_with": found["compared_with"],
+            "first_charge_date": found["first_charge_date"],
             "account": described["account"].astype("str").to_numpy(),
             "category": described["category"].astype("str").to_numpy(),
         },

@@ -27,7 +27,7 @@ def frame() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def charges(frame: pd.DataFrame) -> pd.DataFrame:
     work, _ = recurring._charges(frame)
-    return work.sort_values(["merchant_code", "currency", "date"], ignore_index=True)
+    return pd.DataFrame(work).sort_values(["merchant_code", "currency", "date"], ignore_index=True)
 
 
 def test_merchant_codes_name_the_same_merchants_as_merchant_or_name(
@@ -88,9 +88,9 @@ def test_amount_bands_and_gaps_are_those_of_sorting_by_columns(
 
 def test_one_sort_key_orders_as_lexsort(frame: pd.DataFrame) -> None:
     work, _ = recurring._charges(frame)
-    keys = [work[c].to_numpy() for c in ("merchant_code", "currency")]
-    keys.append(codes.day_key(work["date"].to_numpy()))
-    keys.append(codes.cents(work["amount"].to_numpy()))
+    keys = [work[c] for c in ("merchant_code", "currency")]
+    keys.append(codes.day_key(work["date"]))
+    keys.append(codes.cents(work["amount"]))
     np.testing.assert_array_equal(codes.stable_order(*keys), np.lexsort(keys[::-1]))
     np.testing.assert_array_equal(codes.stable_order(keys[0]), np.argsort(keys[0], kind="stable"))
     # Keys too wide for one integer fall back to lexsort.
@@ -119,11 +119,11 @@ def test_charges_coded_once_are_those_of_each_direction_alone(frame: pd.DataFram
         else:
             rows = purchase_rows(frame, columns=COLUMNS)
         merchant, merchants = recurring.merchant_codes(rows)
-        np.testing.assert_array_equal(work["merchant_code"].to_numpy(), merchant)
+        np.testing.assert_array_equal(work["merchant_code"], merchant)
         assert list(labels.merchant) == list(merchants)
-        np.testing.assert_array_equal(work["amount"].to_numpy(), rows["amount"].round(2))
+        np.testing.assert_array_equal(work["amount"], rows["amount"].round(2))
         for column in ("currency", "category", "account"):
-            texts = getattr(labels, column)[work[column].to_numpy()]
+            texts = getattr(labels, column)[work[column]]
             assert list(texts) == list(rows[column].astype("str")), column
 
 
@@ -136,7 +136,7 @@ def test_price_levels_are_those_of_the_groupby(charges: pd.DataFrame) -> None:
     got = recurring._price_levels(whole, streams)
     # The pandas formulation it replaced.
     work = _frame_of(whole)
-    work = work[work["stream"].isin(streams.index)]
+    work = work[work["stream"].isin(streams["stream"])]
     changed = ~work["first_in_stream"] & work["amount"].ne(work["amount"].shift())
     level = (work["first_in_stream"] | changed).cumsum()
     latest = level.eq(level.groupby(work["stream"]).transform("max"))
@@ -149,15 +149,24 @@ def test_price_levels_are_those_of_the_groupby(charges: pd.DataFrame) -> None:
     np.testing.assert_array_equal(got["level_since"], starts["date"])
 
 
+def _spending(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(unusual._spending(frame)[0])
+
+
+def _table(rows: pd.DataFrame) -> codes.Table:
+    """Rows as detection takes them: an array per column."""
+    return {name: rows[name].to_numpy() for name in rows.columns}
+
+
 @pytest.fixture(scope="module")
 def spending_charges(frame: pd.DataFrame) -> pd.DataFrame:
-    spending, _, _ = unusual._spending(frame)
+    spending = _spending(frame)
     return spending[spending["amount"] > 0]
 
 
 def test_usual_amounts_are_groupby_medians_and_sizes(spending_charges: pd.DataFrame) -> None:
     for keys in (["merchant", "currency"], ["detailed", "currency"]):
-        median, size = unusual._usual_amounts(spending_charges, keys)
+        median, size = unusual._usual_amounts(_table(spending_charges), keys)
         groups = spending_charges.groupby(keys)["amount"]
         np.testing.assert_array_equal(median, groups.transform("median").to_numpy())
         np.testing.assert_array_equal(size, groups.transform("size").to_numpy())
@@ -172,7 +181,7 @@ def test_seen_before_and_duplicates_are_those_of_shifting_sorted_charges(
     same &= ordered["currency"].eq(ordered["currency"].shift())
     ratio = ordered["amount"] / ordered["amount"].shift()
     similar = (same & (ratio - 1).abs().le(unusual.SIMILAR_AMOUNT)).reindex(charges.index)
-    np.testing.assert_array_equal(unusual._seen_before_at_merchant(charges), similar)
+    np.testing.assert_array_equal(unusual._seen_before_at_merchant(_table(charges)), similar)
 
     by_merchant = charges.sort_values(["merchant", "seq"])
     same = by_merchant["merchant"].eq(by_merchant["merchant"].shift())
@@ -188,7 +197,7 @@ def test_seen_before_and_duplicates_are_those_of_shifting_sorted_charges(
     gap = by_amount["date"].diff().dt.days.where(repeat)
     twin = (gap <= unusual.DUPLICATE_DAYS).reindex(charges.index)
     expected = charges[twin & ~paid_often.reindex(charges.index)]
-    found = unusual._duplicates(charges)
+    found = unusual._duplicates(_table(charges))
     assert len(expected) > 0
     assert list(found["seq"]) == list(expected["seq"])
     first = (by_amount["date"] - pd.to_timedelta(gap, unit="D")).reindex(expected.index)
@@ -196,7 +205,7 @@ def test_seen_before_and_duplicates_are_those_of_shifting_sorted_charges(
 
 
 def test_refunds_are_matched_as_the_merge_matched_them(frame: pd.DataFrame) -> None:
-    spending, _, _ = unusual._spending(frame)
+    spending = _spending(frame)
     refunds = spending[spending["amount"] < 0]
     # Charges of every refunded amount, before and after their refund.
     found = spending.merge(
@@ -209,7 +218,7 @@ def test_refunds_are_matched_as_the_merge_matched_them(frame: pd.DataFrame) -> N
     pairs = found[[*keys, "date"]].reset_index().merge(returned[[*keys, "refund_date"]], on=keys)
     matched = pairs.loc[pairs["refund_date"] >= pairs["date"], "index"]
     expected = found.index.to_series().isin(matched).to_numpy()
-    np.testing.assert_array_equal(unusual._refunded(found, refunds), expected)
+    np.testing.assert_array_equal(unusual._refunded(_table(found), _table(refunds)), expected)
     assert expected.any()
     assert not expected.all()
 
@@ -231,14 +240,14 @@ def test_filter_pairs_and_url_ids_are_those_of_the_groupby(frame: pd.DataFrame) 
             assert transaction_query._url_ids(history, name, upstream, "k") == expected
 
 
-def test_charges_sort_as_sort_values_does(frame: pd.DataFrame) -> None:
-    spending, _, _ = unusual._spending(frame)
-    charges = spending[spending["amount"] > 0]
+def test_charges_sort_as_sort_values_does(spending_charges: pd.DataFrame) -> None:
+    charges = spending_charges
     for keys in (["merchant"], ["merchant", "currency"], ["merchant", "currency", "amount"]):
         expected = charges.sort_values([*keys, "seq"])
-        pd.testing.assert_frame_equal(charges.take(unusual._order(charges, keys)), expected)
+        order = unusual._order(_table(charges), keys)
+        pd.testing.assert_frame_equal(charges.take(order), expected)
     # Sorting runs already in merchant order gives the same orders.
-    by_merchant = unusual._by_merchant(charges)
+    by_merchant = unusual._by_merchant(_table(charges))
     for keys, order in (
         (["merchant"], by_merchant.merchant),
         (["merchant", "currency"], by_merchant.currency),
