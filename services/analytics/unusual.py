@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from services.analytics.codes import Table, cents, day_key, stable_order, stacked, take
+from services.analytics.codes import Table, cents, stable_order, stacked, take
 from services.analytics.recurring import CodedHistory, _medians, code_history
 
 FAR_ABOVE_FACTOR = 3.0
@@ -83,12 +83,22 @@ def _newest_first_by_id(frame: pd.DataFrame) -> bool:
     return not (id_falls & (dates[1:] == dates[:-1])).any()
 
 
+def _days_reversed(dates: np.ndarray) -> np.ndarray:
+    """For dates newest first: the rows' order with their runs of equal dates in reverse,
+    each run kept in its order (what a stable sort by date gives, without sorting)."""
+    starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
+    lengths = np.diff(np.r_[starts, len(dates)])
+    starts, lengths = starts[::-1], lengths[::-1]
+    placed = np.cumsum(lengths) - lengths  # where each run starts once reversed
+    return np.arange(len(dates)) + np.repeat(starts - placed, lengths)
+
+
 def _in_time_order(frame: pd.DataFrame, position: np.ndarray) -> np.ndarray:
     """``position`` (rows of ``frame``, ascending) ordered by date then transaction id."""
     dates = frame["date"].to_numpy()[position]
     if _newest_first_by_id(frame):
-        # Rows of one day are in id order already: a stable sort by date keeps it.
-        return position[stable_order(day_key(dates))]
+        # Rows of one day are in id order already: the days in reverse, each kept as it is.
+        return position[_days_reversed(dates)]
     ids = _text_rank(frame["transaction_id"])[position]
     return position[np.lexsort((ids, dates))]
 
@@ -145,7 +155,7 @@ def _by_merchant(charges: Table) -> _ByMerchant:
 
 def _runs(values: np.ndarray) -> np.ndarray:
     """Whether each value (sorted) equals the one before it."""
-    return np.r_[False, values[1:] == values[:-1]]
+    return np.r_[False, values[1:] == values[:-1]][: len(values)]
 
 
 def _back(values: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -234,11 +244,13 @@ def _far_above_usual(charges: Table, by_merchant: _ByMerchant | None = None) -> 
     return _found(charges, far, FAR_ABOVE, usual=usual[far], compared=compared)
 
 
-def _new_merchant_large(charges: Table) -> Table:
-    # Charges are in time order already: the first row of a merchant is its first charge.
+def _new_merchant_large(charges: Table, by_merchant: _ByMerchant | None = None) -> Table:
+    # Charges are in time order: by merchant then that order, a merchant's first row is its
+    # first charge.
+    order = by_merchant.merchant if by_merchant is not None else _order(charges, ["merchant"])
     merchant, dates = charges["merchant"], charges["date"]
     first = np.zeros(len(merchant), dtype=bool)
-    first[np.unique(merchant, return_index=True)[1]] = True
+    first[order[~_runs(merchant[order])]] = True
     if len(dates):
         since = dates.min() + np.timedelta64(HISTORY_BEFORE_NEW_DAYS, "D")
         first &= dates >= since
@@ -310,7 +322,7 @@ def find_unusual(frame: pd.DataFrame, coded: CodedHistory | None = None) -> pd.D
     by_merchant = _by_merchant(charges)
     found = stacked(
         _far_above_usual(charges, by_merchant),
-        _new_merchant_large(charges),
+        _new_merchant_large(charges, by_merchant),
         _duplicates(charges, by_merchant),
     )
     found = take(found, ~_refunded(found, take(spending, spending["amount"] < 0)))
