@@ -79,7 +79,10 @@ def outlived_ttl(fetched_at: datetime) -> bool:
     return now() - fetched_at >= timedelta(seconds=CACHE_TTL_SECONDS)
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo data…")
+# Snapshots and their analyses are handed to every session as the very same objects (see
+# ``snapshot_figures``): read-only by contract, which tests/pages/test_shared_figures.py
+# holds every page and the API to; a copy would be unpickled per session (1 to 10 ms).
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=4, show_spinner="Loading demo data…")
 def load_demo_snapshot(today: date) -> FinancialSnapshot:
     fetched_at = now()
     snapshot = build_snapshot(demo_item_data(today), "demo", fetched_at)
@@ -285,7 +288,7 @@ def _fetch_item_data(
     return data
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)  # read-only
 def assemble_plaid_snapshot(
     stamps: tuple[tuple[str, str], ...], _fetches: tuple[ItemFetch, ...]
 ) -> FinancialSnapshot:
@@ -300,7 +303,7 @@ def assemble_plaid_snapshot(
     )
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)  # read-only
 def analyse_snapshot(version: str, today: date, _snapshot: FinancialSnapshot) -> SnapshotAnalyses:
     """Recurring payments and unusual activity over the whole history (0.1 s on the demo,
     2 s at 500k transactions), once per fetched snapshot for every session showing it. The

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from services.analytics import income
@@ -20,7 +22,9 @@ from services.analytics.money import with_money_flags
 from services.analytics.snapshot import FinancialSnapshot
 from services.runtime import bank_data
 from services.runtime import loaders as data
+from services.runtime.settings import parse_settings
 from services.views import page_figures
+from services.web.api import Api, TokenBuckets
 from tests.support.apps import app_on_page
 from tests.support.clock import TODAY
 from tests.support.streamlit_internals import shared_resources
@@ -108,6 +112,7 @@ def test_a_target_of_ones_own_is_not_shared(built: dict[str, int]) -> None:
     assert built["plan_figures"] == 3  # the default target's plan once, each 29% plan alone
 
 
+API_TOKEN = "operator-token-for-the-shared-data-0123456789"
 SHARED_FIGURES = "services.runtime.loaders.snapshot_figures"
 SHARING_PAGES = ("pages/overview.py", "pages/cards.py", "pages/transactions.py")
 
@@ -142,6 +147,58 @@ def test_what_a_page_does_leaves_the_shared_figures_as_they_were() -> None:
     handed = {page: shown(opened(page)) for page in SHARING_PAGES}
     data.snapshot_figures.clear()  # each session computing its own, as before sharing
     assert {page: shown(opened(page)) for page in SHARING_PAGES} == handed
+
+
+SHARED_DATA = (
+    "services.runtime.loaders.load_demo_snapshot",
+    "services.runtime.loaders.analyse_snapshot",
+)
+
+
+def shared_data_now() -> list[bytes]:
+    """The shared snapshot and its analyses as pickle writes them."""
+    return sorted(pickle.dumps(v) for name in SHARED_DATA for _, v in shared_resources(name))
+
+
+def api_answers() -> list[str]:
+    """What the operator's API answers on the demo, in JSON and CSV (it reads the snapshot
+    the pages read)."""
+    settings = parse_settings({"API_TOKEN": API_TOKEN, "AS_OF_DATE": TODAY.isoformat()})
+    routes = Api(lambda: settings, TokenBuckets()).routes()
+    api = TestClient(Starlette(routes=routes))
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    paths = ("/api/v1/summary", "/api/v1/cards", "/api/v1/transactions?period=all")
+    answers = [api.get(path, headers=headers) for path in paths]
+    answers.append(api.get(f"{paths[-1]}&format=csv", headers=headers))
+    assert [answer.status_code for answer in answers] == [200] * 4
+    return [answer.text for answer in answers]
+
+
+def test_no_page_and_no_api_call_changes_the_snapshot_or_analyses_every_session_is_handed() -> None:
+    """The snapshot and its analyses are handed to every session as the very same objects
+    (no copy per session): nothing any page or the API does may change them in place."""
+    opened("pages/overview.py")
+    snapshot = data.load_demo_snapshot(TODAY)
+    before = shared_data_now()
+    assert len(before) == 2  # the demo's snapshot and its analyses, nothing else yet
+    for page in ("cards", "accounts", "bills", "credit_report", "history", "setup"):
+        opened(f"pages/{page}.py")
+    accounts = opened("pages/accounts.py")
+    accounts.multiselect(key="accounts_kind").set_value(["Checking"]).run()
+    bills = opened("pages/bills.py")
+    bills.segmented_control(key="bills_horizon").set_value(60).run()
+    transactions = opened("pages/transactions.py")
+    for tab in ("Charts", "Recurring payments", "Income", "Unusual activity", "Transactions"):
+        transactions.session_state["tx_tab"] = tab
+        transactions.run()
+    transactions.text_input(key="tx_text").input("café").run()
+    cards = opened("pages/cards.py")
+    cards.select_slider(key="cards_target").set_value(0.29).run()
+    for at in (accounts, bills, transactions, cards):
+        assert not at.exception, [e.value for e in at.exception]
+    api_answers()
+    assert data.load_demo_snapshot(TODAY) is snapshot  # handed out, not copied
+    assert shared_data_now() == before, "a page or the API changed the shared data in place"
 
 
 def doubled(snapshot: FinancialSnapshot) -> FinancialSnapshot:
