@@ -138,9 +138,11 @@ SYNC_POLL_SECONDS = 0.25  # how soon figures fill in after a bank's transactions
 
 @st.fragment(run_every=SYNC_POLL_SECONDS)
 def _rerun_when_moved(seen: tuple[tuple[str, int], ...]) -> None:
-    """The page again, whole, as soon as a syncing bank moved on (its cards, or all of it)."""
-    moved = bank_data.progress(tuple(key for key, _ in seen))
-    if moved != tuple(stage for _, stage in seen):
+    """The page again, whole, as soon as a syncing bank moved on in a way that shows (its
+    cards, a problem, or every bank's history in: ``bank_data.worth_redrawing``)."""
+    keys = tuple(key for key, _ in seen)
+    drawn = tuple(stage for _, stage in seen)
+    if bank_data.worth_redrawing(drawn, bank_data.progress(keys), bank_data.troubled(keys)):
         rerun_this_page_unless_asked()
 
 

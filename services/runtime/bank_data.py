@@ -205,6 +205,11 @@ class _Underway:
             return 2
         return 1 if self.cards is not None else 0
 
+    def troubled(self) -> bool:
+        """Whether it ended with a problem (an upstream error, or a failure of its own)."""
+        fetched = self.fetched
+        return self.failure is not None or (fetched is not None and fetched.problem is not None)
+
     def result(self) -> data.ItemFetch:
         if self.failure is not None:
             raise self.failure
@@ -371,6 +376,27 @@ def progress(item_keys: tuple[str, ...]) -> tuple[int, ...]:
     with _underway_lock:
         found = [_underway.get(key) for key in item_keys]
     return tuple(2 if u is None else u.stage() for u in found)
+
+
+def troubled(item_keys: tuple[str, ...]) -> tuple[bool, ...]:
+    """Whether each of these banks' background fetches ended with a problem (False for one
+    not under way)."""
+    with _underway_lock:
+        found = [_underway.get(key) for key in item_keys]
+    return tuple(u is not None and u.troubled() for u in found)
+
+
+def worth_redrawing(
+    drawn: tuple[int, ...], now: tuple[int, ...], troubled: tuple[bool, ...]
+) -> bool:
+    """Whether a page drawn while its syncing banks were at the ``drawn`` stages (``progress``)
+    is to be drawn again, now that they are at ``now``: when a bank's cards came in (each
+    bank's cards show as soon as it answers), a bank ended with a problem (said at once), or
+    every one is done (the whole page). A bank whose history arrived while another still
+    syncs changes nothing shown until the last one does: redrawing the whole page for it
+    only made the browser draw it once more (issue 18)."""
+    cards_came = any(before == 0 and after >= 1 for before, after in zip(drawn, now, strict=True))
+    return cards_came or any(troubled) or all(stage == 2 for stage in now)
 
 
 def await_whole(item_keys: tuple[str, ...], timeout: float) -> bool:

@@ -182,3 +182,21 @@ def test_the_rerun_after_the_banks_answered_draws_the_whole_page_at_once(
     assert "Spending this month" in metrics(at)
     assert not at.status
     assert sorted(started) == sorted(item_keys(at))  # one fetch a bank, none again
+
+
+@pytest.mark.parametrize(
+    ("drawn", "now", "troubled", "redraw"),
+    [
+        ((0, 0), (1, 0), (False, False), True),  # a bank's cards came in: shown at once
+        ((1, 1), (2, 1), (False, False), False),  # one bank's history, the other still syncs
+        ((1, 1), (2, 2), (False, False), True),  # every bank's history in: the whole page
+        ((1, 0), (2, 0), (False, False), False),
+        ((1, 0), (2, 1), (False, False), True),  # the second bank's cards
+        ((1, 1), (2, 1), (True, False), True),  # a bank ended with a problem: said at once
+        ((1,), (1,), (False,), False),  # nothing moved
+    ],
+)
+def test_the_page_is_drawn_again_only_when_what_it_shows_changes(
+    drawn: tuple[int, ...], now: tuple[int, ...], troubled: tuple[bool, ...], redraw: bool
+) -> None:
+    assert bank_data.worth_redrawing(drawn, now, troubled) is redraw
