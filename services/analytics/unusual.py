@@ -193,8 +193,9 @@ def _seen_before_at_merchant(charges: Table, order: np.ndarray | None = None) ->
     return _back(same & (np.abs(ratio - 1) <= SIMILAR_AMOUNT), order)
 
 
-# As the findings have always given it, whatever the history's own precision.
-FIRST_CHARGE_DTYPE = "datetime64[us]"
+def _first_charge_dtype(dates: np.ndarray) -> np.dtype:
+    """As the findings have always given it: the history's precision, at least microseconds."""
+    return np.result_type(dates.dtype, np.dtype("datetime64[us]"))
 
 
 def _found(
@@ -217,7 +218,7 @@ def _found(
         "usual_amount": nothing if usual is None else usual,
         "compared_with": nothing.astype("object") if compared is None else compared,
         "first_charge_date": (
-            np.full(size, np.datetime64("NaT"), dtype=FIRST_CHARGE_DTYPE)
+            np.full(size, np.datetime64("NaT"), dtype=_first_charge_dtype(found["date"]))
             if first_charge is None
             else first_charge
         ),
@@ -251,9 +252,11 @@ def _new_merchant_large(charges: Table, by_merchant: _ByMerchant | None = None) 
     merchant, dates = charges["merchant"], charges["date"]
     first = np.zeros(len(merchant), dtype=bool)
     first[order[~_runs(merchant[order])]] = True
-    if len(dates):
-        since = dates.min() + np.timedelta64(HISTORY_BEFORE_NEW_DAYS, "D")
-        first &= dates >= since
+    known = dates[~np.isnat(dates)]  # a charge without a date does not start the history
+    if len(known):
+        first &= dates >= known.min() + np.timedelta64(HISTORY_BEFORE_NEW_DAYS, "D")
+    else:
+        first[:] = False
     large = charges["amount"] >= NEW_MERCHANT_LARGE
     return _found(charges, first & large, NEW_MERCHANT)
 
@@ -287,7 +290,7 @@ def _duplicates(charges: Table, orders: _ByMerchant | None = None) -> Table:
         duplicate,
         DUPLICATE,
         usual=charges["amount"][duplicate],
-        first_charge=first_charge.astype(FIRST_CHARGE_DTYPE),
+        first_charge=first_charge.astype(_first_charge_dtype(dates)),
     )
 
 

@@ -113,7 +113,8 @@ def keep_clicks_over_timers() -> None:
 
 def rerun_this_page_unless_asked() -> None:
     """``st.rerun(scope="app")`` for a timed fragment, yielding to any rerun already asked for
-    (a click on another page, a widget): that run draws the page anew anyway."""
+    (a click on another page, a widget: that run draws the page anew anyway; another timed
+    fragment's tick: the next tick of this one asks again)."""
     ctx = get_script_run_ctx()
     if ctx is None or ctx.script_requests is None:
         return

@@ -83,6 +83,20 @@ def test_large_first_charge_at_a_new_merchant() -> None:
     assert not {"early", "small", "again"} & {t for t, k in kinds(found) if k == "new_merchant"}
 
 
+def test_a_charge_without_a_date_does_not_hide_the_new_merchants() -> None:
+    rows = [
+        tx("old", on(300), 10.0, merchant="Corner Shop"),
+        tx("hotel", on(20), 612.0, merchant="Hotel"),
+        tx("undated", on(15), 30.0, merchant="Corner Shop"),
+    ]
+    history = frame(*rows)
+    history.loc[history["transaction_id"] == "undated", "date"] = pd.NaT
+    assert ("hotel", "new_merchant") in kinds(find_unusual(history))
+    # With no dated charge at all, nothing can be new against a history.
+    undated = history.assign(date=pd.NaT).astype({"date": history["date"].dtype})
+    assert find_unusual(undated).empty
+
+
 def test_same_merchant_and_amount_within_two_days_is_a_duplicate() -> None:
     rows = [
         *history("Streamly", [15.49] * 5, start_days_ago=160, every=30),
