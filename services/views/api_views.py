@@ -53,6 +53,7 @@ CARD_FIELDS = (
     "due_date",
     "days_left",
     "overdue",
+    "status",  # the Cards page's Status: the issuer's word first, then a due date it has not moved
     "paid_this_cycle",
     "statement_date",
     "last_payment_amount",

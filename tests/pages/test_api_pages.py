@@ -112,3 +112,15 @@ def test_summary_is_the_overviews_headline_figures() -> None:
     spending = summary["spending_this_month"]
     this_month = spending["this_month"][spending["currency"]]
     assert metrics["Spending this month"] == markdown_money(this_month, spending["currency"])
+
+
+def test_cards_are_the_cards_pages_rows_with_their_status() -> None:
+    at = page_with({}, "pages/cards.py")
+    table = at.dataframe[0].value  # the cards table, in the page's order
+    cards = api_client().get("/api/v1/cards", headers=HEADERS).json()["cards"]
+    assert [(c["card"], c["mask"]) for c in cards] == list(
+        zip(table["card"], table["mask"], strict=True)
+    )
+    assert [c["status"] for c in cards] == list(table["status"])
+    assert "Overdue" in {c["status"] for c in cards}  # the demo's Voyager card
+    assert [c["overdue"] for c in cards] == list(table["overdue"])
