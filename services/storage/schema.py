@@ -83,6 +83,8 @@ items = sa.Table(
     sa.Column("institution_name", sa.String, nullable=True),
     sa.Column("sync_cursor", sa.String, nullable=True),  # None until the first sync is kept
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # A webhook names only Plaid's item_id: who keeps it is found without a full scan.
+    sa.Index("ix_items_item", "item_id"),
 )
 
 accounts = sa.Table(

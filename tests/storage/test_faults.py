@@ -106,6 +106,6 @@ def test_a_url_the_store_cannot_use_is_refused_without_quoting_it(
 def test_the_runtime_gets_a_migrated_store_in_a_private_file(tmp_path: Path) -> None:
     path = tmp_path / "data" / "history.db"
     store = history_store(Secret(f"sqlite:///{path}"), [Secret(HISTORY_KEY)])
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     assert path.stat().st_mode & 0o077 == 0  # the person's history: the owner's eyes only
     store.close()

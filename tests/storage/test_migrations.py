@@ -24,8 +24,8 @@ from tests.support.database_rows import raw_database
 from tests.support.databases import HISTORY_KEY
 from tests.support.history_data import CARD, CHECKING, FIRST_SYNC, INSTITUTION, ITEM
 
-PREVIOUS = "0002"
-HEAD = "0003"
+PREVIOUS = "0003"
+HEAD = "0004"
 
 
 def schema_drift(url: str) -> list[object]:
@@ -62,7 +62,7 @@ def test_a_database_at_the_first_revision_keeps_its_history(history_url: str) ->
 
 def test_api_tokens_come_with_0003_and_go_with_its_downgrade(history_url: str) -> None:
     store = HistoryStore.open(history_url, [HISTORY_KEY])
-    assert store.migrate(PREVIOUS) == PREVIOUS
+    assert store.migrate("0002") == "0002"
     person = store.person_key("ann@example.com")
     store.save_item(person, ITEM, b"sealed-token", INSTITUTION.institution_id, INSTITUTION.name)
     store.apply_sync(person, ITEM, None, FIRST_SYNC, [CARD, CHECKING])
@@ -76,13 +76,50 @@ def test_api_tokens_come_with_0003_and_go_with_its_downgrade(history_url: str) -
 
     engine = sa.create_engine(history_url)
     with engine.begin() as connection:
-        migrations.downgrade(connection, PREVIOUS)
+        migrations.downgrade(connection, "0002")
     assert "api_tokens" not in sa.inspect(engine).get_table_names()
     engine.dispose()
-    assert store.revision() == PREVIOUS
+    assert store.revision() == "0002"
     assert store.kept_sync(person, ITEM) == FIRST_SYNC  # the rest of the history stays
     assert store.migrate() == HEAD
     assert store.api_tokens(person) == []
+    store.close()
+
+
+def item_indexes(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return {index["name"] for index in sa.inspect(engine).get_indexes("items")}
+    finally:
+        engine.dispose()
+
+
+def test_the_holders_of_an_item_are_found_by_an_index_from_0004(history_url: str) -> None:
+    store = HistoryStore.open(history_url, [HISTORY_KEY])
+    assert store.migrate(PREVIOUS) == PREVIOUS
+    ann, ben = store.person_key("ann@example.com"), store.person_key("ben@example.com")
+    for person in (ann, ben):
+        store.save_item(person, ITEM, b"sealed-token", INSTITUTION.institution_id, INSTITUTION.name)
+    assert "ix_items_item" not in item_indexes(history_url)
+
+    assert store.migrate() == HEAD
+    assert "ix_items_item" in item_indexes(history_url)
+    assert sorted(person for person, _ in store.holders_of(ITEM)) == sorted([ann, ben])
+    if history_url.startswith("sqlite"):  # the planner says which index it takes
+        with raw_database(history_url) as connection:
+            plan = connection.execute(
+                sa.text("EXPLAIN QUERY PLAN SELECT person_key FROM items WHERE item_id = :i"),
+                {"i": ITEM},
+            ).all()
+        assert "ix_items_item" in " ".join(str(step) for step in plan)
+    assert schema_drift(history_url) == []
+
+    engine = sa.create_engine(history_url)
+    with engine.begin() as connection:
+        migrations.downgrade(connection, PREVIOUS)
+    engine.dispose()
+    assert "ix_items_item" not in item_indexes(history_url)
+    assert len(store.holders_of(ITEM)) == 2  # the rows stay
     store.close()
 
 
@@ -126,7 +163,7 @@ def test_make_migrate_brings_the_database_of_database_url_to_the_newest_schema(
 ) -> None:
     done = migrate_command(tmp_path, DATABASE_URL=history_url)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "The history store's schema is at revision 0003."
+    assert done.stdout.strip() == f"The history store's schema is at revision {HEAD}."
     assert schema_drift(history_url) == []
 
 
