@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 import streamlit as st
@@ -259,26 +259,60 @@ def keeper(settings: Settings) -> Keeper | None:
     return Keeper(store, person, vault(settings), today)
 
 
+@dataclass
+class _Retention:
+    """The day this process last started applying the retention."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    day: date | None = None
+
+
+# Every retention worker this process started and that may still run (outside Streamlit's
+# caches, so that clearing them does not lose a worker still deleting).
+_retention_workers: list[threading.Thread] = []
+
+
 @st.cache_resource(show_spinner=False)
-def _retention_days() -> dict[str, date]:
-    return {}
+def _retention() -> _Retention:
+    return _Retention()
 
 
 def _drop_expired(store: HistoryStore, settings: Settings, today: date) -> None:
     """HISTORY_RETENTION_MONTHS, applied once a day by each process (for everyone: what is
-    older goes whoever looks)."""
+    older goes whoever looks), on a worker: the visitor whose run comes first that day does
+    not wait for a delete over everyone's history, and two runs at once start it once."""
     cutoff = retention_cutoff(today, settings.history_retention_months)
-    done = _retention_days()
-    if cutoff is None or done.get("last") == today:
-        return
+    retention = _retention()
+    with retention.lock:
+        if cutoff is None or retention.day == today:
+            return
+        retention.day = today
+        worker = threading.Thread(
+            target=_drop_older_than, args=(store, cutoff, retention), name="history-retention"
+        )
+        _retention_workers[:] = [w for w in _retention_workers if w.is_alive()] + [worker]
+        worker.start()
+
+
+def _drop_older_than(store: HistoryStore, cutoff: date, retention: _Retention) -> None:
     try:
         dropped = store.drop_older_than(cutoff)
     except StoreError as error:
         failed(error)
+        with retention.lock:
+            retention.day = None  # the next run after the store's pause tries again
         return
-    done["last"] = today
     if dropped:
         _log.info("history older than %s dropped: %d rows", cutoff.isoformat(), dropped)
+
+
+def await_retention(timeout: float) -> bool:
+    """Whether every retention this process started is done within ``timeout`` seconds
+    (waits for them; tests await them before their database goes)."""
+    deadline = time.monotonic() + timeout
+    for worker in list(_retention_workers):
+        worker.join(max(0.0, deadline - time.monotonic()))
+    return not any(worker.is_alive() for worker in _retention_workers)
 
 
 @st.cache_resource(show_spinner=False)

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
+from services.runtime import keeping
 from services.runtime.api_tokens import DOMAIN_LABEL, still_admitted, token_digest
 from services.runtime.identity import local_visitor, signed_in_key
 from services.runtime.settings import Secret, Settings, SignIn, current_settings, parse_settings
@@ -48,6 +49,7 @@ def kept(
     monkeypatch.setenv("DATABASE_URL", history_url)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", HISTORY_KEY)
     yield history_url
+    assert keeping.await_retention(30)  # its worker is done with the database
     st.cache_resource.clear()  # the store's engine, before its database goes
 
 

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 import pages._shared as shared_pages
 from integrations.models import SyncState
 from services.analytics.trends import AccountDay
-from services.runtime import last_good
+from services.runtime import keeping, last_good
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.identity import local_visitor
 from services.runtime.settings import parse_settings
@@ -44,6 +44,7 @@ def kept(
     monkeypatch.setenv("DATABASE_URL", history_url)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", HISTORY_KEY)
     yield history_url
+    assert keeping.await_retention(30)  # its worker is done with the database
     st.cache_resource.clear()  # the store's engine, before its database goes
 
 
@@ -171,9 +172,31 @@ def test_history_older_than_the_retention_goes_when_the_app_opens(
     store.close()
 
     started()
+    assert keeping.await_retention(30)  # applied on a worker, not in the visitor's run
 
     days = {row["day"] for row in rows_of_person(kept, person())["account_days"]}
     assert days == {TODAY}
+
+
+def test_the_first_visit_of_the_day_does_not_wait_for_the_retention_to_be_applied(
+    kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HISTORY_RETENTION_MONTHS", "12")
+    gate, deletes = threading.Event(), []
+    delete = HistoryStore.drop_older_than
+
+    def slow_delete(store: HistoryStore, cutoff: object) -> int:
+        deletes.append(cutoff)
+        gate.wait(10)  # a delete over everyone's long history
+        return delete(store, cutoff)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(HistoryStore, "drop_older_than", slow_delete)
+    started()  # drawn while the delete still runs
+    assert not keeping.await_retention(0.05)
+    started("pages/history.py")  # another run the same day starts no second delete
+    gate.set()
+    assert keeping.await_retention(30)
+    assert len(deletes) == 1
 
 
 def test_download_my_data_builds_the_persons_zip_on_the_thread_streamlit_uses(

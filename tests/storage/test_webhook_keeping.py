@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 
 from integrations.plaid.webhooks import parse_event
-from services.runtime import loaders, webhook_events
+from services.runtime import keeping, loaders, webhook_events
 from services.runtime.identity import local_visitor
 from services.runtime.settings import current_settings, parse_settings
 from services.storage.store import HistoryStore
@@ -37,6 +37,7 @@ def kept(
     monkeypatch.setenv("DATABASE_URL", history_url)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", HISTORY_KEY)
     yield history_url
+    assert keeping.await_retention(30)  # its worker is done with the database
     st.cache_resource.clear()  # the store's engine, before its database goes
 
 
