@@ -128,6 +128,16 @@ def shown(at: AppTest) -> tuple[dict[str, str], list[str]]:
     return metrics(at), tables(at)
 
 
+def transactions_used() -> AppTest:
+    """The transactions page with every tab opened and a filter of one's own."""
+    transactions = opened("pages/transactions.py")
+    for tab in ("Charts", "Recurring payments", "Income", "Unusual activity", "Transactions"):
+        transactions.session_state["tx_tab"] = tab
+        transactions.run()
+    transactions.text_input(key="tx_text").input("café").run()
+    return transactions
+
+
 def test_what_a_page_does_leaves_the_shared_figures_as_they_were() -> None:
     """The shared figures are handed out as the very objects, not copies: clicking around
     on every page that uses them must not change what another session gets."""
@@ -138,11 +148,7 @@ def test_what_a_page_does_leaves_the_shared_figures_as_they_were() -> None:
     cards = opened("pages/cards.py")
     cards.multiselect(key="cards_inst").set_value(["Juniper Card Services"]).run()
     cards.select_slider(key="cards_target").set_value(0.29).run()
-    transactions = opened("pages/transactions.py")
-    for tab in ("Charts", "Recurring payments", "Income", "Unusual activity", "Transactions"):
-        transactions.session_state["tx_tab"] = tab
-        transactions.run()
-    transactions.text_input(key="tx_text").input("café").run()
+    transactions = transactions_used()
     assert not cards.exception
     assert not transactions.exception
     assert shared_now() == before, "a page changed a shared figure in place"
@@ -193,11 +199,7 @@ def test_no_page_and_no_api_call_changes_the_snapshot_or_analyses_every_session_
     accounts.multiselect(key="accounts_kind").set_value(["Checking"]).run()
     bills = opened("pages/bills.py")
     bills.segmented_control(key="bills_horizon").set_value(60).run()
-    transactions = opened("pages/transactions.py")
-    for tab in ("Charts", "Recurring payments", "Income", "Unusual activity", "Transactions"):
-        transactions.session_state["tx_tab"] = tab
-        transactions.run()
-    transactions.text_input(key="tx_text").input("café").run()
+    transactions = transactions_used()
     cards = opened("pages/cards.py")
     cards.select_slider(key="cards_target").set_value(0.29).run()
     for at in (accounts, bills, transactions, cards):
