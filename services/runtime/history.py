@@ -20,6 +20,7 @@ from services.analytics.alerts_from_history import history_alerts
 from services.analytics.demo_history import demo_history
 from services.analytics.trends import AccountDay, Alert, ScoreReading
 from services.runtime import keeping, loaders, state
+from services.runtime.cache_keys import keyed_hash
 from services.runtime.loaders import CACHE_TTL_SECONDS
 from services.runtime.settings import Settings
 from services.storage.errors import StoreError
@@ -68,16 +69,38 @@ def kept_history(settings: Settings) -> History | None:
     found = keeping.keeper(settings)
     if found is None:
         return None
-    return _kept_history(found.person, keeping.generation(found.person), found)
+    generation = keeping.generation(found.person)
+    stamp = _change_stamp(found.person, generation, found)
+    if stamp is None:
+        return None
+    return _kept_history(found.person, generation, stamp, found)
 
 
 # Another replica's writes show after this long; this process's own at once (generation).
 KEPT_READ_TTL_SECONDS = 60
+# A history read is kept while nothing changed in the store, up to this long.
+KEPT_HISTORY_SECONDS = 3_600
 
 
-@st.cache_resource(ttl=KEPT_READ_TTL_SECONDS, max_entries=64, show_spinner="Reading your history…")
-def _kept_history(person: str, generation: int, _keeper: keeping.Keeper) -> History | None:
-    """Everything kept for ``person`` (a keyed hash), read once per write or per minute."""
+@st.cache_resource(ttl=KEPT_READ_TTL_SECONDS, max_entries=64, show_spinner=False)
+def _change_stamp(person: str, generation: int, _keeper: keeping.Keeper) -> str | None:
+    """A keyed hash of what the store says changes with ``person``'s history, asked once per
+    write of this process or per minute (None while the store does not answer)."""
+    try:
+        stamp = _keeper.store.change_stamp(person)
+    except StoreError as error:
+        keeping.failed(error)
+        return None
+    return keyed_hash("history-stamp", repr(stamp))
+
+
+@st.cache_resource(ttl=KEPT_HISTORY_SECONDS, max_entries=64, show_spinner="Reading your history…")
+def _kept_history(
+    person: str, generation: int, stamp: str, _keeper: keeping.Keeper
+) -> History | None:
+    """Everything kept for ``person`` (a keyed hash), read again only when the store's
+    ``stamp`` of it moved (a long history takes a second to read: a minute's expiry alone
+    made a person wait for it every minute)."""
     store = _keeper.store
     try:
         days = tuple(store.account_days(person))
@@ -99,6 +122,7 @@ def _kept_history(person: str, generation: int, _keeper: keeping.Keeper) -> Hist
 def forget_kept() -> None:
     """Let go of every kept history this process read ("Delete everything": the person's
     must not linger in memory until its read expires)."""
+    _change_stamp.clear()
     _kept_history.clear()
 
 

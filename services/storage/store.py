@@ -304,6 +304,27 @@ class HistoryStore:
             _record_day(connection, person, days)
         return written
 
+    def change_stamp(self, person: str) -> tuple[object, ...]:
+        """What changes whenever anything kept for ``person`` does, cheap to ask next to
+        reading it all: each item's last write (every fetch kept moves it, whatever the
+        clocks of the replicas), and how many transactions, daily snapshots, reports and
+        scores there are (a pull adds, retention and deletion take away)."""
+        person = checked_person(person)
+        written = sa.select(items.c.item_id, items.c.updated_at).where(items.c.person_key == person)
+        with self._reading() as connection:
+            stamps = tuple(
+                tuple(row) for row in connection.execute(written.order_by(items.c.item_id))
+            )
+            counts = tuple(
+                connection.execute(
+                    sa.select(sa.func.count())
+                    .select_from(table)
+                    .where(table.c.person_key == person)
+                ).scalar_one()
+                for table in (transactions, account_days, reports, scores)
+            )
+        return stamps, counts
+
     def transactions(self, person: str, since: date | None = None) -> list[Transaction]:
         """Every kept transaction of every item, in day order."""
         person = checked_person(person)

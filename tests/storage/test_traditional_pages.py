@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 import pages._shared as shared_pages
 from integrations.models import SyncState
 from services.analytics.trends import AccountDay
-from services.runtime import keeping, last_good
+from services.runtime import history, keeping, last_good
 from services.runtime.cache_keys import item_key as keyed_item
 from services.runtime.identity import local_visitor
 from services.runtime.settings import parse_settings
@@ -197,6 +197,39 @@ def test_the_first_visit_of_the_day_does_not_wait_for_the_retention_to_be_applie
     gate.set()
     assert keeping.await_retention(30)
     assert len(deletes) == 1
+
+
+def test_a_kept_history_is_read_again_only_once_the_store_changed(
+    kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    read = HistoryStore.transactions
+
+    def counted(store: HistoryStore, person: str, since: object = None) -> object:
+        reads.append(person)
+        return read(store, person, since)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(HistoryStore, "transactions", counted)
+    at = started("pages/history.py")
+    assert reads
+    read_first = len(reads)
+    history._change_stamp.clear()  # a minute later, nothing changed in the store
+    at.run()
+    assert len(reads) == read_first  # the history already read is drawn again as it was
+
+    store = HistoryStore.open(kept, [HISTORY_KEY])  # another replica keeps a new day
+    another = AccountDay(
+        TODAY, "acct-other", "item-other", "Other Bank", "Other card", "9876",
+        "card", "USD", 50.0, 500.0,
+    )  # fmt: skip
+    store.record_day(person(), [another])
+    store.close()
+    at.run()
+    assert len(reads) == read_first  # within the minute: not asked yet
+    history._change_stamp.clear()
+    at.run()
+    assert not at.exception
+    assert len(reads) == read_first + 1  # the store moved: read once more
 
 
 def test_download_my_data_builds_the_persons_zip_on_the_thread_streamlit_uses(
