@@ -69,11 +69,10 @@ def kept_history(settings: Settings) -> History | None:
     found = keeping.keeper(settings)
     if found is None:
         return None
-    generation = keeping.generation(found.person)
-    stamp = _change_stamp(found.person, generation, found)
+    stamp = _change_stamp(found.person, keeping.generation(found.person), found)
     if stamp is None:
         return None
-    return _kept_history(found.person, generation, stamp, found)
+    return _kept_history(found.person, stamp, found)
 
 
 # Another replica's writes show after this long; this process's own at once (generation).
@@ -95,12 +94,11 @@ def _change_stamp(person: str, generation: int, _keeper: keeping.Keeper) -> str 
 
 
 @st.cache_resource(ttl=KEPT_HISTORY_SECONDS, max_entries=64, show_spinner="Reading your history…")
-def _kept_history(
-    person: str, generation: int, stamp: str, _keeper: keeping.Keeper
-) -> History | None:
+def _kept_history(person: str, stamp: str, _keeper: keeping.Keeper) -> History | None:
     """Everything kept for ``person`` (a keyed hash), read again only when the store's
-    ``stamp`` of it moved (a long history takes a second to read: a minute's expiry alone
-    made a person wait for it every minute)."""
+    ``stamp`` of it moved, by another replica or by this process (whose writes ask for a new
+    stamp at once): a long history takes a second to read, and a minute's expiry alone made
+    a person wait for it every minute."""
     store = _keeper.store
     try:
         days = tuple(store.account_days(person))
@@ -115,7 +113,7 @@ def _kept_history(
         for kept in kept_reports
         if (report := _keeper.open_report(kept.sealed_report)) is not None
     )
-    version = f"kept|{person}|{generation}|{loaders.now().isoformat()}"
+    version = f"kept|{person}|{stamp}|{loaders.now().isoformat()}"
     return History("kept", days, readings, reports, transactions, version)
 
 
